@@ -1,0 +1,85 @@
+"""Organiser accounts: creation, sign-in checks, deactivation and password resets."""
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from eventhub.auth.models import MIN_PASSWORD_LENGTH, User
+from eventhub.errors import ConflictError, DomainError, NotFoundError
+from eventhub.extensions import db
+
+# Checked against when the account does not exist, so both paths cost the same.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+class WeakPasswordError(DomainError):
+    pass
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(_("No such user."))
+    return user
+
+
+def _check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise WeakPasswordError(
+            _("The password needs at least %(count)d characters.", count=MIN_PASSWORD_LENGTH),
+            field="password",
+        )
+
+
+def create_user(email: str, name: str, password: str, is_admin: bool = False) -> User:
+    email = normalise_email(email)
+    if find_user_by_email(email) is not None:
+        raise ConflictError(_("An account with this email already exists."), field="email")
+    _check_password_strength(password)
+    user = User(email=email, name=name.strip(), is_admin=is_admin)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user when the email and password match an active account; None otherwise."""
+    user = find_user_by_email(email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not user.check_password(password) or not user.active:
+        return None
+    return user
+
+
+def reset_password(user: User, password: str) -> None:
+    _check_password_strength(password)
+    user.set_password(password)
+
+
+def set_active(user: User, active: bool, acting_user: User) -> None:
+    if user.id == acting_user.id and not active:
+        raise DomainError(_("You cannot deactivate your own account."))
+    user.active = active
+    if not active:
+        user.end_sessions()
+
+
+def load_user_from_session(session_id: str) -> User | None:
+    user_id, _, version = session_id.partition(".")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_version != version:
+        return None
+    return user

@@ -1,0 +1,82 @@
+"""Configuration: defaults here, then ``instance/config.py``, then the environment."""
+
+import os
+import secrets
+from pathlib import Path
+
+ENV_SETTINGS = (
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USE_TLS",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+    "EVENTHUB_BASE_URL",
+)
+INTEGER_SETTINGS = {"MAIL_PORT", "MAX_CONTENT_LENGTH", "EVENTS_PER_PAGE"}
+BOOLEAN_SETTINGS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
+
+
+class Defaults:
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    BABEL_DEFAULT_LOCALE = "es"
+    BABEL_DEFAULT_TIMEZONE = "America/Santiago"
+    LANGUAGES = ("es", "en")
+    DEFAULT_EVENT_TIMEZONE = "America/Santiago"
+    EVENTS_PER_PAGE = 20
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_DEFAULT_SENDER = "EventHub <eventhub@localhost>"
+    EVENTHUB_BASE_URL = "http://127.0.0.1:5000"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "10 per minute"
+
+
+def _coerce(name: str, value: str):
+    if name in INTEGER_SETTINGS:
+        return int(value)
+    if name in BOOLEAN_SETTINGS:
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return value
+
+
+def settings_from_environment(environ=os.environ) -> dict:
+    """Stable contract: the named variables, plus any setting as ``EVENTHUB_<NAME>``."""
+    found = {name: _coerce(name, environ[name]) for name in ENV_SETTINGS if name in environ}
+    for key, value in environ.items():
+        if key.startswith("EVENTHUB_") and key != "EVENTHUB_BASE_URL":
+            name = key.removeprefix("EVENTHUB_")
+            found[name] = _coerce(name, value)
+    return found
+
+
+def database_uri(config: dict, instance_path: Path) -> str:
+    url = config.get("SQLALCHEMY_DATABASE_URI") or config.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{instance_path / 'eventhub.sqlite'}"
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy wants the driver spelled out.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def persistent_secret_key(instance_path: Path) -> str:
+    """A key generated once per installation, so sessions survive restarts without a repo secret."""
+    key_file = instance_path / "secret_key"
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        key = secrets.token_hex(32)
+        handle.write(key)
+    return key

@@ -1,0 +1,123 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import ValidationError
+
+from eventhub.events.models import (
+    EVENT_KIND_LABELS,
+    EVENT_STATUS_LABELS,
+    PARTICIPATION_ROLE_LABELS,
+    REGISTRATION_MODE_LABELS,
+)
+from eventhub.events.timezones import is_valid_zone
+from eventhub.forms import optional_int, options
+
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def _choices(labels: dict) -> list:
+    return options((key.value, label) for key, label in labels.items())
+
+
+class EventForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Kind of event"), choices=_choices(EVENT_KIND_LABELS))
+    summary = TextAreaField(
+        _l("Summary"),
+        validators=[Optional(), Length(max=500)],
+        description=_l("One or two sentences shown in lists and invitations."),
+    )
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    timezone = StringField(
+        _l("Time zone"),
+        validators=[DataRequired(), Length(max=64)],
+        description=_l("An IANA zone such as America/Santiago; times below are in this zone."),
+    )
+    starts_at = DateTimeLocalField(
+        _l("Starts"),
+        format=LOCAL_FORMAT,
+        validators=[InputRequired(message=_l("Give the start date and time."))],
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"),
+        format=LOCAL_FORMAT,
+        validators=[InputRequired(message=_l("Give the end date and time."))],
+    )
+    venue_name = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
+    venue_address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    host_organisation_id = SelectField(
+        _l("Host organisation"), coerce=optional_int, validate_choice=True
+    )
+    programme_id = SelectField(_l("Programme"), coerce=optional_int, validate_choice=True)
+    capacity = IntegerField(
+        _l("Capacity"),
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=1_000_000, message=_l("Give a positive whole number.")),
+        ],
+        description=_l("Leave empty for no limit."),
+    )
+    registration_mode = SelectField(
+        _l("Registration"), choices=_choices(REGISTRATION_MODE_LABELS)
+    )
+    registration_deadline = DateTimeLocalField(
+        _l("Registration deadline"), format=LOCAL_FORMAT, validators=[Optional()]
+    )
+    is_public = BooleanField(_l("List in the public events list once published"), default=True)
+    submit = SubmitField(_l("Save event"))
+
+    def validate_timezone(self, field):
+        field.data = (field.data or "").strip()
+        if not is_valid_zone(field.data):
+            raise ValidationError(_l("Unknown time zone. Use an IANA name like America/Santiago."))
+
+    def validate_ends_at(self, field):
+        if self.starts_at.data and field.data and field.data <= self.starts_at.data:
+            raise ValidationError(_l("The end must be after the start."))
+
+    def validate_registration_deadline(self, field):
+        if field.data and self.ends_at.data and field.data > self.ends_at.data:
+            raise ValidationError(_l("The deadline cannot be after the event ends."))
+
+
+class EventFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Search title"), validators=[Optional(), Length(max=200)])
+    kind = SelectField(
+        _l("Kind"), choices=[*options([(None, _l("All kinds"))]), *_choices(EVENT_KIND_LABELS)]
+    )
+    status = SelectField(
+        _l("Status"), choices=[*options([(None, _l("All statuses"))]), *_choices(EVENT_STATUS_LABELS)]
+    )
+    programme = SelectField(_l("Programme"), coerce=optional_int)
+    date_from = DateField(_l("From"), validators=[Optional()])
+    date_to = DateField(_l("To"), validators=[Optional()])
+    submit = SubmitField(_l("Filter"))
+
+
+class ParticipationForm(FlaskForm):
+    organisation_id = SelectField(_l("Organisation"), coerce=optional_int)
+    role = SelectField(_l("Role"), choices=_choices(PARTICIPATION_ROLE_LABELS))
+    submit = SubmitField(_l("Add or update"))
+
+    def validate_organisation_id(self, field):
+        if field.data is None:
+            raise ValidationError(_l("Choose an organisation."))
+
+
+class ProgrammeForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    submit = SubmitField(_l("Save programme"))

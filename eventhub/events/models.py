@@ -1,0 +1,175 @@
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eventhub.auth.models import User
+from eventhub.db import Base, TimestampMixin
+from eventhub.organisations.models import Organisation
+
+
+class EventKind(StrEnum):
+    ROUND_TABLE = "round_table"
+    BREAKFAST = "breakfast"
+    CONFERENCE = "conference"
+    VISIT = "visit"
+    SIGNING = "signing"
+    WORKSHOP = "workshop"
+    OTHER = "other"
+
+
+EVENT_KIND_LABELS = {
+    EventKind.ROUND_TABLE: _l("Round table"),
+    EventKind.BREAKFAST: _l("Breakfast"),
+    EventKind.CONFERENCE: _l("Conference"),
+    EventKind.VISIT: _l("Visit"),
+    EventKind.SIGNING: _l("Signing"),
+    EventKind.WORKSHOP: _l("Workshop"),
+    EventKind.OTHER: _l("Other"),
+}
+
+
+class EventStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+EVENT_STATUS_LABELS = {
+    EventStatus.DRAFT: _l("Draft"),
+    EventStatus.PUBLISHED: _l("Published"),
+    EventStatus.CANCELLED: _l("Cancelled"),
+}
+
+
+class RegistrationMode(StrEnum):
+    INVITE_ONLY = "invite_only"
+    OPEN = "open"
+
+
+REGISTRATION_MODE_LABELS = {
+    RegistrationMode.INVITE_ONLY: _l("Invitation only"),
+    RegistrationMode.OPEN: _l("Open registration"),
+}
+
+
+class ParticipationRole(StrEnum):
+    HOST = "host"
+    CO_ORGANISER = "co_organiser"
+    INVITED = "invited"
+    PARTICIPANT = "participant"
+
+
+PARTICIPATION_ROLE_LABELS = {
+    ParticipationRole.HOST: _l("Host"),
+    ParticipationRole.CO_ORGANISER: _l("Co-organiser"),
+    ParticipationRole.INVITED: _l("Invited"),
+    ParticipationRole.PARTICIPANT: _l("Participant"),
+}
+
+
+class Programme(TimestampMixin, Base):
+    """A series of events, such as the Migrants and Cities Programme."""
+
+    __tablename__ = "programme"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str | None] = mapped_column(Text)
+
+    def __repr__(self) -> str:
+        return f"<Programme {self.id} {self.name!r}>"
+
+
+class Event(TimestampMixin, Base):
+    __tablename__ = "event"
+    __table_args__ = (
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    summary: Mapped[str | None] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    timezone: Mapped[str] = mapped_column(String(64), default="America/Santiago")
+    venue_name: Mapped[str | None] = mapped_column(String(200))
+    venue_address: Mapped[str | None] = mapped_column(String(300))
+    host_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="SET NULL"), index=True
+    )
+    programme_id: Mapped[int | None] = mapped_column(
+        ForeignKey("programme.id", ondelete="SET NULL"), index=True
+    )
+    capacity: Mapped[int | None]
+    registration_mode: Mapped[str] = mapped_column(
+        String(20), default=RegistrationMode.INVITE_ONLY.value
+    )
+    registration_deadline: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default=EventStatus.DRAFT.value, index=True)
+    # Listed in the public events list and calendar feed once published.
+    is_public: Mapped[bool] = mapped_column(default=True)
+    published_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+
+    host_organisation: Mapped[Organisation | None] = relationship()
+    programme: Mapped[Programme | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    participations: Mapped[list["EventOrganisation"]] = relationship(
+        back_populates="event", cascade="all, delete-orphan"
+    )
+
+    @property
+    def kind_label(self):
+        return EVENT_KIND_LABELS.get(EventKind(self.kind), self.kind)
+
+    @property
+    def status_label(self):
+        return EVENT_STATUS_LABELS.get(EventStatus(self.status), self.status)
+
+    @property
+    def registration_mode_label(self):
+        return REGISTRATION_MODE_LABELS.get(
+            RegistrationMode(self.registration_mode), self.registration_mode
+        )
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == EventStatus.CANCELLED
+
+    @property
+    def is_visible_to_public(self) -> bool:
+        """Anyone may read the page once it was published, including after a cancellation."""
+        return self.published_at is not None and self.status != EventStatus.DRAFT
+
+    def __repr__(self) -> str:
+        return f"<Event {self.id} {self.title!r}>"
+
+
+class EventOrganisation(Base):
+    """An organisation taking part in an event, and in which role."""
+
+    __tablename__ = "event_organisation"
+    __table_args__ = (UniqueConstraint("event_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(20))
+
+    event: Mapped[Event] = relationship(back_populates="participations")
+    organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def role_label(self):
+        return PARTICIPATION_ROLE_LABELS.get(ParticipationRole(self.role), self.role)

@@ -1,0 +1,243 @@
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+
+from eventhub.errors import DomainError
+from eventhub.events import bp, services
+from eventhub.events.forms import EventFilterForm, EventForm, ParticipationForm, ProgrammeForm
+from eventhub.events.models import Event
+from eventhub.events.timezones import COMMON_ZONES, utc_to_local
+from eventhub.extensions import db
+from eventhub.forms import options, show_domain_error
+
+
+def _fill_choices(form: EventForm) -> None:
+    none = [(None, _l("None"))]
+    form.host_organisation_id.choices = options(none + services.organisation_choices())
+    programmes = [(p.id, p.name) for p in services.all_programmes()]
+    form.programme_id.choices = options(none + programmes)
+
+
+def _event_data(form: EventForm) -> services.EventData:
+    return services.EventData(
+        title=form.title.data,
+        kind=form.kind.data,
+        timezone=form.timezone.data,
+        starts_at=form.starts_at.data,
+        ends_at=form.ends_at.data,
+        summary=form.summary.data,
+        description=form.description.data,
+        venue_name=form.venue_name.data,
+        venue_address=form.venue_address.data,
+        host_organisation_id=form.host_organisation_id.data,
+        programme_id=form.programme_id.data,
+        capacity=form.capacity.data,
+        registration_mode=form.registration_mode.data,
+        registration_deadline=form.registration_deadline.data,
+        is_public=form.is_public.data,
+    )
+
+
+@bp.get("/events/")
+def list_events():
+    form = EventFilterForm(request.args)
+    programmes = services.all_programmes()
+    form.programme.choices = options(
+        [(None, _l("All programmes"))] + [(p.id, p.name) for p in programmes]
+    )
+    form.validate()
+    valid = lambda field: field.data if not field.errors else None  # noqa: E731
+    filters = services.EventFilters(
+        q=valid(form.q),
+        kind=valid(form.kind) or None,
+        status=valid(form.status) or None,
+        programme_id=valid(form.programme),
+        date_from=valid(form.date_from),
+        date_to=valid(form.date_to),
+    )
+    stmt = services.list_events_query(
+        filters,
+        for_organiser=current_user.is_authenticated,
+        zone=current_app.config["DEFAULT_EVENT_TIMEZONE"],
+    )
+    page = db.paginate(
+        stmt,
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["EVENTS_PER_PAGE"],
+        max_per_page=100,
+        error_out=False,
+        count=True,
+    )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("events/list.html", page=page, form=form, args=args)
+
+
+def _zone_defaults(form: EventForm) -> None:
+    if not form.timezone.data:
+        form.timezone.data = current_app.config["DEFAULT_EVENT_TIMEZONE"]
+
+
+@bp.route("/events/new", methods=["GET", "POST"])
+@login_required
+def create_event():
+    form = EventForm()
+    _fill_choices(form)
+    _zone_defaults(form)
+    if form.validate_on_submit():
+        try:
+            event = services.create_event(_event_data(form), current_user)
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Event created as a draft. Publish it when it is ready."), "success")
+            return redirect(url_for("events.show_event", event_id=event.id))
+    return render_template("events/form.html", form=form, event=None, zones=COMMON_ZONES)
+
+
+@bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_event(event_id: int):
+    event = services.get_event(event_id)
+    form = EventForm(obj=event)
+    _fill_choices(form)
+    if request.method == "GET":
+        form.starts_at.data = utc_to_local(event.starts_at, event.timezone)
+        form.ends_at.data = utc_to_local(event.ends_at, event.timezone)
+        if event.registration_deadline:
+            form.registration_deadline.data = utc_to_local(
+                event.registration_deadline, event.timezone
+            )
+    if form.validate_on_submit():
+        try:
+            services.update_event(event, _event_data(form))
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Event saved."), "success")
+            return redirect(url_for("events.show_event", event_id=event.id))
+    db.session.rollback()
+    return render_template("events/form.html", form=form, event=event, zones=COMMON_ZONES)
+
+
+@bp.get("/events/<int:event_id>")
+def show_event(event_id: int):
+    event = db.session.scalar(services.event_page_query(event_id))
+    if event is None or not (current_user.is_authenticated or event.is_visible_to_public):
+        abort(404)
+    participation_form = None
+    if current_user.is_authenticated:
+        participation_form = ParticipationForm()
+        participation_form.organisation_id.choices = options(services.organisation_choices())
+    return render_template(
+        "events/show.html",
+        event=event,
+        participation_form=participation_form,
+        action_form=FlaskForm(),
+    )
+
+
+def _life_cycle_action(event_id: int, action, message: str):
+    event = services.get_event(event_id)
+    try:
+        action(event)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("events.show_event", event_id=event.id))
+
+
+@bp.post("/events/<int:event_id>/publish")
+@login_required
+def publish_event(event_id: int):
+    return _life_cycle_action(event_id, services.publish_event, _("Event published."))
+
+
+@bp.post("/events/<int:event_id>/unpublish")
+@login_required
+def unpublish_event(event_id: int):
+    return _life_cycle_action(
+        event_id, services.unpublish_event, _("Event unpublished: it is a draft again.")
+    )
+
+
+@bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel_event(event_id: int):
+    if request.method == "POST":
+        return _life_cycle_action(event_id, services.cancel_event, _("Event cancelled."))
+    event = services.get_event(event_id)
+    return render_template("events/cancel.html", event=event)
+
+
+@bp.post("/events/<int:event_id>/organisations")
+@login_required
+def set_participation(event_id: int):
+    event = services.get_event(event_id)
+    form = ParticipationForm()
+    form.organisation_id.choices = options(services.organisation_choices())
+    if form.validate_on_submit():
+        try:
+            services.set_participation(event, form.organisation_id.data, form.role.data)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Participating organisations updated."), "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return redirect(url_for("events.show_event", event_id=event.id, _anchor="organisations"))
+
+
+@bp.post("/events/<int:event_id>/organisations/<int:participation_id>/delete")
+@login_required
+def remove_participation(event_id: int, participation_id: int):
+    event = services.get_event(event_id)
+    services.remove_participation(event, participation_id)
+    db.session.commit()
+    flash(_("Organisation removed from the event."), "success")
+    return redirect(url_for("events.show_event", event_id=event.id, _anchor="organisations"))
+
+
+@bp.get("/programmes/")
+@login_required
+def list_programmes():
+    return render_template("events/programmes.html", programmes=services.all_programmes())
+
+
+@bp.get("/programmes/<int:programme_id>")
+@login_required
+def show_programme(programme_id: int):
+    programme = services.get_programme(programme_id)
+    stmt = services.list_events_query(
+        services.EventFilters(programme_id=programme.id),
+        for_organiser=True,
+        zone=current_app.config["DEFAULT_EVENT_TIMEZONE"],
+    )
+    events: list[Event] = list(db.session.scalars(stmt))
+    return render_template("events/programme.html", programme=programme, events=events)
+
+
+@bp.route("/programmes/new", methods=["GET", "POST"])
+@bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_programme(programme_id: int | None = None):
+    programme = services.get_programme(programme_id) if programme_id else None
+    form = ProgrammeForm(obj=programme)
+    if form.validate_on_submit():
+        try:
+            programme = services.save_programme(programme, form.name.data, form.description.data)
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Programme saved."), "success")
+            return redirect(url_for("events.show_programme", programme_id=programme.id))
+    return render_template("events/programme_form.html", form=form, programme=programme)

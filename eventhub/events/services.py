@@ -1,0 +1,309 @@
+"""Events: creating and changing them, their life cycle, the list and who takes part."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, case, select
+from sqlalchemy.orm import selectinload
+
+from eventhub.auth.models import User
+from eventhub.db import utcnow
+from eventhub.errors import ConflictError, DomainError, NotFoundError
+from eventhub.events.models import (
+    Event,
+    EventKind,
+    EventOrganisation,
+    EventStatus,
+    ParticipationRole,
+    Programme,
+    RegistrationMode,
+)
+from eventhub.events.timezones import NonexistentLocalTimeError, is_valid_zone, local_to_utc
+from eventhub.extensions import db
+from eventhub.organisations.models import Organisation
+
+
+@dataclass
+class EventData:
+    """What an organiser enters; times are wall-clock times in ``timezone``."""
+
+    title: str
+    kind: str
+    timezone: str
+    starts_at: datetime
+    ends_at: datetime
+    summary: str | None = None
+    description: str | None = None
+    venue_name: str | None = None
+    venue_address: str | None = None
+    host_organisation_id: int | None = None
+    programme_id: int | None = None
+    capacity: int | None = None
+    registration_mode: str = RegistrationMode.INVITE_ONLY.value
+    registration_deadline: datetime | None = None
+    is_public: bool = True
+
+
+@dataclass
+class EventFilters:
+    q: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    programme_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def get_event(event_id: int) -> Event:
+    event = db.session.get(Event, event_id)
+    if event is None:
+        raise NotFoundError(_("No such event."))
+    return event
+
+
+def _to_utc(local: datetime, zone: str, field: str) -> datetime:
+    try:
+        return local_to_utc(local, zone)
+    except NonexistentLocalTimeError as error:
+        raise DomainError(
+            _(
+                "%(time)s does not exist in %(zone)s: the clocks skip that hour. "
+                "Choose another time.",
+                time=local.strftime("%Y-%m-%d %H:%M"),
+                zone=zone,
+            ),
+            field=field,
+        ) from error
+
+
+def _clean(text: str | None) -> str | None:
+    text = (text or "").strip()
+    return text or None
+
+
+def _apply(event: Event, data: EventData) -> None:
+    if not is_valid_zone(data.timezone):
+        raise DomainError(_("Unknown time zone."), field="timezone")
+    if data.kind not in {kind.value for kind in EventKind}:
+        raise DomainError(_("Unknown kind of event."), field="kind")
+    if data.registration_mode not in {mode.value for mode in RegistrationMode}:
+        raise DomainError(_("Unknown registration mode."), field="registration_mode")
+    if data.capacity is not None and data.capacity < 1:
+        raise DomainError(_("Give a positive whole number."), field="capacity")
+    starts_at = _to_utc(data.starts_at, data.timezone, "starts_at")
+    ends_at = _to_utc(data.ends_at, data.timezone, "ends_at")
+    if ends_at <= starts_at:
+        raise DomainError(_("The end must be after the start."), field="ends_at")
+    deadline = None
+    if data.registration_deadline is not None:
+        deadline = _to_utc(data.registration_deadline, data.timezone, "registration_deadline")
+        if deadline > ends_at:
+            raise DomainError(
+                _("The deadline cannot be after the event ends."), field="registration_deadline"
+            )
+    if data.host_organisation_id is not None and not db.session.get(
+        Organisation, data.host_organisation_id
+    ):
+        raise DomainError(_("Unknown organisation."), field="host_organisation_id")
+    if data.programme_id is not None and not db.session.get(Programme, data.programme_id):
+        raise DomainError(_("Unknown programme."), field="programme_id")
+
+    event.title = data.title.strip()
+    event.kind = data.kind
+    event.summary = _clean(data.summary)
+    event.description = _clean(data.description)
+    event.timezone = data.timezone
+    event.starts_at = starts_at
+    event.ends_at = ends_at
+    event.venue_name = _clean(data.venue_name)
+    event.venue_address = _clean(data.venue_address)
+    event.host_organisation_id = data.host_organisation_id
+    event.programme_id = data.programme_id
+    event.capacity = data.capacity
+    event.registration_mode = data.registration_mode
+    event.registration_deadline = deadline
+    event.is_public = data.is_public
+
+
+def _sync_host_participation(event: Event) -> None:
+    """The host organisation always appears among the participating organisations as host."""
+    for participation in event.participations:
+        if participation.role == ParticipationRole.HOST and (
+            participation.organisation_id != event.host_organisation_id
+        ):
+            participation.role = ParticipationRole.CO_ORGANISER.value
+    if event.host_organisation_id is None:
+        return
+    existing = next(
+        (p for p in event.participations if p.organisation_id == event.host_organisation_id),
+        None,
+    )
+    if existing is None:
+        event.participations.append(
+            EventOrganisation(
+                organisation_id=event.host_organisation_id, role=ParticipationRole.HOST.value
+            )
+        )
+    else:
+        existing.role = ParticipationRole.HOST.value
+
+
+def create_event(data: EventData, created_by: User | None) -> Event:
+    event = Event(status=EventStatus.DRAFT.value, created_by=created_by, participations=[])
+    _apply(event, data)
+    db.session.add(event)
+    _sync_host_participation(event)
+    db.session.flush()
+    return event
+
+
+def update_event(event: Event, data: EventData) -> Event:
+    _apply(event, data)
+    _sync_host_participation(event)
+    db.session.flush()
+    return event
+
+
+def publish_event(event: Event) -> None:
+    if event.is_cancelled:
+        raise ConflictError(_("A cancelled event cannot be published."))
+    event.status = EventStatus.PUBLISHED.value
+    if event.published_at is None:
+        event.published_at = utcnow()
+
+
+def unpublish_event(event: Event) -> None:
+    if event.is_cancelled:
+        raise ConflictError(_("A cancelled event cannot be unpublished."))
+    event.status = EventStatus.DRAFT.value
+    event.published_at = None
+
+
+def cancel_event(event: Event) -> None:
+    if event.is_cancelled:
+        raise ConflictError(_("The event is already cancelled."))
+    event.status = EventStatus.CANCELLED.value
+    event.cancelled_at = utcnow()
+
+
+def publicly_listed() -> Select:
+    return select(Event).where(
+        Event.is_public.is_(True),
+        Event.published_at.is_not(None),
+        Event.status != EventStatus.DRAFT.value,
+    )
+
+
+def _start_of_day(day: date, zone: str) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(zone)).astimezone(UTC)
+
+
+def list_events_query(filters: EventFilters, for_organiser: bool, zone: str) -> Select:
+    """Events matching the filters, upcoming first (soonest first), then past (latest first).
+
+    ``zone`` is the zone in which the date filters are read.
+    """
+    stmt = select(Event) if for_organiser else publicly_listed()
+    if filters.q:
+        stmt = stmt.where(Event.title.icontains(filters.q.strip(), autoescape=True))
+    if filters.kind:
+        stmt = stmt.where(Event.kind == filters.kind)
+    if filters.status:
+        stmt = stmt.where(Event.status == filters.status)
+    if filters.programme_id:
+        stmt = stmt.where(Event.programme_id == filters.programme_id)
+    if filters.date_from:
+        stmt = stmt.where(Event.ends_at >= _start_of_day(filters.date_from, zone))
+    if filters.date_to:
+        stmt = stmt.where(
+            Event.starts_at < _start_of_day(filters.date_to + timedelta(days=1), zone)
+        )
+    upcoming = Event.ends_at >= utcnow()
+    return stmt.options(
+        selectinload(Event.programme), selectinload(Event.host_organisation)
+    ).order_by(
+        case((upcoming, 0), else_=1),
+        case((upcoming, Event.starts_at), else_=None).asc(),
+        Event.starts_at.desc(),
+        Event.id,
+    )
+
+
+def event_page_query(event_id: int) -> Select:
+    return (
+        select(Event)
+        .where(Event.id == event_id)
+        .options(
+            selectinload(Event.programme),
+            selectinload(Event.host_organisation),
+            selectinload(Event.participations).selectinload(EventOrganisation.organisation),
+        )
+    )
+
+
+def set_participation(event: Event, organisation_id: int, role: str) -> EventOrganisation:
+    if role not in {r.value for r in ParticipationRole}:
+        raise DomainError(_("Unknown role."), field="role")
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise DomainError(_("Unknown organisation."), field="organisation_id")
+    participation = db.session.scalar(
+        select(EventOrganisation).where(
+            EventOrganisation.event_id == event.id,
+            EventOrganisation.organisation_id == organisation_id,
+        )
+    )
+    if participation is None:
+        participation = EventOrganisation(event=event, organisation=organisation, role=role)
+        db.session.add(participation)
+    else:
+        participation.role = role
+    if role == ParticipationRole.HOST:
+        event.host_organisation_id = organisation_id
+        _sync_host_participation(event)
+    elif event.host_organisation_id == organisation_id:
+        event.host_organisation_id = None
+    db.session.flush()
+    return participation
+
+
+def remove_participation(event: Event, participation_id: int) -> None:
+    participation = db.session.get(EventOrganisation, participation_id)
+    if participation is None or participation.event_id != event.id:
+        raise NotFoundError(_("This organisation does not take part in the event."))
+    if event.host_organisation_id == participation.organisation_id:
+        event.host_organisation_id = None
+    db.session.delete(participation)
+    db.session.flush()
+
+
+def save_programme(programme: Programme | None, name: str, description: str | None) -> Programme:
+    name = name.strip()
+    clash = db.session.scalar(select(Programme).where(Programme.name == name))
+    if clash is not None and clash is not programme:
+        raise ConflictError(_("A programme with this name already exists."), field="name")
+    if programme is None:
+        programme = Programme()
+        db.session.add(programme)
+    programme.name = name
+    programme.description = _clean(description)
+    db.session.flush()
+    return programme
+
+
+def get_programme(programme_id: int) -> Programme:
+    programme = db.session.get(Programme, programme_id)
+    if programme is None:
+        raise NotFoundError(_("No such programme."))
+    return programme
+
+
+def all_programmes() -> list[Programme]:
+    return list(db.session.scalars(select(Programme).order_by(Programme.name)))
+
+
+def organisation_choices() -> list[tuple[int, str]]:
+    rows = db.session.execute(select(Organisation.id, Organisation.name).order_by(Organisation.name))
+    return [(row.id, row.name) for row in rows]

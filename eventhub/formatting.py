@@ -1,0 +1,43 @@
+"""Show instants in the event's own time zone, in the reader's language."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_time
+from flask_babel import get_locale
+
+
+def _zone(tz: str | None) -> ZoneInfo:
+    from flask import current_app
+
+    return ZoneInfo(tz or current_app.config["DEFAULT_EVENT_TIMEZONE"])
+
+
+def local_datetime(value: datetime | None, tz: str | None = None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    return format_datetime(value, fmt, tzinfo=_zone(tz), locale=get_locale())
+
+
+def local_date(value: datetime | None, tz: str | None = None, fmt: str = "full") -> str:
+    if value is None:
+        return ""
+    return format_date(value.astimezone(_zone(tz)).date(), fmt, locale=get_locale())
+
+
+def local_time(value: datetime | None, tz: str | None = None) -> str:
+    if value is None:
+        return ""
+    return format_time(value, "HH:mm", tzinfo=_zone(tz), locale=get_locale())
+
+
+def event_time_range(starts_at: datetime, ends_at: datetime, tz: str) -> str:
+    """'jueves, 30 de marzo de 2017, 09:30–13:00' on one day; both dates when it spans several."""
+    zone = _zone(tz)
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    if start.date() == end.date():
+        return f"{local_date(starts_at, tz)}, {local_time(starts_at, tz)}–{local_time(ends_at, tz)}"
+    return (
+        f"{local_date(starts_at, tz, 'long')} {local_time(starts_at, tz)} – "
+        f"{local_date(ends_at, tz, 'long')} {local_time(ends_at, tz)}"
+    )

@@ -1,0 +1,31 @@
+"""Small helpers shared by every blueprint's forms."""
+
+from flask import flash
+from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
+
+from eventhub.errors import DomainError
+
+
+def show_domain_error(form: FlaskForm, error: DomainError) -> None:
+    """Put a service's refusal next to the field it concerns, or at the top of the page."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+
+
+def options(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs; ``None`` stands for the empty choice."""
+    return [SelectChoice("" if value is None else value, label) for value, label in pairs]
+
+
+def optional_int(value) -> int | None:
+    """Coerce a select's value to an id; empty means none, junk means none (then refused)."""
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1

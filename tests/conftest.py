@@ -1,0 +1,137 @@
+import os
+import socket
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from eventhub import create_app
+from eventhub.extensions import db
+
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_url() -> str | None:
+    """TEST_DATABASE_URL, or the local server when one answers on 127.0.0.1:5432."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return POSTGRES_URL
+    except OSError:
+        return None
+
+
+PG_URL = _postgres_url()
+DATABASES = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+@pytest.fixture(scope="session")
+def pg_schema():
+    """A schema of its own per test run, so runs on the same server never collide."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL is not reachable")
+    schema = f"eventhub_test_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    yield schema
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+def pg_url_for_schema(schema: str) -> str:
+    separator = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+
+
+def base_config(database_url: str, tmp_path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "EVENTHUB_BASE_URL": "http://eventhub.test",
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite'}"
+    return pg_url_for_schema(request.getfixturevalue("pg_schema"))
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path):
+    return base_config(database_url, tmp_path)
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    with app.app_context():
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def organiser(app):
+    from tests.factories import UserFactory
+
+    with app.app_context():
+        user = UserFactory(email="organiser@example.org", name="Ana Organiser")
+        db.session.commit()
+        return user.id
+
+
+@pytest.fixture
+def admin(app):
+    from tests.factories import UserFactory
+
+    with app.app_context():
+        user = UserFactory(email="admin@example.org", name="Admin", is_admin=True)
+        db.session.commit()
+        return user.id
+
+
+def login(client, email: str, password: str = "correct horse battery"):
+    return client.post("/login", data={"email": email, "password": password})
+
+
+@pytest.fixture
+def organiser_client(client, organiser):
+    response = login(client, "organiser@example.org")
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
+def admin_client(client, admin):
+    response = login(client, "admin@example.org")
+    assert response.status_code == 302
+    return client

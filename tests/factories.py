@@ -1,0 +1,90 @@
+"""factory_boy factories, bound to the Flask-SQLAlchemy session of the current app."""
+
+from datetime import UTC, datetime, timedelta
+
+import factory
+from factory.alchemy import SQLAlchemyModelFactory
+
+from eventhub.auth.models import User
+from eventhub.events.models import Event, EventStatus, Programme
+from eventhub.extensions import db
+from eventhub.organisations.models import Contact, Organisation
+from eventhub.people.models import Speaker
+
+TEST_PASSWORD = "correct horse battery"
+
+
+class BaseFactory(SQLAlchemyModelFactory):
+    class Meta:
+        abstract = True
+        sqlalchemy_session_factory = lambda: db.session  # noqa: E731
+        sqlalchemy_session_persistence = "flush"
+
+
+class UserFactory(BaseFactory):
+    class Meta:
+        model = User
+
+    email = factory.Sequence(lambda n: f"organiser{n}@example.org")
+    name = factory.Sequence(lambda n: f"Organiser {n}")
+    password_hash = ""
+    is_admin = False
+
+    @factory.post_generation
+    def password(user, create, extracted, **kwargs):
+        user.set_password(extracted or TEST_PASSWORD)
+
+
+class OrganisationFactory(BaseFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Municipalidad {n}")
+    kind = "municipality"
+    region = "Metropolitana"
+    commune = factory.Sequence(lambda n: f"Comuna {n}")
+
+
+class ContactFactory(BaseFactory):
+    class Meta:
+        model = Contact
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Contacto {n}")
+    role = "Jefa de la Oficina de Migrantes"
+    email = factory.Sequence(lambda n: f"contact{n}@example.org")
+    language = "es"
+
+
+class SpeakerFactory(BaseFactory):
+    class Meta:
+        model = Speaker
+
+    name = factory.Sequence(lambda n: f"Speaker {n}")
+    title = "Economist"
+
+
+class ProgrammeFactory(BaseFactory):
+    class Meta:
+        model = Programme
+
+    name = factory.Sequence(lambda n: f"Programme {n}")
+
+
+class EventFactory(BaseFactory):
+    class Meta:
+        model = Event
+
+    title = factory.Sequence(lambda n: f"Mesa intermunicipal {n}")
+    kind = "round_table"
+    timezone = "America/Santiago"
+    starts_at = factory.LazyFunction(lambda: datetime.now(UTC) + timedelta(days=30))
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=3))
+    status = EventStatus.DRAFT.value
+    is_public = True
+
+    class Params:
+        published = factory.Trait(
+            status=EventStatus.PUBLISHED.value,
+            published_at=factory.LazyFunction(lambda: datetime.now(UTC)),
+        )

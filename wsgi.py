@@ -1,0 +1,3 @@
+from eventhub import create_app
+
+app = create_app()
