@@ -1,5 +1,6 @@
 """EventHub: coordinate round tables, breakfasts, signings and visits."""
 
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask, session
@@ -9,7 +10,6 @@ from sqlalchemy.engine import Engine
 
 from eventhub import config as config_module
 from eventhub.errors import register_error_handlers
-from eventhub.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,8 +59,19 @@ def select_locale() -> str:
 
 
 def _init_extensions(app: Flask) -> None:
+    # Imported here so that the package attribute ``eventhub.db`` stays the module.
+    from eventhub.db import render_migration_item
+    from eventhub.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(ROOT / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+        render_item=render_migration_item,
+    )
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
@@ -85,15 +96,13 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
-def _register_blueprints(app: Flask) -> None:
-    from eventhub.auth import bp as auth_bp
-    from eventhub.events import bp as events_bp
-    from eventhub.main import bp as main_bp
-    from eventhub.organisations import bp as organisations_bp
-    from eventhub.people import bp as people_bp
+BLUEPRINTS = ("main", "auth", "events", "organisations", "people")
 
-    for blueprint in (main_bp, auth_bp, events_bp, organisations_bp, people_bp):
-        app.register_blueprint(blueprint)
+
+def _register_blueprints(app: Flask) -> None:
+    for name in BLUEPRINTS:
+        routes = import_module(f"eventhub.{name}.routes")
+        app.register_blueprint(routes.bp)
 
 
 def _register_template_helpers(app: Flask) -> None:

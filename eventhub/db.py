@@ -37,6 +37,13 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+def render_migration_item(type_, obj, autogen_context):
+    """Migrations spell the UTC type as a plain timezone-aware DateTime: no app imports."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

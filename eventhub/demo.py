@@ -1,3 +1,522 @@
-import click
+"""``flask demo``: the world of the IOM Chile newsletter (March 2017), loaded idempotently.
 
-demo_command = click.Command("demo", callback=lambda: None)
+Everything is matched by a natural key (organisation and programme name, contact email,
+speaker name, event title), so running the command again changes nothing.
+"""
+
+import secrets
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from eventhub.auth import services as auth_services
+from eventhub.events import services as event_services
+from eventhub.events.models import Event, ParticipationRole, Programme
+from eventhub.extensions import db
+from eventhub.organisations.models import Contact, Organisation
+from eventhub.people.models import Speaker
+
+DEMO_EMAIL = "organizadora@example.org"
+DEMO_NAME = "Organizadora Demo"
+METRO = "Metropolitana de Santiago"
+
+# name, kind, region, commune, website
+ORGANISATIONS = [
+    ("OIM Chile", "international_organisation", METRO, "Santiago", "https://chile.iom.int"),
+    ("Municipalidad de Lo Prado", "municipality", METRO, "Lo Prado", None),
+    ("Municipalidad de La Reina", "municipality", METRO, "La Reina", None),
+    ("Municipalidad de Quilicura", "municipality", METRO, "Quilicura", None),
+    ("Municipalidad de Estación Central", "municipality", METRO, "Estación Central", None),
+    ("Municipalidad de Peñalolén", "municipality", METRO, "Peñalolén", None),
+    ("Municipalidad de Maipú", "municipality", METRO, "Maipú", None),
+    ("Municipalidad de Quinta Normal", "municipality", METRO, "Quinta Normal", None),
+    ("Municipalidad de Recoleta", "municipality", METRO, "Recoleta", None),
+    ("Instituto Nacional de Derechos Humanos", "government_agency", METRO, None, None),
+    (
+        "Asociación de Exportadores de Manufacturas (ASEXMA)",
+        "business_association",
+        METRO,
+        None,
+        None,
+    ),
+    (
+        "Dirección General de Relaciones Económicas Internacionales (DIRECON)",
+        "government_agency",
+        METRO,
+        None,
+        None,
+    ),
+    ("FX One", "company", METRO, None, None),
+    ("Universidad Católica del Maule", "university", "Maule", "Talca", None),
+    ("Embajada de los Estados Unidos en Chile", "embassy", METRO, None, None),
+    ("Delta Air Lines", "company", METRO, None, None),
+]
+
+# organisation, name, role, email, language, primary
+CONTACTS = [
+    ("OIM Chile", "Norberto Girón", "Jefe de Misión", "ngiron@oim-chile.example.org", "es", True),
+    (
+        "OIM Chile",
+        "Félix Martínez",
+        "Programa Migrantes y Ciudades",
+        "fmartinez@oim-chile.example.org",
+        "es",
+        False,
+    ),
+    (
+        "OIM Chile",
+        "Alex Alarcón",
+        "Experto en políticas migratorias y salud",
+        "aalarcon@oim-chile.example.org",
+        "es",
+        False,
+    ),
+    (
+        "Municipalidad de Lo Prado",
+        "Fernando Cejudo",
+        "Jefe de la Oficina de Migrantes",
+        "migrantes@loprado.example.org",
+        "es",
+        True,
+    ),
+    (
+        "Municipalidad de La Reina",
+        "Oficina de Migrantes",
+        "Oficina de Migrantes",
+        "migrantes@lareina.example.org",
+        "es",
+        True,
+    ),
+    (
+        "Municipalidad de Quilicura",
+        "Oficina de Migrantes y Refugiados",
+        "Oficina de Migrantes y Refugiados",
+        "migrantes@quilicura.example.org",
+        "es",
+        True,
+    ),
+    (
+        "Municipalidad de Quilicura",
+        "Juan Carrasco",
+        "Alcalde",
+        "alcalde@quilicura.example.org",
+        "es",
+        False,
+    ),
+    (
+        "Municipalidad de Estación Central",
+        "Oficina de Migrantes",
+        "Oficina de Migrantes",
+        "migrantes@estacioncentral.example.org",
+        "es",
+        True,
+    ),
+    (
+        "Municipalidad de Estación Central",
+        "Rodrigo Delgado",
+        "Alcalde",
+        "alcalde@estacioncentral.example.org",
+        "es",
+        False,
+    ),
+    (
+        "Municipalidad de Peñalolén",
+        "Oficina de Migrantes",
+        "Oficina de Migrantes",
+        "migrantes@penalolen.example.org",
+        "es",
+        True,
+    ),
+    (
+        "Municipalidad de Maipú",
+        "Oficina de Migrantes",
+        "Oficina de Migrantes",
+        "migrantes@maipu.example.org",
+        "es",
+        True,
+    ),
+    (
+        "Municipalidad de Quinta Normal",
+        "Oficina de Migrantes",
+        "Oficina de Migrantes",
+        "migrantes@quintanormal.example.org",
+        "es",
+        True,
+    ),
+    (
+        "Municipalidad de Recoleta",
+        "Daniel Jadue",
+        "Alcalde",
+        "alcalde@recoleta.example.org",
+        "es",
+        True,
+    ),
+    (
+        "Instituto Nacional de Derechos Humanos",
+        "Branislav Marelic",
+        "Director",
+        "bmarelic@indh.example.org",
+        "es",
+        True,
+    ),
+    (
+        "Asociación de Exportadores de Manufacturas (ASEXMA)",
+        "Roberto Fantuzzi",
+        "Presidente",
+        "presidencia@asexma.example.org",
+        "es",
+        True,
+    ),
+    (
+        "Dirección General de Relaciones Económicas Internacionales (DIRECON)",
+        "Felipe Lopeandia",
+        "Jefe negociador TPP",
+        "flopeandia@direcon.example.org",
+        "es",
+        True,
+    ),
+    (
+        "Universidad Católica del Maule",
+        "Diego Durán",
+        "Rector",
+        "rectoria@ucm.example.org",
+        "es",
+        True,
+    ),
+    (
+        "Embajada de los Estados Unidos en Chile",
+        "Exchange programmes office",
+        "International Visitor Leadership Program",
+        "ivlp@us-embassy-chile.example.org",
+        "en",
+        True,
+    ),
+    (
+        "Delta Air Lines",
+        "Jorge Triviño",
+        "Gerente de Ventas en Chile",
+        "jtrivino@delta.example.org",
+        "es",
+        True,
+    ),
+]
+
+# name, title, organisation, bio
+SPEAKERS = [
+    (
+        "Fernando Cejudo",
+        "Jefe de la Oficina de Migrantes de Lo Prado",
+        "Municipalidad de Lo Prado",
+        None,
+    ),
+    ("Félix Martínez", "Programa Migrantes y Ciudades, OIM Chile", "OIM Chile", None),
+    (
+        "Branislav Marelic",
+        "Director del Instituto Nacional de Derechos Humanos",
+        "Instituto Nacional de Derechos Humanos",
+        "Habló sobre migración y derechos humanos.",
+    ),
+    (
+        "Roberto Fantuzzi",
+        "Presidente de ASEXMA",
+        "Asociación de Exportadores de Manufacturas (ASEXMA)",
+        None,
+    ),
+    (
+        "Tomás Flores",
+        "Economista, ex Subsecretario de Economía, Director de FX One",
+        "FX One",
+        None,
+    ),
+    (
+        "Felipe Lopeandia",
+        "Jefe negociador TPP, DIRECON",
+        "Dirección General de Relaciones Económicas Internacionales (DIRECON)",
+        None,
+    ),
+    (
+        "Alex Alarcón",
+        "Experto en políticas migratorias, OIM Chile",
+        "OIM Chile",
+        "Experto de la OIM en migración y salud.",
+    ),
+    ("Norberto Girón", "Jefe de Misión, OIM Chile", "OIM Chile", None),
+    (
+        "Diego Durán",
+        "Rector de la Universidad Católica del Maule",
+        "Universidad Católica del Maule",
+        None,
+    ),
+]
+
+PROGRAMME = (
+    "Programa Migrantes y Ciudades",
+    "Trabajo colaborativo entre municipios y la OIM sobre la inclusión de personas migrantes.",
+)
+
+SANTIAGO = "America/Santiago"
+DIRECON = "Dirección General de Relaciones Económicas Internacionales (DIRECON)"
+
+
+def _event(title, kind, day, start, end, **extra):
+    return {"title": title, "kind": kind, "day": day, "start": start, "end": end, **extra}
+
+
+def newsletter_events() -> list[dict]:
+    return [
+        _event(
+            "Mesa intermunicipal sobre migración en Lo Prado",
+            "round_table",
+            date(2017, 3, 30),
+            time(9, 30),
+            time(13, 0),
+            summary="Mesa de trabajo del Programa Migrantes y Ciudades sobre migración y "
+            "derechos humanos con las oficinas de migrantes de seis municipios.",
+            description="La Municipalidad de Lo Prado y la OIM Chile convocan a las oficinas de "
+            "migrantes de La Reina, Quilicura, Estación Central, Peñalolén, Maipú y Quinta Normal "
+            "para compartir sus realidades comunales y el trabajo de Lo Prado con la comunidad "
+            "migrante.",
+            venue_name="Municipalidad de Lo Prado",
+            venue_address="Av. San Pablo 5959, Lo Prado, Santiago",
+            host="Municipalidad de Lo Prado",
+            programme=True,
+            organisations={
+                "OIM Chile": ParticipationRole.CO_ORGANISER,
+                "Instituto Nacional de Derechos Humanos": ParticipationRole.PARTICIPANT,
+                "Municipalidad de La Reina": ParticipationRole.PARTICIPANT,
+                "Municipalidad de Quilicura": ParticipationRole.PARTICIPANT,
+                "Municipalidad de Estación Central": ParticipationRole.PARTICIPANT,
+                "Municipalidad de Peñalolén": ParticipationRole.PARTICIPANT,
+                "Municipalidad de Maipú": ParticipationRole.PARTICIPANT,
+                "Municipalidad de Quinta Normal": ParticipationRole.PARTICIPANT,
+            },
+            capacity=40,
+        ),
+        _event(
+            "Desayuno anual de ASEXMA",
+            "breakfast",
+            date(2017, 3, 29),
+            time(8, 0),
+            time(10, 30),
+            summary="Exportadores de manufacturas, autoridades y líderes del sector privado "
+            "conversan sobre migración, comercio y el TPP.",
+            description="Inaugura Roberto Fantuzzi, presidente de ASEXMA. Exponen Tomás Flores, "
+            "Felipe Lopeandia (DIRECON) y Alex Alarcón (OIM Chile). Primer evento público del "
+            "proyecto conjunto de la OIM con el sector privado.",
+            venue_name="ASEXMA",
+            venue_address="Santiago",
+            host="Asociación de Exportadores de Manufacturas (ASEXMA)",
+            organisations={
+                "OIM Chile": ParticipationRole.PARTICIPANT,
+                DIRECON: ParticipationRole.PARTICIPANT,
+                "FX One": ParticipationRole.PARTICIPANT,
+            },
+            capacity=120,
+        ),
+        _event(
+            "Firma del convenio de cooperación OIM – Universidad Católica del Maule",
+            "signing",
+            date(2017, 3, 7),
+            time(11, 0),
+            time(12, 30),
+            summary="La OIM Chile y la UCM firman un convenio de investigación conjunta, "
+            "seminarios y formación.",
+            description="Firman el Jefe de Misión de la OIM Chile, Norberto Girón, y el rector de "
+            "la UCM, Dr. Diego Durán.",
+            venue_name="Universidad Católica del Maule",
+            venue_address="Av. San Miguel 3605, Talca, Región del Maule",
+            host="Universidad Católica del Maule",
+            organisations={"OIM Chile": ParticipationRole.CO_ORGANISER},
+        ),
+        _event(
+            "Visita de intercambio de alcaldes a Houston y Providence",
+            "visit",
+            date(2017, 2, 27),
+            time(9, 0),
+            time(17, 0),
+            end_day=date(2017, 3, 10),
+            timezone="America/Chicago",
+            summary="Programa IVLP del Departamento de Estado: alcaldes de Estación Central, "
+            "Quilicura y Recoleta conocen políticas locales de inclusión de migrantes.",
+            description="Organizado por la Embajada de los Estados Unidos en Chile, con la OIM "
+            "Chile, en Houston (Texas) y Providence (Rhode Island): salud, educación y empleo de "
+            "las personas migrantes.",
+            venue_name="Houston, Texas y Providence, Rhode Island",
+            host="Embajada de los Estados Unidos en Chile",
+            organisations={
+                "OIM Chile": ParticipationRole.CO_ORGANISER,
+                "Municipalidad de Estación Central": ParticipationRole.PARTICIPANT,
+                "Municipalidad de Quilicura": ParticipationRole.PARTICIPANT,
+                "Municipalidad de Recoleta": ParticipationRole.PARTICIPANT,
+            },
+        ),
+    ]
+
+
+def upcoming_events(today: date) -> list[dict]:
+    """A few future events, dated from the day the demo is first loaded."""
+    return [
+        _event(
+            "Mesa intermunicipal: salud y educación de personas migrantes",
+            "round_table",
+            today + timedelta(days=21),
+            time(9, 30),
+            time(13, 0),
+            summary="Segunda mesa del año del Programa Migrantes y Ciudades.",
+            venue_name="Municipalidad de Quilicura",
+            venue_address="José Francisco Vergara 165, Quilicura",
+            host="Municipalidad de Quilicura",
+            programme=True,
+            registration_mode="open",
+            capacity=40,
+            organisations={
+                "OIM Chile": ParticipationRole.CO_ORGANISER,
+                "Municipalidad de Lo Prado": ParticipationRole.INVITED,
+                "Municipalidad de Recoleta": ParticipationRole.INVITED,
+                "Municipalidad de Estación Central": ParticipationRole.INVITED,
+            },
+        ),
+        _event(
+            "Taller: inclusión laboral de personas migrantes",
+            "workshop",
+            today + timedelta(days=45),
+            time(15, 0),
+            time(18, 0),
+            summary="Experiencias de apoyo integral al empleo, inspiradas en la visita a Houston.",
+            venue_name="Centro Laboral Ideactiva",
+            venue_address="Estación Central",
+            host="Municipalidad de Estación Central",
+            publish=False,
+        ),
+        _event(
+            "Conferencia anual Migrantes y Ciudades",
+            "conference",
+            today + timedelta(days=90),
+            time(9, 0),
+            time(17, 30),
+            summary="Municipios, academia, sector privado y organismos internacionales.",
+            venue_name="Centro de Extensión UC",
+            venue_address="Av. Libertador Bernardo O'Higgins 390, Santiago",
+            host="OIM Chile",
+            programme=True,
+            registration_mode="open",
+            capacity=200,
+        ),
+    ]
+
+
+def _get_or_create(model, lookup: dict, **values):
+    instance = db.session.scalar(select(model).filter_by(**lookup))
+    if instance is None:
+        instance = model(**lookup, **values)
+        db.session.add(instance)
+        db.session.flush()
+        return instance, True
+    return instance, False
+
+
+def load_directory() -> dict[str, Organisation]:
+    organisations = {}
+    for name, kind, region, commune, website in ORGANISATIONS:
+        organisations[name], _ = _get_or_create(
+            Organisation,
+            {"name": name},
+            kind=kind,
+            region=region,
+            commune=commune,
+            website=website,
+        )
+    for org_name, name, role, email, language, primary in CONTACTS:
+        organisation = organisations[org_name]
+        _get_or_create(
+            Contact,
+            {"organisation_id": organisation.id, "email": email},
+            name=name,
+            role=role,
+            language=language,
+            is_primary=primary,
+        )
+    for name, title, org_name, bio in SPEAKERS:
+        _get_or_create(
+            Speaker,
+            {"name": name},
+            title=title,
+            organisation=organisations[org_name],
+            bio=bio,
+        )
+    return organisations
+
+
+def load_event(spec: dict, organisations: dict, programme: Programme, organiser) -> bool:
+    if db.session.scalar(select(Event.id).where(Event.title == spec["title"])):
+        return False
+    end_day = spec.get("end_day", spec["day"])
+    event = event_services.create_event(
+        event_services.EventData(
+            title=spec["title"],
+            kind=spec["kind"],
+            timezone=spec.get("timezone", SANTIAGO),
+            starts_at=datetime.combine(spec["day"], spec["start"]),
+            ends_at=datetime.combine(end_day, spec["end"]),
+            summary=spec.get("summary"),
+            description=spec.get("description"),
+            venue_name=spec.get("venue_name"),
+            venue_address=spec.get("venue_address"),
+            host_organisation_id=organisations[spec["host"]].id,
+            programme_id=programme.id if spec.get("programme") else None,
+            capacity=spec.get("capacity"),
+            registration_mode=spec.get("registration_mode", "invite_only"),
+        ),
+        organiser,
+    )
+    for org_name, role in spec.get("organisations", {}).items():
+        event_services.set_participation(event, organisations[org_name].id, role.value)
+    if spec.get("publish", True):
+        event_services.publish_event(event)
+    return True
+
+
+def demo_login_file() -> Path:
+    return Path(current_app.instance_path) / "demo_login.txt"
+
+
+def ensure_demo_organiser():
+    """The demo admin; its generated password is kept in instance/ (never in the repo)."""
+    user = auth_services.find_user_by_email(DEMO_EMAIL)
+    login_file = demo_login_file()
+    if user is not None and login_file.exists():
+        return user, login_file.read_text().strip()
+    password = secrets.token_urlsafe(12)
+    if user is None:
+        user = auth_services.create_user(DEMO_EMAIL, DEMO_NAME, password, is_admin=True)
+    else:
+        auth_services.reset_password(user, password)
+    login_file.write_text(password + "\n")
+    login_file.chmod(0o600)
+    return user, password
+
+
+def load_demo(today: date | None = None) -> dict:
+    today = today or datetime.now(ZoneInfo(SANTIAGO)).date()
+    organiser, password = ensure_demo_organiser()
+    organisations = load_directory()
+    programme, _ = _get_or_create(Programme, {"name": PROGRAMME[0]}, description=PROGRAMME[1])
+    created = sum(
+        load_event(spec, organisations, programme, organiser)
+        for spec in newsletter_events() + upcoming_events(today)
+    )
+    return {"email": organiser.email, "password": password, "events_created": created}
+
+
+@click.command("demo", help="Load the newsletter's events, people and places (idempotent).")
+@with_appcontext
+def demo_command():
+    result = load_demo()
+    db.session.commit()
+    click.echo(f"Demo data loaded ({result['events_created']} new events).")
+    click.echo(f"Organiser login: {result['email']} / {result['password']}")

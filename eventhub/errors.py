@@ -57,7 +57,10 @@ def register_error_handlers(app: Flask) -> None:
         return _render(
             400,
             _("Form expired or invalid"),
-            _("The security token of the form is missing or invalid. Reload the page and try again."),
+            _(
+                "The security token of the form is missing or invalid. "
+                "Reload the page and try again."
+            ),
         )
 
     @app.errorhandler(DomainError)

@@ -1,6 +1,7 @@
 import os
 import socket
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -24,22 +25,32 @@ def _postgres_url() -> str | None:
 
 
 PG_URL = _postgres_url()
+if os.environ.get("EVENTHUB_REQUIRE_POSTGRES") and not PG_URL:
+    raise RuntimeError("EVENTHUB_REQUIRE_POSTGRES is set but PostgreSQL is not reachable")
 DATABASES = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 
 
-@pytest.fixture(scope="session")
-def pg_schema():
-    """A schema of its own per test run, so runs on the same server never collide."""
+@contextmanager
+def fresh_pg_schema():
+    """A schema of its own, so test runs on the same server never collide."""
     if not PG_URL:
         pytest.skip("PostgreSQL is not reachable")
     schema = f"eventhub_test_{uuid.uuid4().hex[:10]}"
     engine = create_engine(PG_URL)
     with engine.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    yield schema
-    with engine.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    try:
+        yield schema
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_schema():
+    with fresh_pg_schema() as schema:
+        yield schema
 
 
 def pg_url_for_schema(schema: str) -> str:

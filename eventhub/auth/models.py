@@ -22,9 +22,7 @@ class User(UserMixin, TimestampMixin, Base):
     is_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     # Part of the session id: changing it signs the account out everywhere.
-    session_version: Mapped[str] = mapped_column(
-        String(32), default=lambda: secrets.token_hex(8)
-    )
+    session_version: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(8))
 
     @property
     def is_active(self) -> bool:

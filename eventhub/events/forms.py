@@ -10,8 +10,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.validators import ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from eventhub.events.models import (
     EVENT_KIND_LABELS,
@@ -67,9 +73,7 @@ class EventForm(FlaskForm):
         ],
         description=_l("Leave empty for no limit."),
     )
-    registration_mode = SelectField(
-        _l("Registration"), choices=_choices(REGISTRATION_MODE_LABELS)
-    )
+    registration_mode = SelectField(_l("Registration"), choices=_choices(REGISTRATION_MODE_LABELS))
     registration_deadline = DateTimeLocalField(
         _l("Registration deadline"), format=LOCAL_FORMAT, validators=[Optional()]
     )
@@ -96,10 +100,14 @@ class EventFilterForm(FlaskForm):
 
     q = StringField(_l("Search title"), validators=[Optional(), Length(max=200)])
     kind = SelectField(
-        _l("Kind"), choices=[*options([(None, _l("All kinds"))]), *_choices(EVENT_KIND_LABELS)]
+        _l("Kind"),
+        default="",
+        choices=[*options([(None, _l("All kinds"))]), *_choices(EVENT_KIND_LABELS)],
     )
     status = SelectField(
-        _l("Status"), choices=[*options([(None, _l("All statuses"))]), *_choices(EVENT_STATUS_LABELS)]
+        _l("Status"),
+        default="",
+        choices=[*options([(None, _l("All statuses"))]), *_choices(EVENT_STATUS_LABELS)],
     )
     programme = SelectField(_l("Programme"), coerce=optional_int)
     date_from = DateField(_l("From"), validators=[Optional()])

@@ -305,5 +305,7 @@ def all_programmes() -> list[Programme]:
 
 
 def organisation_choices() -> list[tuple[int, str]]:
-    rows = db.session.execute(select(Organisation.id, Organisation.name).order_by(Organisation.name))
+    rows = db.session.execute(
+        select(Organisation.id, Organisation.name).order_by(Organisation.name)
+    )
     return [(row.id, row.name) for row in rows]

@@ -1,5 +1,5 @@
 from flask import Blueprint
 
+# Routes are imported by create_app, not here: importing a package's models must not
+# pull in its routes (and, through them, every other package).
 bp = Blueprint("people", __name__)
-
-from eventhub.people import routes  # noqa: E402, F401

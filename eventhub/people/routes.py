@@ -1,14 +1,106 @@
-from flask import render_template
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
-from sqlalchemy import select
 
+from eventhub.errors import DomainError
 from eventhub.extensions import db
-from eventhub.people import bp
-from eventhub.people.models import Speaker
+from eventhub.forms import options, show_domain_error
+from eventhub.people import bp, services
+from eventhub.people.forms import SpeakerForm, SpeakerSearchForm
+
+SPEAKERS_PER_PAGE = 25
+
+
+def _fill_choices(form: SpeakerForm) -> None:
+    form.organisation_id.choices = options(
+        [(None, _l("None (not in the directory)")), *services.organisation_choices()]
+    )
+
+
+def _speaker_data(form: SpeakerForm) -> services.SpeakerData:
+    return services.SpeakerData(
+        name=form.name.data,
+        title=form.title.data,
+        organisation_id=form.organisation_id.data,
+        affiliation=form.affiliation.data,
+        bio=form.bio.data,
+        email=form.email.data,
+    )
 
 
 @bp.get("/speakers/")
 @login_required
 def list_speakers():
-    speakers = db.session.scalars(select(Speaker).order_by(Speaker.name)).all()
-    return render_template("people/list.html", speakers=speakers)
+    form = SpeakerSearchForm(request.args)
+    form.validate()
+    q = form.q.data if not form.q.errors else None
+    page = db.paginate(
+        services.list_speakers_query(q),
+        page=request.args.get("page", 1, type=int),
+        per_page=SPEAKERS_PER_PAGE,
+        max_per_page=100,
+        error_out=False,
+        count=True,
+    )
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("people/list.html", page=page, form=form, args=args)
+
+
+@bp.route("/speakers/new", methods=["GET", "POST"])
+@login_required
+def create_speaker():
+    form = SpeakerForm()
+    _fill_choices(form)
+    if form.validate_on_submit():
+        try:
+            speaker = services.create_speaker(_speaker_data(form))
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Speaker added."), "success")
+            return redirect(url_for("people.show_speaker", speaker_id=speaker.id))
+    db.session.rollback()
+    return render_template("people/form.html", form=form, speaker=None)
+
+
+@bp.get("/speakers/<int:speaker_id>")
+def show_speaker(speaker_id: int):
+    """Public: published event pages link here. The email is for signed-in organisers only."""
+    speaker = db.session.scalar(services.speaker_page_query(speaker_id))
+    if speaker is None:
+        abort(404)
+    return render_template("people/show.html", speaker=speaker)
+
+
+@bp.route("/speakers/<int:speaker_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_speaker(speaker_id: int):
+    speaker = services.get_speaker(speaker_id)
+    form = SpeakerForm(obj=speaker)
+    _fill_choices(form)
+    if form.validate_on_submit():
+        try:
+            services.update_speaker(speaker, _speaker_data(form))
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Speaker saved."), "success")
+            return redirect(url_for("people.show_speaker", speaker_id=speaker.id))
+    db.session.rollback()
+    return render_template("people/form.html", form=form, speaker=speaker)
+
+
+@bp.route("/speakers/<int:speaker_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete_speaker(speaker_id: int):
+    speaker = services.get_speaker(speaker_id)
+    if request.method == "POST":
+        name = speaker.name
+        services.delete_speaker(speaker)
+        db.session.commit()
+        flash(_("%(name)s was removed from the speakers.", name=name), "success")
+        return redirect(url_for("people.list_speakers"))
+    return render_template("people/delete.html", speaker=speaker)

@@ -1,0 +1,214 @@
+from sqlalchemy import func, select
+
+from eventhub.auth.models import User
+from eventhub.extensions import db
+from tests.conftest import login
+from tests.factories import UserFactory
+
+
+def test_login_page_is_spanish_by_default(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="es">' in page
+    assert "Iniciar sesión" in page
+
+
+def test_language_switch_is_a_post(client):
+    response = client.post("/language", data={"lang": "en", "next": "/login"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+    assert "Sign in" in client.get("/login").get_data(as_text=True)
+
+
+def test_language_switch_refuses_offsite_redirect(client):
+    response = client.post("/language", data={"lang": "en", "next": "//evil.example"})
+    assert response.headers["Location"] == "/"
+
+
+def test_sign_in_and_out(client, organiser):
+    response = login(client, "organiser@example.org")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/events/"
+    assert "Ana Organiser" in client.get("/events/").get_data(as_text=True)
+    client.post("/logout")
+    assert client.get("/organisations/").status_code == 302
+
+
+def test_wrong_password_and_unknown_account_get_the_same_message(client, organiser):
+    wrong = login(client, "organiser@example.org", "not the password").get_data(as_text=True)
+    unknown = login(client, "nobody@example.org", "not the password").get_data(as_text=True)
+    assert "Correo o contraseña incorrectos." in wrong
+    assert "Correo o contraseña incorrectos." in unknown
+
+
+def test_deactivated_account_cannot_sign_in(app, client):
+    with app.app_context():
+        UserFactory(email="gone@example.org", active=False)
+        db.session.commit()
+    assert login(client, "gone@example.org").status_code == 200
+
+
+def test_login_next_only_follows_local_paths(client, organiser):
+    response = client.post(
+        "/login?next=https://evil.example/",
+        data={"email": "organiser@example.org", "password": "correct horse battery"},
+    )
+    assert response.headers["Location"] == "/events/"
+
+
+def test_management_pages_need_sign_in(client):
+    for path in ("/events/new", "/organisations/", "/speakers/", "/programmes/", "/users/"):
+        response = client.get(path)
+        assert response.status_code == 302, path
+        assert response.headers["Location"].startswith("/login?next="), path
+
+
+def test_organiser_cannot_manage_accounts(organiser_client):
+    assert organiser_client.get("/users/").status_code == 403
+
+
+def test_admin_creates_account(app, admin_client):
+    response = admin_client.post(
+        "/users/new",
+        data={
+            "name": "Félix Martínez",
+            "email": "Felix@Example.org",
+            "password": "a long enough password",
+            "confirm": "a long enough password",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "felix@example.org"))
+        assert user is not None and not user.is_admin
+        assert user.password_hash.startswith("scrypt:")
+
+
+def test_admin_create_account_bad_input(app, admin_client):
+    response = admin_client.post(
+        "/users/new",
+        data={"name": "", "email": "not-an-email", "password": "short", "confirm": "other"},
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Correo electrónico inválido" in page or "inválid" in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == 1
+
+
+def test_admin_cannot_create_duplicate_email(app, admin_client, organiser):
+    response = admin_client.post(
+        "/users/new",
+        data={
+            "name": "Another",
+            "email": "ORGANISER@example.org",
+            "password": "a long enough password",
+            "confirm": "a long enough password",
+        },
+    )
+    assert response.status_code == 200
+    assert "Ya existe una cuenta con este correo." in response.get_data(as_text=True)
+
+
+def test_deactivation_signs_the_user_out(app, client, admin, organiser):
+    other = app.test_client()
+    login(other, "organiser@example.org")
+    assert other.get("/organisations/").status_code == 200
+    login(client, "admin@example.org")
+    assert client.post(f"/users/{organiser}/active", data={"active": "0"}).status_code == 302
+    assert other.get("/organisations/").status_code == 302
+    assert login(other, "organiser@example.org").status_code == 200  # refused
+    client.post(f"/users/{organiser}/active", data={"active": "1"})
+    assert login(other, "organiser@example.org").status_code == 302
+
+
+def test_admin_cannot_deactivate_themselves(app, admin_client, admin):
+    admin_client.post(f"/users/{admin}/active", data={"active": "0"})
+    with app.app_context():
+        assert db.session.get(User, admin).active
+
+
+def test_password_reset_by_admin(app, client, admin, organiser):
+    login(client, "admin@example.org")
+    response = client.post(
+        f"/users/{organiser}/password",
+        data={"password": "brand new password", "confirm": "brand new password"},
+    )
+    assert response.status_code == 302
+    other = app.test_client()
+    assert login(other, "organiser@example.org").status_code == 200
+    assert login(other, "organiser@example.org", "brand new password").status_code == 302
+
+
+def test_unknown_user_is_404(admin_client):
+    assert admin_client.get("/users/999/password").status_code == 404
+    assert admin_client.post("/users/999/active", data={"active": "0"}).status_code == 404
+
+
+def test_change_own_password(organiser_client):
+    response = organiser_client.post(
+        "/account/password",
+        data={"current_password": "wrong", "password": "x" * 12, "confirm": "x" * 12},
+    )
+    assert "La contraseña actual es incorrecta." in response.get_data(as_text=True)
+    response = organiser_client.post(
+        "/account/password",
+        data={
+            "current_password": "correct horse battery",
+            "password": "x" * 12,
+            "confirm": "x" * 12,
+        },
+    )
+    assert response.status_code == 302
+    assert organiser_client.get("/organisations/").status_code == 200
+
+
+def test_cli_creates_first_admin(app, runner):
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "boss@example.org",
+            "--password",
+            "a long enough password",
+            "--name",
+            "Boss",
+            "--admin",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(User).where(User.email == "boss@example.org")).is_admin
+    again = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "boss@example.org",
+            "--password",
+            "a long enough password",
+            "--name",
+            "Boss",
+        ]
+    )
+    assert again.exit_code != 0
+    weak = runner.invoke(
+        args=["users", "create", "--email", "w@example.org", "--password", "short", "--name", "W"]
+    )
+    assert weak.exit_code != 0
+
+
+def test_csrf_missing_is_400_with_message(app_config):
+    from eventhub import create_app
+
+    app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
+    response = app.test_client().post("/login", data={"email": "a@b.c", "password": "x"})
+    assert response.status_code == 400
+    assert "token" in response.get_data(as_text=True).lower()
+
+
+def test_healthz_and_headers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
