@@ -482,7 +482,8 @@ def load_event(spec: dict, organisations: dict, programme: Programme, organiser)
 
 
 def demo_login_file() -> Path:
-    return Path(current_app.instance_path) / "demo_login.txt"
+    configured = current_app.config.get("DEMO_LOGIN_FILE")
+    return Path(configured) if configured else Path(current_app.instance_path) / "demo_login.txt"
 
 
 def ensure_demo_organiser():

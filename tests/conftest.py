@@ -67,6 +67,7 @@ def base_config(database_url: str, tmp_path) -> dict:
         "RATELIMIT_ENABLED": False,
         "EVENTHUB_BASE_URL": "http://eventhub.test",
         "SERVER_NAME": None,
+        "DEMO_LOGIN_FILE": str(tmp_path / "demo_login.txt"),
     }
 
 
