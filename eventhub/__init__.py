@@ -3,10 +3,11 @@
 from importlib import import_module
 from pathlib import Path
 
-from flask import Flask, session
+from flask import Flask, abort, current_app, has_request_context, request, session
 from flask_login import current_user
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from eventhub import config as config_module
 from eventhub.errors import register_error_handlers
@@ -35,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = config_module.persistent_secret_key(Path(app.instance_path))
 
+    app.url_map.converters["int"] = DatabaseIdConverter
     _init_extensions(app)
     _register_blueprints(app)
     register_error_handlers(app)
@@ -48,13 +50,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def select_locale() -> str:
-    from flask import current_app
+class DatabaseIdConverter(IntegerConverter):
+    """Ids beyond a 32-bit key cannot exist: 404 at routing, not an overflow in the database."""
 
-    languages = current_app.config["LANGUAGES"]
-    chosen = session.get("lang")
-    if chosen in languages:
-        return chosen
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def select_locale() -> str:
+    """The language chosen with the switch, else Spanish; outside requests (CLI), Spanish."""
+    if has_request_context() and session.get("lang") in current_app.config["LANGUAGES"]:
+        return session["lang"]
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -106,6 +113,8 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from flask_babel import gettext as _
+
     from eventhub import formatting
 
     app.jinja_env.filters["local_datetime"] = formatting.local_datetime
@@ -118,6 +127,13 @@ def _register_template_helpers(app: Flask) -> None:
         from flask_babel import get_locale
 
         return {"current_locale": str(get_locale()), "languages": app.config["LANGUAGES"]}
+
+    @app.before_request
+    def refuse_nul_bytes():
+        # No text column may hold NUL (PostgreSQL refuses it); say so instead of failing later.
+        values = [*request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values):
+            abort(400, description=_("The request contains a NUL character, which is not allowed."))
 
     @app.after_request
     def security_headers(response):

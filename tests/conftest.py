@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, text
 
 from eventhub import create_app
 from eventhub.extensions import db
+from tests.factories import TEST_PASSWORD
 
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -84,15 +85,28 @@ def app_config(database_url, tmp_path):
 
 
 @pytest.fixture
-def app(app_config):
-    app = create_app(app_config)
-    with app.app_context():
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+def make_app(app_config):
+    """Build an app with tables on the test database, with some settings changed."""
+    made = []
+
+    def make(**overrides):
+        app = create_app({**app_config, **overrides})
+        with app.app_context():
+            db.create_all()
+        made.append(app)
+        return app
+
+    yield make
+    for app in reversed(made):
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture
@@ -131,7 +145,7 @@ def admin(app):
         return user.id
 
 
-def login(client, email: str, password: str = "correct horse battery"):
+def login(client, email: str, password: str = TEST_PASSWORD):
     return client.post("/login", data={"email": email, "password": password})
 
 

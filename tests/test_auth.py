@@ -198,10 +198,8 @@ def test_cli_creates_first_admin(app, runner):
     assert weak.exit_code != 0
 
 
-def test_csrf_missing_is_400_with_message(app_config):
-    from eventhub import create_app
-
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
+def test_csrf_missing_is_400_with_message(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
     response = app.test_client().post("/login", data={"email": "a@b.c", "password": "x"})
     assert response.status_code == 400
     assert "token" in response.get_data(as_text=True).lower()
@@ -212,3 +210,19 @@ def test_healthz_and_headers(client):
     assert response.status_code == 200
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+
+
+def test_login_is_throttled(make_app):
+    app = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    codes = [
+        client.post("/login", data={"email": "x@example.org", "password": "nope"}).status_code
+        for _ in range(4)
+    ]
+    assert codes == [200, 200, 200, 429]
+    assert client.get("/login").status_code == 200  # reading the form is never throttled
+
+
+def test_oversized_request_is_413(client):
+    response = client.post("/login", data={"email": "a" * (6 * 1024 * 1024), "password": "x"})
+    assert response.status_code == 413

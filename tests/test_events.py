@@ -230,11 +230,20 @@ def test_filters(app, organiser_client):
         "page=-1",
         "page=x",
         "q=" + "x" * 500,
-        "status=%00",
+        "date_to=2027-13-45",
     ],
 )
 def test_bad_filters_never_500(organiser_client, query):
     assert organiser_client.get(f"/events/?{query}").status_code == 200
+
+
+def test_nul_in_a_query_is_400(client):
+    assert client.get("/events/?status=%00").status_code == 400
+
+
+def test_huge_ids_are_404(organiser_client):
+    assert organiser_client.get("/events/99999999999999999999").status_code == 404
+    assert organiser_client.get("/events/2147483648/edit").status_code == 404
 
 
 def test_pagination(app, client):

@@ -117,9 +117,7 @@ class EventFilterForm(FlaskForm):
 
 class ParticipationForm(FlaskForm):
     organisation_id = SelectField(_l("Organisation"), coerce=optional_int)
-    role = SelectField(
-        _l("Role"), default="invited", choices=_choices(PARTICIPATION_ROLE_LABELS)
-    )
+    role = SelectField(_l("Role"), default="invited", choices=_choices(PARTICIPATION_ROLE_LABELS))
     submit = SubmitField(_l("Add or update"))
 
     def validate_organisation_id(self, field):

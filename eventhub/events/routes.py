@@ -11,11 +11,13 @@ from eventhub.events.models import Event
 from eventhub.events.timezones import COMMON_ZONES, utc_to_local
 from eventhub.extensions import db
 from eventhub.forms import options, show_domain_error
+from eventhub.listing import filter_args, paginate
+from eventhub.organisations.services import organisation_choices
 
 
 def _fill_choices(form: EventForm) -> None:
     none = [(None, _l("None"))]
-    form.host_organisation_id.choices = options(none + services.organisation_choices())
+    form.host_organisation_id.choices = options(none + organisation_choices())
     programmes = [(p.id, p.name) for p in services.all_programmes()]
     form.programme_id.choices = options(none + programmes)
 
@@ -62,16 +64,8 @@ def list_events():
         for_organiser=current_user.is_authenticated,
         zone=current_app.config["DEFAULT_EVENT_TIMEZONE"],
     )
-    page = db.paginate(
-        stmt,
-        page=request.args.get("page", 1, type=int),
-        per_page=current_app.config["EVENTS_PER_PAGE"],
-        max_per_page=100,
-        error_out=False,
-        count=True,
-    )
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("events/list.html", page=page, form=form, args=args)
+    page = paginate(stmt, "EVENTS_PER_PAGE")
+    return render_template("events/list.html", page=page, form=form, args=filter_args())
 
 
 def _zone_defaults(form: EventForm) -> None:
@@ -131,7 +125,7 @@ def show_event(event_id: int):
     participation_form = None
     if current_user.is_authenticated:
         participation_form = ParticipationForm()
-        participation_form.organisation_id.choices = options(services.organisation_choices())
+        participation_form.organisation_id.choices = options(organisation_choices())
     return render_template(
         "events/show.html",
         event=event,
@@ -180,7 +174,7 @@ def cancel_event(event_id: int):
 def set_participation(event_id: int):
     event = services.get_event(event_id)
     form = ParticipationForm()
-    form.organisation_id.choices = options(services.organisation_choices())
+    form.organisation_id.choices = options(organisation_choices())
     if form.validate_on_submit():
         try:
             services.set_participation(event, form.organisation_id.data, form.role.data)

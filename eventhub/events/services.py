@@ -23,6 +23,7 @@ from eventhub.events.models import (
 from eventhub.events.timezones import NonexistentLocalTimeError, is_valid_zone, local_to_utc
 from eventhub.extensions import db
 from eventhub.organisations.models import Organisation
+from eventhub.text import clean
 
 
 @dataclass
@@ -78,11 +79,6 @@ def _to_utc(local: datetime, zone: str, field: str) -> datetime:
         ) from error
 
 
-def _clean(text: str | None) -> str | None:
-    text = (text or "").strip()
-    return text or None
-
-
 def _apply(event: Event, data: EventData) -> None:
     if not is_valid_zone(data.timezone):
         raise DomainError(_("Unknown time zone."), field="timezone")
@@ -110,15 +106,18 @@ def _apply(event: Event, data: EventData) -> None:
     if data.programme_id is not None and not db.session.get(Programme, data.programme_id):
         raise DomainError(_("Unknown programme."), field="programme_id")
 
-    event.title = data.title.strip()
+    title = clean(data.title)
+    if not title:
+        raise DomainError(_("Give the event a title."), field="title")
+    event.title = title
     event.kind = data.kind
-    event.summary = _clean(data.summary)
-    event.description = _clean(data.description)
+    event.summary = clean(data.summary, one_line=False)
+    event.description = clean(data.description, one_line=False)
     event.timezone = data.timezone
     event.starts_at = starts_at
     event.ends_at = ends_at
-    event.venue_name = _clean(data.venue_name)
-    event.venue_address = _clean(data.venue_address)
+    event.venue_name = clean(data.venue_name)
+    event.venue_address = clean(data.venue_address)
     event.host_organisation_id = data.host_organisation_id
     event.programme_id = data.programme_id
     event.capacity = data.capacity
@@ -280,7 +279,9 @@ def remove_participation(event: Event, participation_id: int) -> None:
 
 
 def save_programme(programme: Programme | None, name: str, description: str | None) -> Programme:
-    name = name.strip()
+    name = clean(name) or ""
+    if not name:
+        raise DomainError(_("Give the programme a name."), field="name")
     clash = db.session.scalar(select(Programme).where(Programme.name == name))
     if clash is not None and clash is not programme:
         raise ConflictError(_("A programme with this name already exists."), field="name")
@@ -288,7 +289,7 @@ def save_programme(programme: Programme | None, name: str, description: str | No
         programme = Programme()
         db.session.add(programme)
     programme.name = name
-    programme.description = _clean(description)
+    programme.description = clean(description, one_line=False)
     db.session.flush()
     return programme
 
@@ -303,9 +304,3 @@ def get_programme(programme_id: int) -> Programme:
 def all_programmes() -> list[Programme]:
     return list(db.session.scalars(select(Programme).order_by(Programme.name)))
 
-
-def organisation_choices() -> list[tuple[int, str]]:
-    rows = db.session.execute(
-        select(Organisation.id, Organisation.name).order_by(Organisation.name)
-    )
-    return [(row.id, row.name) for row in rows]

@@ -6,15 +6,15 @@ from flask_login import login_required
 from eventhub.errors import DomainError
 from eventhub.extensions import db
 from eventhub.forms import options, show_domain_error
+from eventhub.listing import filter_args, paginate
+from eventhub.organisations.services import organisation_choices
 from eventhub.people import bp, services
 from eventhub.people.forms import SpeakerForm, SpeakerSearchForm
-
-SPEAKERS_PER_PAGE = 25
 
 
 def _fill_choices(form: SpeakerForm) -> None:
     form.organisation_id.choices = options(
-        [(None, _l("None (not in the directory)")), *services.organisation_choices()]
+        [(None, _l("None (not in the directory)")), *organisation_choices()]
     )
 
 
@@ -35,16 +35,8 @@ def list_speakers():
     form = SpeakerSearchForm(request.args)
     form.validate()
     q = form.q.data if not form.q.errors else None
-    page = db.paginate(
-        services.list_speakers_query(q),
-        page=request.args.get("page", 1, type=int),
-        per_page=SPEAKERS_PER_PAGE,
-        max_per_page=100,
-        error_out=False,
-        count=True,
-    )
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("people/list.html", page=page, form=form, args=args)
+    page = paginate(services.list_speakers_query(q), "SPEAKERS_PER_PAGE")
+    return render_template("people/list.html", page=page, form=form, args=filter_args())
 
 
 @bp.route("/speakers/new", methods=["GET", "POST"])

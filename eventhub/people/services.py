@@ -10,6 +10,7 @@ from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.extensions import db
 from eventhub.organisations.models import Organisation
 from eventhub.people.models import Speaker
+from eventhub.text import clean
 
 NAME_MAX = 120
 TITLE_MAX = 200
@@ -30,18 +31,8 @@ class SpeakerData:
     email: str | None = None
 
 
-def _clean(text: str | None) -> str | None:
-    text = (text or "").strip()
-    return text or None
-
-
-def _single_line(text: str | None) -> str | None:
-    """Trim and collapse runs of whitespace, so "Ana  Pérez" and "Ana Pérez" are one name."""
-    return " ".join((text or "").split()) or None
-
-
 def _same(a: str | None, b: str | None) -> bool:
-    return (_single_line(a) or "").casefold() == (_single_line(b) or "").casefold()
+    return (clean(a) or "").casefold() == (clean(b) or "").casefold()
 
 
 def _check_length(value: str | None, limit: int, field: str) -> None:
@@ -84,13 +75,13 @@ def find_duplicate(
 
 def _apply(speaker: Speaker | None, data: SpeakerData) -> dict:
     """Check everything first and return the new values; nothing is changed on refusal."""
-    name = _single_line(data.name)
+    name = clean(data.name)
     if not name:
         raise DomainError(_("Give the speaker's name."), field="name")
-    title = _single_line(data.title)
-    affiliation = _single_line(data.affiliation)
-    bio = _clean(data.bio)
-    email = _clean(data.email)
+    title = clean(data.title)
+    affiliation = clean(data.affiliation)
+    bio = clean(data.bio, one_line=False)
+    email = clean(data.email)
     _check_length(name, NAME_MAX, "name")
     _check_length(title, TITLE_MAX, "title")
     _check_length(affiliation, AFFILIATION_MAX, "affiliation")
@@ -148,7 +139,7 @@ def delete_speaker(speaker: Speaker) -> None:
 def list_speakers_query(q: str | None = None) -> Select:
     """Speakers by name; ``q`` matches the name, the directory organisation or the affiliation."""
     stmt = select(Speaker).outerjoin(Speaker.organisation)
-    q = _single_line(q)
+    q = clean(q)
     if q:
         stmt = stmt.where(
             or_(
@@ -164,8 +155,3 @@ def speaker_page_query(speaker_id: int) -> Select:
     return (
         select(Speaker).where(Speaker.id == speaker_id).options(selectinload(Speaker.organisation))
     )
-
-
-def organisation_choices() -> list[tuple[int, str]]:
-    stmt = select(Organisation.id, Organisation.name).order_by(Organisation.name)
-    return [(row.id, row.name) for row in db.session.execute(stmt)]

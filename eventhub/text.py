@@ -1,0 +1,25 @@
+"""Cleaning what people type, and comparing names the way people read them."""
+
+import unicodedata
+
+
+def clean(text: str | None, *, one_line: bool = True) -> str | None:
+    """Trimmed text in composed Unicode form, without control characters; empty means ``None``.
+
+    One-line text also has its runs of spaces and line breaks made into single spaces.
+    """
+    text = unicodedata.normalize("NFC", text or "")
+    kept = "\n\t" if not one_line else ""
+    text = "".join(ch if ch in kept or unicodedata.category(ch) != "Cc" else " " for ch in text)
+    text = " ".join(text.split()) if one_line else text.strip()
+    return text or None
+
+
+def fold(text: str) -> str:
+    """A comparison key: no accents, no case, no apostrophes, single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    for mark in ("'", "’", "`", "´"):
+        bare = bare.replace(mark, "")
+    bare = bare.replace("_", " ").replace("-", " ")
+    return " ".join(bare.casefold().split())
