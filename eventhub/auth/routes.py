@@ -69,9 +69,10 @@ def change_password():
         if not current_user.check_password(form.current_password.data):
             form.current_password.errors.append(_("The current password is wrong."))
         else:
-            services.reset_password(current_user, form.password.data)
+            user = current_user._get_current_object()
+            services.reset_password(user, form.password.data)
             db.session.commit()
-            login_user(current_user)
+            login_user(user)  # the new password ended every session, this one included
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("events.list_events"))
     return render_template("auth/change_password.html", form=form)
