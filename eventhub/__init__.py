@@ -103,7 +103,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
-BLUEPRINTS = ("main", "auth", "events", "organisations", "people")
+BLUEPRINTS = ("main", "auth", "events", "organisations", "people", "agenda")
 
 
 def _register_blueprints(app: Flask) -> None:

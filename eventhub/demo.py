@@ -14,6 +14,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from eventhub.agenda import services as agenda_services
 from eventhub.auth import services as auth_services
 from eventhub.events import services as event_services
 from eventhub.events.models import Event, ParticipationRole, Programme
@@ -263,6 +264,88 @@ SANTIAGO = "America/Santiago"
 DIRECON = "Dirección General de Relaciones Económicas Internacionales (DIRECON)"
 
 
+def _item(start, end, title, kind, speakers=(), **extra):
+    """An agenda item: ("09:30", "09:45", title, kind, [(speaker name, role)], ...)."""
+    return {"start": start, "end": end, "title": title, "kind": kind, "speakers": speakers, **extra}
+
+
+LO_PRADO_AGENDA = [
+    _item("09:30", "09:45", "Bienvenida", "opening", [("Fernando Cejudo", "host")]),
+    _item(
+        "09:45",
+        "10:15",
+        "El Programa Migrantes y Ciudades",
+        "talk",
+        [("Félix Martínez", "speaker")],
+    ),
+    _item(
+        "10:15", "10:45", "Migración y derechos humanos", "talk", [("Branislav Marelic", "speaker")]
+    ),
+    _item("10:45", "11:00", "Café", "break"),
+    _item(
+        "11:00",
+        "12:30",
+        "Mesa de trabajo intermunicipal",
+        "discussion",
+        [("Fernando Cejudo", "moderator")],
+        description="Oficinas de Migrantes de La Reina, Quilicura, Estación Central, "
+        "Peñalolén, Maipú y Quinta Normal: la realidad de cada comuna y el trabajo de Lo Prado "
+        "con la comunidad migrante.",
+    ),
+    _item("12:30", "13:00", "Conclusiones y cierre", "closing", [("Félix Martínez", "host")]),
+]
+
+ASEXMA_AGENDA = [
+    _item("08:00", "08:30", "Recepción y desayuno", "break"),
+    _item("08:30", "08:45", "Inauguración", "opening", [("Roberto Fantuzzi", "host")]),
+    _item(
+        "08:45",
+        "09:10",
+        "Perspectivas de la economía chilena",
+        "talk",
+        [("Tomás Flores", "speaker")],
+    ),
+    _item(
+        "09:10",
+        "09:35",
+        "El TPP y los exportadores de manufacturas",
+        "talk",
+        [("Felipe Lopeandia", "speaker")],
+    ),
+    _item(
+        "09:35",
+        "10:00",
+        "Migración, derechos humanos y aporte de las personas migrantes",
+        "talk",
+        [("Alex Alarcón", "speaker")],
+        description="La estigmatización de la migración, la regularización y el aporte de la "
+        "población migrante.",
+    ),
+    _item(
+        "10:00", "10:30", "Preguntas del público", "discussion", [("Roberto Fantuzzi", "moderator")]
+    ),
+]
+
+UCM_AGENDA = [
+    _item("11:00", "11:15", "Palabras del Rector", "opening", [("Diego Durán", "host")]),
+    _item(
+        "11:15",
+        "11:30",
+        "Palabras del Jefe de Misión de la OIM Chile",
+        "talk",
+        [("Norberto Girón", "speaker")],
+    ),
+    _item(
+        "11:30",
+        "11:50",
+        "Firma del convenio de cooperación",
+        "signing",
+        [("Diego Durán", "host"), ("Norberto Girón", "host")],
+    ),
+    _item("11:50", "12:30", "Vino de honor", "break"),
+]
+
+
 def _event(title, kind, day, start, end, **extra):
     return {"title": title, "kind": kind, "day": day, "start": start, "end": end, **extra}
 
@@ -296,6 +379,7 @@ def newsletter_events() -> list[dict]:
                 "Municipalidad de Quinta Normal": ParticipationRole.PARTICIPANT,
             },
             capacity=40,
+            agenda=LO_PRADO_AGENDA,
         ),
         _event(
             "Desayuno anual de ASEXMA",
@@ -317,6 +401,7 @@ def newsletter_events() -> list[dict]:
                 "FX One": ParticipationRole.PARTICIPANT,
             },
             capacity=120,
+            agenda=ASEXMA_AGENDA,
         ),
         _event(
             "Firma del convenio de cooperación OIM – Universidad Católica del Maule",
@@ -332,6 +417,7 @@ def newsletter_events() -> list[dict]:
             venue_address="Av. San Miguel 3605, Talca, Región del Maule",
             host="Universidad Católica del Maule",
             organisations={"OIM Chile": ParticipationRole.CO_ORGANISER},
+            agenda=UCM_AGENDA,
         ),
         _event(
             "Visita de intercambio de alcaldes a Houston y Providence",
@@ -476,9 +562,28 @@ def load_event(spec: dict, organisations: dict, programme: Programme, organiser)
     )
     for org_name, role in spec.get("organisations", {}).items():
         event_services.set_participation(event, organisations[org_name].id, role.value)
+    for item in spec.get("agenda", []):
+        agenda_services.add_item(event, _agenda_item_data(spec["day"], item))
     if spec.get("publish", True):
         event_services.publish_event(event)
     return True
+
+
+def _agenda_item_data(day: date, item: dict) -> agenda_services.AgendaItemData:
+    speaker_ids = {
+        name: db.session.scalar(select(Speaker.id).where(Speaker.name == name))
+        for name, _ in item["speakers"]
+    }
+    return agenda_services.AgendaItemData(
+        title=item["title"],
+        kind=item["kind"],
+        starts_at=datetime.combine(day, time.fromisoformat(item["start"])),
+        ends_at=datetime.combine(day, time.fromisoformat(item["end"])),
+        description=item.get("description"),
+        speakers=[
+            agenda_services.SpeakerSlot(speaker_ids[name], role) for name, role in item["speakers"]
+        ],
+    )
 
 
 def demo_login_file() -> Path:

@@ -5,6 +5,7 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     SubmitField,
@@ -78,6 +79,17 @@ class EventForm(FlaskForm):
         _l("Registration deadline"), format=LOCAL_FORMAT, validators=[Optional()]
     )
     is_public = BooleanField(_l("List in the public events list once published"), default=True)
+    agenda_policy = RadioField(
+        _l("If the start changes, the agenda…"),
+        choices=options(
+            [
+                ("move", _l("moves with the event, keeping each item's offset")),
+                ("keep", _l("stays at its times")),
+            ]
+        ),
+        validators=[Optional()],
+        validate_choice=True,
+    )
     submit = SubmitField(_l("Save event"))
 
     def validate_timezone(self, field):

@@ -126,6 +126,11 @@ class Event(TimestampMixin, Base):
     participations: Mapped[list["EventOrganisation"]] = relationship(
         back_populates="event", cascade="all, delete-orphan"
     )
+    agenda_items: Mapped[list["AgendaItem"]] = relationship(  # noqa: F821
+        back_populates="event",
+        cascade="all, delete-orphan",
+        order_by="(AgendaItem.starts_at, AgendaItem.ends_at, AgendaItem.id)",
+    )
 
     @property
     def kind_label(self):

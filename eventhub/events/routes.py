@@ -2,8 +2,8 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 
+from eventhub.agenda import services as agenda_services
 from eventhub.errors import DomainError
 from eventhub.events import bp, services
 from eventhub.events.forms import EventFilterForm, EventForm, ParticipationForm, ProgrammeForm
@@ -104,9 +104,16 @@ def edit_event(event_id: int):
             form.registration_deadline.data = utc_to_local(
                 event.registration_deadline, event.timezone
             )
+    decision = conflicts = None
     if form.validate_on_submit():
         try:
-            services.update_event(event, _event_data(form))
+            services.update_event(event, _event_data(form), form.agenda_policy.data)
+        except services.AgendaDecisionNeededError as error:
+            show_domain_error(form, error)
+            decision = error
+        except agenda_services.AgendaConflictError as error:
+            show_domain_error(form, error)
+            conflicts = error.items
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -114,7 +121,14 @@ def edit_event(event_id: int):
             flash(_("Event saved."), "success")
             return redirect(url_for("events.show_event", event_id=event.id))
     db.session.rollback()
-    return render_template("events/form.html", form=form, event=event, zones=COMMON_ZONES)
+    return render_template(
+        "events/form.html",
+        form=form,
+        event=event,
+        zones=COMMON_ZONES,
+        decision=decision,
+        conflicts=conflicts,
+    )
 
 
 @bp.get("/events/<int:event_id>")
@@ -130,7 +144,8 @@ def show_event(event_id: int):
         "events/show.html",
         event=event,
         participation_form=participation_form,
-        action_form=FlaskForm(),
+        days=agenda_services.items_by_day(event),
+        speakers=agenda_services.event_speakers(event),
     )
 
 

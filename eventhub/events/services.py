@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
@@ -158,8 +159,56 @@ def create_event(data: EventData, created_by: User | None) -> Event:
     return event
 
 
-def update_event(event: Event, data: EventData) -> Event:
+class AgendaPolicy(StrEnum):
+    MOVE = "move"  # the agenda follows the event's start, keeping each item's offset
+    KEEP = "keep"  # the agenda stays at its times
+
+
+class AgendaDecisionNeededError(DomainError):
+    """The start moved and the event has an agenda: the organiser must say what happens."""
+
+    def __init__(self, message: str, outside_if_moved: list, outside_if_kept: list):
+        super().__init__(message, field="agenda_policy")
+        self.outside_if_moved = outside_if_moved
+        self.outside_if_kept = outside_if_kept
+
+
+def update_event(event: Event, data: EventData, agenda_policy: str | None = None) -> Event:
+    """Change the event; when its start moves, its agenda moves with it or stays, as chosen.
+
+    Agenda items must stay within the event, so a change that would leave any outside is
+    refused with the list of those items.
+    """
+    from eventhub.agenda import services as agenda_services
+
+    old_start = event.starts_at
     _apply(event, data)
+    offset = event.starts_at - old_start
+    if event.agenda_items:
+        if offset and agenda_policy not in {p.value for p in AgendaPolicy}:
+            raise AgendaDecisionNeededError(
+                _("The start changed: choose whether the agenda moves with it."),
+                outside_if_moved=agenda_services.items_outside(
+                    event, event.starts_at, event.ends_at, offset
+                ),
+                outside_if_kept=agenda_services.items_outside(
+                    event, event.starts_at, event.ends_at, timedelta(0)
+                ),
+            )
+        shift = offset if agenda_policy == AgendaPolicy.MOVE else timedelta(0)
+        outside = agenda_services.items_outside(event, event.starts_at, event.ends_at, shift)
+        if outside:
+            raise agenda_services.AgendaConflictError(
+                _(
+                    "These agenda items would fall outside the event: %(items)s. "
+                    "Move or delete them first, or choose other times.",
+                    items=", ".join(f"“{item.title}”" for item in outside),
+                ),
+                items=outside,
+                field="agenda_policy" if offset else "ends_at",
+            )
+        if shift:
+            agenda_services.move_with_event(event, shift)
     _sync_host_participation(event)
     db.session.flush()
     return event
@@ -231,6 +280,10 @@ def list_events_query(filters: EventFilters, for_organiser: bool, zone: str) -> 
 
 
 def event_page_query(event_id: int) -> Select:
+    """The event with all its page shows, in a fixed number of queries whatever its size."""
+    from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
+    from eventhub.people.models import Speaker
+
     return (
         select(Event)
         .where(Event.id == event_id)
@@ -238,6 +291,10 @@ def event_page_query(event_id: int) -> Select:
             selectinload(Event.programme),
             selectinload(Event.host_organisation),
             selectinload(Event.participations).selectinload(EventOrganisation.organisation),
+            selectinload(Event.agenda_items)
+            .selectinload(AgendaItem.speakers)
+            .selectinload(AgendaItemSpeaker.speaker)
+            .selectinload(Speaker.organisation),
         )
     )
 
@@ -303,4 +360,3 @@ def get_programme(programme_id: int) -> Programme:
 
 def all_programmes() -> list[Programme]:
     return list(db.session.scalars(select(Programme).order_by(Programme.name)))
-

@@ -565,12 +565,3 @@ def import_csv(data: bytes | str, *, dry_run: bool = False) -> ImportReport:
         _apply(organisations, contacts)
         report.applied = True
     return report
-
-
-def template_csv() -> str:
-    """The header and an example row, with a BOM so that Excel reads it as UTF-8."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    writer.writerows(TEMPLATE_ROWS)
-    return "\ufeff" + out.getvalue()

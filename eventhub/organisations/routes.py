@@ -1,9 +1,10 @@
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
+from eventhub.csv_export import csv_response
 from eventhub.errors import DomainError
 from eventhub.extensions import db
 from eventhub.forms import options, show_domain_error
@@ -222,8 +223,4 @@ def import_organisations():
 @bp.get("/organisations/import/template.csv")
 @login_required
 def import_template():
-    return Response(
-        csv_import.template_csv(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": "attachment; filename=organisations-template.csv"},
-    )
+    return csv_response("organisations-template.csv", csv_import.COLUMNS, csv_import.TEMPLATE_ROWS)

@@ -1,8 +1,9 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required
+from flask_login import current_user, login_required
 
+from eventhub.agenda.services import bookings_of, events_of, remove_speaker_from_agendas
 from eventhub.errors import DomainError
 from eventhub.extensions import db
 from eventhub.forms import options, show_domain_error
@@ -63,7 +64,8 @@ def show_speaker(speaker_id: int):
     speaker = db.session.scalar(services.speaker_page_query(speaker_id))
     if speaker is None:
         abort(404)
-    return render_template("people/show.html", speaker=speaker)
+    events = events_of(speaker, public_only=not current_user.is_authenticated)
+    return render_template("people/show.html", speaker=speaker, events=events)
 
 
 @bp.route("/speakers/<int:speaker_id>/edit", methods=["GET", "POST"])
@@ -89,10 +91,15 @@ def edit_speaker(speaker_id: int):
 @login_required
 def delete_speaker(speaker_id: int):
     speaker = services.get_speaker(speaker_id)
+    bookings = bookings_of(speaker, public_only=False)
     if request.method == "POST":
+        if bookings and request.form.get("remove_from_agendas") != "1":
+            flash(_("Confirm removing the speaker from the agenda items listed."), "error")
+            return render_template("people/delete.html", speaker=speaker, bookings=bookings), 409
         name = speaker.name
+        remove_speaker_from_agendas(speaker)
         services.delete_speaker(speaker)
         db.session.commit()
         flash(_("%(name)s was removed from the speakers.", name=name), "success")
         return redirect(url_for("people.list_speakers"))
-    return render_template("people/delete.html", speaker=speaker)
+    return render_template("people/delete.html", speaker=speaker, bookings=bookings)

@@ -155,3 +155,12 @@ def speaker_page_query(speaker_id: int) -> Select:
     return (
         select(Speaker).where(Speaker.id == speaker_id).options(selectinload(Speaker.organisation))
     )
+
+
+def speaker_choices() -> list[tuple[int, str]]:
+    """(id, "name — organisation") of every speaker, for select boxes."""
+    stmt = select(Speaker).options(selectinload(Speaker.organisation)).order_by(Speaker.name)
+    return [
+        (s.id, f"{s.name} — {s.organisation_name}" if s.organisation_name else s.name)
+        for s in db.session.scalars(stmt)
+    ]

@@ -1,0 +1,77 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from eventhub.agenda.models import AGENDA_ITEM_KIND_LABELS, SPEAKER_ROLE_LABELS
+from eventhub.events.forms import LOCAL_FORMAT
+from eventhub.forms import optional_int, options
+
+SPARE_SPEAKER_ROWS = 2
+MIN_SPEAKER_ROWS = 3
+
+
+class SpeakerSlotForm(Form):
+    speaker_id = SelectField(_l("Speaker"), coerce=optional_int, validate_choice=False)
+    role = SelectField(
+        _l("Role"),
+        default="speaker",
+        choices=options((role.value, label) for role, label in SPEAKER_ROLE_LABELS.items()),
+    )
+
+
+class AgendaItemForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(
+        _l("Kind of item"),
+        default="talk",
+        choices=options((kind.value, label) for kind, label in AGENDA_ITEM_KIND_LABELS.items()),
+    )
+    starts_at = DateTimeLocalField(
+        _l("Starts"),
+        format=LOCAL_FORMAT,
+        validators=[InputRequired(message=_l("Give the start date and time."))],
+    )
+    ends_at = DateTimeLocalField(
+        _l("Ends"),
+        format=LOCAL_FORMAT,
+        validators=[InputRequired(message=_l("Give the end date and time."))],
+    )
+    location = StringField(_l("Room or place"), validators=[Optional(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    speakers = FieldList(FormField(SpeakerSlotForm), min_entries=MIN_SPEAKER_ROWS, max_entries=30)
+    submit = SubmitField(_l("Save item"))
+
+    def fill_speaker_choices(self, choices: list) -> None:
+        none = options([(None, _l("(nobody)"))])
+        for entry in self.speakers:
+            entry.speaker_id.choices = none + options(choices)
+
+    def add_spare_rows(self) -> None:
+        while len(self.speakers) < max(MIN_SPEAKER_ROWS, self.filled_rows() + SPARE_SPEAKER_ROWS):
+            self.speakers.append_entry()
+
+    def filled_rows(self) -> int:
+        return sum(1 for entry in self.speakers if entry.speaker_id.data is not None)
+
+
+class ShiftForm(FlaskForm):
+    minutes = IntegerField(
+        _l("Minutes"),
+        validators=[
+            InputRequired(message=_l("Give a whole number of minutes.")),
+            NumberRange(min=-10080, max=10080, message=_l("Shift by at most a week.")),
+        ],
+        description=_l("Negative numbers move the items earlier."),
+    )
+    submit = SubmitField(_l("Shift this and all following items"))

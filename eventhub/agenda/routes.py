@@ -1,0 +1,154 @@
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from eventhub.agenda import bp, exports, services
+from eventhub.agenda.forms import AgendaItemForm, ShiftForm
+from eventhub.agenda.services import AgendaConflictError
+from eventhub.errors import DomainError
+from eventhub.events import services as event_services
+from eventhub.events.timezones import utc_to_local
+from eventhub.extensions import db
+from eventhub.forms import show_domain_error
+from eventhub.people.services import speaker_choices
+
+
+def _item_data(form: AgendaItemForm) -> services.AgendaItemData:
+    return services.AgendaItemData(
+        title=form.title.data,
+        kind=form.kind.data,
+        starts_at=form.starts_at.data,
+        ends_at=form.ends_at.data,
+        location=form.location.data,
+        description=form.description.data,
+        speakers=[
+            services.SpeakerSlot(entry.speaker_id.data, entry.role.data)
+            for entry in form.speakers
+            if entry.speaker_id.data is not None
+        ],
+    )
+
+
+def _initial_data(event, item) -> dict:
+    if item is None:
+        last = event.agenda_items[-1] if event.agenda_items else None
+        start = last.ends_at if last and last.ends_at < event.ends_at else event.starts_at
+        end = min(start + timedelta(minutes=30), event.ends_at)
+        return {
+            "starts_at": utc_to_local(start, event.timezone),
+            "ends_at": utc_to_local(end, event.timezone),
+        }
+    return {
+        "title": item.title,
+        "kind": item.kind,
+        "location": item.location,
+        "description": item.description,
+        "starts_at": utc_to_local(item.starts_at, event.timezone),
+        "ends_at": utc_to_local(item.ends_at, event.timezone),
+        "speakers": [{"speaker_id": b.speaker_id, "role": b.role} for b in item.speakers],
+    }
+
+
+def _back_to_agenda(event_id: int):
+    return redirect(url_for("events.show_event", event_id=event_id, _anchor="agenda"))
+
+
+@bp.route("/events/<int:event_id>/agenda/new", methods=["GET", "POST"])
+@bp.route("/events/<int:event_id>/agenda/<int:item_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_item(event_id: int, item_id: int | None = None):
+    event = event_services.get_event(event_id)
+    item = services.get_item(event, item_id) if item_id else None
+    form = (
+        AgendaItemForm()
+        if request.method == "POST"
+        else AgendaItemForm(data=_initial_data(event, item))
+    )
+    form.add_spare_rows()
+    form.fill_speaker_choices(speaker_choices())
+    conflicts = []
+    if form.validate_on_submit():
+        try:
+            if item is None:
+                services.add_item(event, _item_data(form))
+            else:
+                services.update_item(event, item, _item_data(form))
+        except AgendaConflictError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+            conflicts = error.items
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Agenda item saved."), "success")
+            return _back_to_agenda(event.id)
+    return render_template(
+        "agenda/item_form.html", form=form, event=event, item=item, conflicts=conflicts
+    )
+
+
+@bp.post("/events/<int:event_id>/agenda/<int:item_id>/delete")
+@login_required
+def delete_item(event_id: int, item_id: int):
+    event = event_services.get_event(event_id)
+    services.delete_item(services.get_item(event, item_id))
+    db.session.commit()
+    flash(_("Agenda item deleted."), "success")
+    return _back_to_agenda(event.id)
+
+
+@bp.post("/events/<int:event_id>/agenda/<int:item_id>/shift")
+@login_required
+def shift_items(event_id: int, item_id: int):
+    event = event_services.get_event(event_id)
+    item = services.get_item(event, item_id)
+    form = ShiftForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+        return _back_to_agenda(event.id)
+    try:
+        moved = services.shift_following(event, item, form.minutes.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            _(
+                "%(count)d items moved by %(minutes)d minutes.",
+                count=len(moved),
+                minutes=form.minutes.data,
+            ),
+            "success",
+        )
+    return _back_to_agenda(event.id)
+
+
+def _readable_event(event_id: int):
+    event = db.session.scalar(event_services.event_page_query(event_id))
+    if event is None or not (current_user.is_authenticated or event.is_visible_to_public):
+        abort(404)
+    return event
+
+
+@bp.get("/events/<int:event_id>/agenda")
+def printable_agenda(event_id: int):
+    event = _readable_event(event_id)
+    return render_template(
+        "agenda/print.html",
+        event=event,
+        days=services.items_by_day(event),
+        speakers=services.event_speakers(event),
+    )
+
+
+@bp.get("/events/<int:event_id>/agenda.csv")
+def agenda_csv(event_id: int):
+    event = _readable_event(event_id)
+    return exports.agenda_csv_response(event)
