@@ -211,17 +211,6 @@ def delete_item(item: AgendaItem) -> None:
     db.session.flush()
 
 
-def move_item(event: Event, item: AgendaItem, new_start_local: datetime) -> None:
-    """Put the item at another time, keeping its duration."""
-    starts_at = _to_utc(new_start_local, event.timezone, "starts_at")
-    ends_at = starts_at + (item.ends_at - item.starts_at)
-    check_within_event(event, starts_at, ends_at)
-    slots = [SpeakerSlot(b.speaker_id, b.role) for b in item.speakers]
-    _refuse_double_bookings(event, item.title, starts_at, ends_at, slots, [item.id])
-    item.starts_at, item.ends_at = starts_at, ends_at
-    db.session.flush()
-
-
 def shift_following(event: Event, item: AgendaItem, minutes: int) -> list[AgendaItem]:
     """Move this item and every item starting at or after it by ``minutes`` (late programmes)."""
     if minutes == 0:
