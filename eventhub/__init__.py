@@ -103,7 +103,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
-BLUEPRINTS = ("main", "auth", "events", "organisations", "people", "agenda")
+BLUEPRINTS = ("main", "auth", "events", "organisations", "people", "agenda", "calendar")
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -120,6 +120,8 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local_datetime"] = formatting.local_datetime
     app.jinja_env.filters["local_date"] = formatting.local_date
     app.jinja_env.filters["local_time"] = formatting.local_time
+    app.jinja_env.filters["format_month"] = formatting.format_month
+    app.jinja_env.filters["format_weekday"] = formatting.format_weekday
     app.jinja_env.globals["event_time_range"] = formatting.event_time_range
 
     @app.context_processor

@@ -1,5 +1,6 @@
 """Declarative base, a UTC datetime type and the timestamp mixin shared by the models."""
 
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, MetaData, func
@@ -46,6 +47,11 @@ def render_migration_item(type_, obj, autogen_context):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_uid() -> str:
+    """A calendar UID, unique across installations and stable for the row's life."""
+    return f"{uuid.uuid4()}@eventhub"
 
 
 class Base(DeclarativeBase):

@@ -3,7 +3,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date, format_datetime, format_skeleton, format_time
 from flask_babel import get_locale
 
 
@@ -41,3 +41,13 @@ def event_time_range(starts_at: datetime, ends_at: datetime, tz: str) -> str:
         f"{local_date(starts_at, tz, 'long')} {local_time(starts_at, tz)} – "
         f"{local_date(ends_at, tz, 'long')} {local_time(ends_at, tz)}"
     )
+
+
+def format_month(day) -> str:
+    """'marzo de 2027' / 'March 2027'."""
+    return format_skeleton("yMMMM", day, locale=get_locale())
+
+
+def format_weekday(day, width: str = "wide") -> str:
+    pattern = {"wide": "EEEE", "abbreviated": "EEE", "narrow": "EEEEE"}[width]
+    return format_date(day, pattern, locale=get_locale())

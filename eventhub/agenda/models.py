@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from eventhub.db import Base, TimestampMixin
+from eventhub.db import Base, TimestampMixin, new_uid
 from eventhub.events.models import Event
 from eventhub.people.models import Speaker
 
@@ -62,6 +62,8 @@ class AgendaItem(TimestampMixin, Base):
     kind: Mapped[str] = mapped_column(String(20), default=AgendaItemKind.TALK.value)
     description: Mapped[str | None] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(200))
+    uid: Mapped[str] = mapped_column(String(80), unique=True, default=new_uid)
+    sequence: Mapped[int] = mapped_column(default=0)
 
     event: Mapped[Event] = relationship(back_populates="agenda_items")
     speakers: Mapped[list["AgendaItemSpeaker"]] = relationship(

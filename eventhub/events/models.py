@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.auth.models import User
-from eventhub.db import Base, TimestampMixin
+from eventhub.db import Base, TimestampMixin, new_uid, utcnow
 from eventhub.organisations.models import Organisation
 
 
@@ -119,6 +119,11 @@ class Event(TimestampMixin, Base):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL"), index=True
     )
+    # Calendar identity: the UID never changes; SEQUENCE counts changes attendees care about;
+    # content_changed_at is the last change to anything a calendar shows (DTSTAMP).
+    uid: Mapped[str] = mapped_column(String(80), unique=True, default=new_uid)
+    sequence: Mapped[int] = mapped_column(default=0)
+    content_changed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
     host_organisation: Mapped[Organisation | None] = relationship()
     programme: Mapped[Programme | None] = relationship()

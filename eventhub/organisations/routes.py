@@ -4,6 +4,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
+from eventhub.calendar import services as calendar_services
+from eventhub.calendar.links import feed_urls
+from eventhub.calendar.models import FeedKind
 from eventhub.csv_export import csv_response
 from eventhub.errors import DomainError
 from eventhub.extensions import db
@@ -89,10 +92,12 @@ def show_organisation(organisation_id: int):
         organisation = db.session.scalar(services.organisation_page_query(organisation_id))
     if organisation is None:
         abort(404)
+    feed_token = calendar_services.active_feed_token(FeedKind.ORGANISATION, organisation.id)
     return render_template(
         "organisations/show.html",
         organisation=organisation,
         participations=services.participations(organisation),
+        feed_urls=feed_urls(feed_token),
     )
 
 

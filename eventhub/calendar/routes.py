@@ -1,0 +1,191 @@
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from eventhub.calendar import bp, ics, links, services
+from eventhub.calendar.models import FeedKind
+from eventhub.events import services as event_services
+from eventhub.events.models import EVENT_KIND_LABELS, Event, EventKind
+from eventhub.extensions import db
+from eventhub.forms import optional_int
+from eventhub.organisations.services import get_organisation
+
+ICS_TYPE = "text/calendar; charset=utf-8"
+
+
+def _not_modified(version: services.FeedVersion) -> bool:
+    if request.if_none_match:
+        return request.if_none_match.contains(version.etag)
+    since = request.if_modified_since  # a malformed date parses to None: ignored
+    return bool(
+        since and version.last_modified and version.last_modified.replace(microsecond=0) <= since
+    )
+
+
+def ics_response(stmt, name: str, identity: str, filename: str, detailed: bool = False):
+    """The calendar, or 304 when the poller has it already (decided before building it)."""
+    version = services.feed_version(stmt, identity, str(detailed), str(get_locale()))
+    if _not_modified(version):
+        response = Response(status=304)
+    else:
+        events = db.session.scalars(services.with_calendar_content(stmt)).all()
+        calendar = ics.build_calendar(events, name, identity, detailed=detailed)
+        response = Response(calendar.to_ical(), content_type=ICS_TYPE)
+        response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.set_etag(version.etag)
+    if version.last_modified:
+        response.last_modified = version.last_modified
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@bp.get("/events/<int:event_id>.ics")
+def event_ics(event_id: int):
+    event = db.session.get(Event, event_id)
+    if event is None or not (current_user.is_authenticated or event.is_visible_to_public):
+        abort(404)
+    detailed = request.args.get("detailed") in {"1", "true", "yes"}
+    stmt = select(Event).where(Event.id == event.id)
+    suffix = "-agenda" if detailed else ""
+    return ics_response(
+        stmt, event.title, f"event/{event.uid}", f"event-{event.id}{suffix}.ics", detailed
+    )
+
+
+def _public_filters() -> services.FeedFilters:
+    kind = request.args.get("kind") or None
+    return services.FeedFilters(
+        programme_id=optional_int(request.args.get("programme")),
+        kind=kind if kind in {k.value for k in EventKind} else None,
+    )
+
+
+@bp.get("/calendar.ics")
+def public_feed():
+    filters = _public_filters()
+    return ics_response(
+        services.public_feed_query(filters),
+        _("EventHub: public events"),
+        f"public/{filters.programme_id}/{filters.kind}",
+        "eventhub.ics",
+    )
+
+
+@bp.get("/feeds/<token>.ics")
+def private_feed(token: str):
+    feed = services.resolve_feed(token)
+    stmt, name = services.feed_query_for(feed)
+    return ics_response(stmt, name, f"feed/{feed.id}", "eventhub-feed.ics")
+
+
+@bp.post("/organisations/<int:organisation_id>/feed")
+@login_required
+def rotate_organisation_feed(organisation_id: int):
+    organisation = get_organisation(organisation_id)
+    had_one = services.active_feed_token(FeedKind.ORGANISATION, organisation.id) is not None
+    services.rotate_feed_token(FeedKind.ORGANISATION, organisation.id)
+    db.session.commit()
+    flash(
+        _("New calendar URL: the old one no longer works.")
+        if had_one
+        else _("Calendar URL created."),
+        "success",
+    )
+    return redirect(
+        url_for(
+            "organisations.show_organisation",
+            organisation_id=organisation.id,
+            _anchor="calendar-feed",
+        )
+    )
+
+
+@bp.route("/account/calendar", methods=["GET", "POST"])
+@login_required
+def my_feed():
+    if request.method == "POST":
+        services.rotate_feed_token(FeedKind.ORGANISER, current_user.id)
+        db.session.commit()
+        flash(_("Your calendar URL is ready; any earlier one no longer works."), "success")
+        return redirect(url_for("calendar.my_feed"))
+    token = services.active_feed_token(FeedKind.ORGANISER, current_user.id)
+    return render_template("calendar/my_feed.html", urls=links.feed_urls(token))
+
+
+# --- month view -------------------------------------------------------------------------------
+
+
+def _month_from_args(zone: ZoneInfo) -> date:
+    try:
+        chosen = datetime.strptime(request.args.get("month", ""), "%Y-%m").date()
+    except ValueError:
+        chosen = datetime.now(zone).date().replace(day=1)
+    if not 1900 <= chosen.year <= 2999:
+        abort(404)
+    return chosen
+
+
+@bp.get("/calendar")
+def month_view():
+    zone_name = current_app.config["DEFAULT_EVENT_TIMEZONE"]
+    zone = ZoneInfo(zone_name)
+    first = _month_from_args(zone)
+    _, following = services.month_bounds(first.year, first.month)
+    filters = _public_filters()
+    stmt = select(Event) if current_user.is_authenticated else event_services.publicly_listed()
+    if filters.programme_id:
+        stmt = stmt.where(Event.programme_id == filters.programme_id)
+    if filters.kind:
+        stmt = stmt.where(Event.kind == filters.kind)
+    start = datetime.combine(first, time.min, tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(following, time.min, tzinfo=zone).astimezone(UTC)
+    events = db.session.scalars(
+        stmt.where(Event.starts_at < end, Event.ends_at > start).order_by(Event.starts_at)
+    ).all()
+    by_day: dict[date, list[Event]] = {}
+    for event in events:
+        local_zone = ZoneInfo(event.timezone)
+        day = event.starts_at.astimezone(local_zone).date()
+        last = (event.ends_at - timedelta(microseconds=1)).astimezone(local_zone).date()
+        while day <= last:
+            if first <= day < following:
+                by_day.setdefault(day, []).append(event)
+            day += timedelta(days=1)
+    grid_start = first - timedelta(days=first.weekday())
+    weeks = []
+    day = grid_start
+    while day < following:
+        weeks.append([day + timedelta(days=n) for n in range(7)])
+        day += timedelta(days=7)
+    previous = (first - timedelta(days=1)).replace(day=1)
+    feed_args = {
+        k: v for k, v in (("programme", filters.programme_id), ("kind", filters.kind)) if v
+    }
+    feed = ics.external_url("calendar.public_feed", **feed_args)
+    return render_template(
+        "calendar/month.html",
+        first=first,
+        weeks=weeks,
+        by_day=by_day,
+        today=datetime.now(zone).date(),
+        previous=previous.strftime("%Y-%m"),
+        following=following.strftime("%Y-%m"),
+        filters=filters,
+        kinds=EventKind,
+        kind_labels=EVENT_KIND_LABELS,
+        programmes=event_services.all_programmes(),
+        feed={"https": feed, "webcal": links.webcal(feed)},
+    )
+
+
+@bp.app_template_global()
+def add_to_calendar_links(event: Event) -> dict:
+    return {
+        "google": links.google_calendar_url(event),
+        "outlook": links.outlook_url(event),
+    }

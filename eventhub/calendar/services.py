@@ -1,0 +1,176 @@
+"""Which events each calendar shows, private feed tokens, and answering polls cheaply."""
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
+from eventhub.auth.models import User
+from eventhub.calendar.models import FeedKind, FeedToken
+from eventhub.db import utcnow
+from eventhub.errors import NotFoundError
+from eventhub.events.models import Event, EventKind, EventOrganisation, EventStatus
+from eventhub.events.services import publicly_listed
+from eventhub.extensions import db
+from eventhub.organisations.models import Organisation
+from eventhub.people.models import Speaker
+
+FEED_HISTORY = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class FeedFilters:
+    programme_id: int | None = None
+    kind: str | None = None
+
+
+def _window(stmt: Select) -> Select:
+    """Feeds show the past 90 days and everything to come."""
+    return stmt.where(Event.ends_at >= utcnow() - FEED_HISTORY)
+
+
+def public_feed_query(filters: FeedFilters) -> Select:
+    stmt = _window(publicly_listed())
+    if filters.programme_id:
+        stmt = stmt.where(Event.programme_id == filters.programme_id)
+    if filters.kind in {kind.value for kind in EventKind}:
+        stmt = stmt.where(Event.kind == filters.kind)
+    return stmt
+
+
+def organisation_feed_query(organisation_id: int) -> Select:
+    """Every event the organisation is invited to or takes part in, once published."""
+    return _window(
+        select(Event).where(
+            Event.status != EventStatus.DRAFT.value,
+            Event.published_at.is_not(None),
+            Event.id.in_(
+                select(EventOrganisation.event_id).where(
+                    EventOrganisation.organisation_id == organisation_id
+                )
+            ),
+        )
+    )
+
+
+def organiser_feed_query(user_id: int) -> Select:
+    """The events an organiser manages, drafts included: it is their working calendar."""
+    return _window(select(Event).where(Event.created_by_id == user_id))
+
+
+def with_calendar_content(stmt: Select) -> Select:
+    """Load everything the ICS shows in a fixed number of queries."""
+    return stmt.options(
+        selectinload(Event.agenda_items)
+        .selectinload(AgendaItem.speakers)
+        .selectinload(AgendaItemSpeaker.speaker)
+        .selectinload(Speaker.organisation)
+    ).order_by(Event.starts_at, Event.id)
+
+
+@dataclass(frozen=True)
+class FeedVersion:
+    etag: str
+    last_modified: datetime | None
+
+
+def feed_version(stmt: Select, *salt: str) -> FeedVersion:
+    """What a poll compares against, from two small queries and without building any ICS.
+
+    The ETag covers each listed event's id, SEQUENCE and last change; Last-Modified is the
+    latest change to any event, so an event leaving the feed (unpublished, uninvited) counts.
+    """
+    listed = stmt.with_only_columns(Event.id, Event.sequence, Event.content_changed_at).order_by(
+        Event.id
+    )
+    digest = hashlib.sha256("|".join(salt).encode())
+    for row in db.session.execute(listed):
+        digest.update(f"{row.id}:{row.sequence}:{row.content_changed_at.isoformat()};".encode())
+    last_modified = db.session.scalar(select(func.max(Event.content_changed_at)))
+    return FeedVersion(etag=digest.hexdigest()[:32], last_modified=last_modified)
+
+
+# --- private feed tokens ----------------------------------------------------------------------
+
+
+def _token_for(kind: str, owner_id: int, salt: str) -> str:
+    key = current_app.config["SECRET_KEY"].encode()
+    mac = hmac.new(key, f"feed:{kind}:{owner_id}:{salt}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _active_token_query(kind: str, owner_id: int) -> Select:
+    owner = FeedToken.organisation_id if kind == FeedKind.ORGANISATION else FeedToken.user_id
+    return select(FeedToken).where(
+        FeedToken.kind == kind, owner == owner_id, FeedToken.revoked_at.is_(None)
+    )
+
+
+def rotate_feed_token(kind: FeedKind, owner_id: int) -> str:
+    """Revoke the current URL (it answers 404 from now on) and make a new one."""
+    for row in db.session.scalars(_active_token_query(kind, owner_id)):
+        row.revoked_at = utcnow()
+    salt = secrets.token_urlsafe(32)
+    token = _token_for(kind, owner_id, salt)
+    db.session.add(
+        FeedToken(
+            kind=kind.value,
+            salt=salt,
+            token_hash=_hash(token),
+            organisation_id=owner_id if kind == FeedKind.ORGANISATION else None,
+            user_id=owner_id if kind == FeedKind.ORGANISER else None,
+        )
+    )
+    db.session.flush()
+    return token
+
+
+def resolve_feed(token: str) -> FeedToken:
+    """The active feed behind a token; unknown, rotated or revoked tokens are not found."""
+    if not token or len(token) > 100:
+        raise NotFoundError(_("No such calendar feed."))
+    # Looked up by hash: the database never holds the token, and equality on a digest of
+    # a secret leaks nothing useful through timing.
+    row = db.session.scalar(
+        select(FeedToken)
+        .where(FeedToken.token_hash == _hash(token), FeedToken.revoked_at.is_(None))
+        .options(selectinload(FeedToken.organisation), selectinload(FeedToken.user))
+    )
+    if row is None or (row.kind == FeedKind.ORGANISER and not (row.user and row.user.active)):
+        raise NotFoundError(_("No such calendar feed."))
+    return row
+
+
+def feed_query_for(feed: FeedToken) -> tuple[Select, str]:
+    if feed.kind == FeedKind.ORGANISATION:
+        organisation: Organisation = feed.organisation
+        return organisation_feed_query(organisation.id), organisation.name
+    user: User = feed.user
+    return organiser_feed_query(user.id), _("Events managed by %(name)s", name=user.name)
+
+
+# --- month view -------------------------------------------------------------------------------
+
+
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    first = date(year, month, 1)
+    following = date(year + (month == 12), month % 12 + 1, 1)
+    return first, following
+
+
+def active_feed_token(kind: FeedKind, owner_id: int) -> str | None:
+    """The current token, or None when no feed was created (showing a page creates nothing)."""
+    row = db.session.scalar(_active_token_query(kind, owner_id))
+    return _token_for(kind, owner_id, row.salt) if row else None
