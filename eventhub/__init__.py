@@ -1,5 +1,6 @@
 """EventHub: coordinate round tables, breakfasts, signings and visits."""
 
+import os
 from importlib import import_module
 from pathlib import Path
 
@@ -29,6 +30,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(config_module.settings_from_environment())
     else:
         app.config.update(test_config)
+    if not app.config.get("MAIL_BACKEND"):
+        configured = "MAIL_SERVER" in os.environ or app.config["MAIL_SERVER"] != "localhost"
+        app.config["MAIL_BACKEND"] = "smtp" if configured else "sink"
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config["SQLALCHEMY_DATABASE_URI"] = config_module.database_uri(
         app.config, Path(app.instance_path)
@@ -103,7 +107,17 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
-BLUEPRINTS = ("main", "auth", "events", "organisations", "people", "agenda", "calendar")
+BLUEPRINTS = (
+    "main",
+    "auth",
+    "events",
+    "organisations",
+    "people",
+    "agenda",
+    "calendar",
+    "invitations",
+    "mail",
+)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -154,6 +168,8 @@ def _register_template_helpers(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from eventhub.auth.cli import users_cli
     from eventhub.demo import demo_command
+    from eventhub.mail.cli import outbox_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(outbox_cli)

@@ -17,6 +17,11 @@ ENV_SETTINGS = (
 )
 INTEGER_SETTINGS = {
     "MAIL_PORT",
+    "MAIL_SEND_TIMEOUT",
+    "MAIL_MAX_ATTEMPTS",
+    "MAIL_RETRY_BASE_SECONDS",
+    "MAIL_BATCH_SIZE",
+    "MAIL_CLAIM_LEASE_SECONDS",
     "MAX_CONTENT_LENGTH",
     "EVENTS_PER_PAGE",
     "ORGANISATIONS_PER_PAGE",
@@ -39,6 +44,15 @@ class Defaults:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_TIME_LIMIT = None
+    # "smtp" delivers through MAIL_SERVER; "sink" keeps mail in the outbox, readable by
+    # organisers, for demos and machines without a mail server. Unset: smtp when
+    # MAIL_SERVER is configured, else sink.
+    MAIL_BACKEND = None
+    MAIL_SEND_TIMEOUT = 30
+    MAIL_MAX_ATTEMPTS = 6
+    MAIL_RETRY_BASE_SECONDS = 60
+    MAIL_BATCH_SIZE = 200
+    MAIL_CLAIM_LEASE_SECONDS = 600
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
     MAIL_DEFAULT_SENDER = "EventHub <eventhub@localhost>"

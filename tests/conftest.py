@@ -10,6 +10,8 @@ from eventhub import create_app
 from eventhub.extensions import db
 from tests.factories import TEST_PASSWORD
 
+pytest_plugins = ["tests.smtp"]
+
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 

@@ -1,13 +1,9 @@
 """Which events each calendar shows, private feed tokens, and answering polls cheaply."""
 
-import base64
 import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
@@ -22,6 +18,7 @@ from eventhub.events.services import publicly_listed
 from eventhub.extensions import db
 from eventhub.organisations.models import Organisation
 from eventhub.people.models import Speaker
+from eventhub.tokens import derive_token, new_salt, plausible, token_hash
 
 FEED_HISTORY = timedelta(days=90)
 
@@ -102,13 +99,7 @@ def feed_version(stmt: Select, *salt: str) -> FeedVersion:
 
 
 def _token_for(kind: str, owner_id: int, salt: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
-    mac = hmac.new(key, f"feed:{kind}:{owner_id}:{salt}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return derive_token(f"feed:{kind}", owner_id, salt)
 
 
 def _active_token_query(kind: str, owner_id: int) -> Select:
@@ -122,13 +113,13 @@ def rotate_feed_token(kind: FeedKind, owner_id: int) -> str:
     """Revoke the current URL (it answers 404 from now on) and make a new one."""
     for row in db.session.scalars(_active_token_query(kind, owner_id)):
         row.revoked_at = utcnow()
-    salt = secrets.token_urlsafe(32)
+    salt = new_salt()
     token = _token_for(kind, owner_id, salt)
     db.session.add(
         FeedToken(
             kind=kind.value,
             salt=salt,
-            token_hash=_hash(token),
+            token_hash=token_hash(token),
             organisation_id=owner_id if kind == FeedKind.ORGANISATION else None,
             user_id=owner_id if kind == FeedKind.ORGANISER else None,
         )
@@ -139,13 +130,13 @@ def rotate_feed_token(kind: FeedKind, owner_id: int) -> str:
 
 def resolve_feed(token: str) -> FeedToken:
     """The active feed behind a token; unknown, rotated or revoked tokens are not found."""
-    if not token or len(token) > 100:
+    if not plausible(token):
         raise NotFoundError(_("No such calendar feed."))
     # Looked up by hash: the database never holds the token, and equality on a digest of
     # a secret leaks nothing useful through timing.
     row = db.session.scalar(
         select(FeedToken)
-        .where(FeedToken.token_hash == _hash(token), FeedToken.revoked_at.is_(None))
+        .where(FeedToken.token_hash == token_hash(token), FeedToken.revoked_at.is_(None))
         .options(selectinload(FeedToken.organisation), selectinload(FeedToken.user))
     )
     if row is None or (row.kind == FeedKind.ORGANISER and not (row.user and row.user.active)):

@@ -34,15 +34,20 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-@pytest.fixture
-def live_app(tmp_path):
+def make_live_app(tmp_path, **overrides):
     config = base_config(f"sqlite:///{tmp_path / 'browser.sqlite'}", tmp_path)
     config["WTF_CSRF_ENABLED"] = True  # the browser goes through the real forms
-    app = create_app(config)
+    app = create_app({**config, **overrides})
     with app.app_context():
         db.create_all()
         UserFactory(email="organiser@example.org", name="Ana Organiser")
         db.session.commit()
+    return app
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    app = make_live_app(tmp_path)
     yield app
     with app.app_context():
         db.session.remove()

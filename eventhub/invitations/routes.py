@@ -1,0 +1,223 @@
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from eventhub.errors import DomainError
+from eventhub.events import services as event_services
+from eventhub.extensions import csrf, db
+from eventhub.forms import optional_int
+from eventhub.invitations import bp, services
+from eventhub.invitations.forms import AcceptForm, DeclineForm, InviteForm
+from eventhub.invitations.mail import email_from_opt_out_token
+from eventhub.invitations.models import INVITATION_STATE_LABELS
+from eventhub.organisations.models import ORGANISATION_KIND_LABELS, Organisation
+from eventhub.organisations.services import region_choices
+
+
+def _ids(name: str) -> list[int]:
+    return [i for i in (optional_int(v) for v in request.form.getlist(name)) if i and i > 0]
+
+
+@bp.route("/events/<int:event_id>/invitations/new", methods=["GET", "POST"])
+@login_required
+def invite(event_id: int):
+    event = event_services.get_event(event_id)
+    form = InviteForm()
+    kind = request.values.get("kind") or ""
+    region = request.values.get("region") or ""
+    stmt = select(Organisation).options(selectinload(Organisation.contacts))
+    if kind:
+        stmt = stmt.where(Organisation.kind == kind)
+    if region:
+        stmt = stmt.where(Organisation.region == region)
+    organisations = db.session.scalars(stmt.order_by(Organisation.name)).all()
+    chosen_orgs, chosen_contacts = set(_ids("organisation_ids")), set(_ids("contact_ids"))
+    plan = None
+    if form.validate_on_submit():
+        try:
+            plan = services.plan_invitations(
+                event,
+                sorted(chosen_orgs),
+                form.whom.data == "all",
+                sorted(chosen_contacts),
+                form.extra.data or "",
+                form.extra_language.data,
+            )
+            if form.send.data:
+                batch = services.send_invitations(event, plan, current_user)
+                db.session.commit()
+                flash(_("%(count)d invitations queued.", count=len(plan.recipients)), "success")
+                return redirect(
+                    url_for("invitations.list_invitations", event_id=event.id, batch=batch.id)
+                )
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+    return render_template(
+        "invitations/invite.html",
+        event=event,
+        form=form,
+        organisations=organisations,
+        chosen_orgs=chosen_orgs,
+        chosen_contacts=chosen_contacts,
+        plan=plan,
+        kind=kind,
+        region=region,
+        kinds=ORGANISATION_KIND_LABELS,
+        regions=region_choices(),
+    )
+
+
+@bp.get("/events/<int:event_id>/invitations")
+@login_required
+def list_invitations(event_id: int):
+    event = event_services.get_event(event_id)
+    state = request.args.get("state") or None
+    if state not in INVITATION_STATE_LABELS:
+        state = None
+    sort = request.args.get("sort", "date")
+    rows = services.invitation_table(event, state, sort)
+    all_rows = services.event_invitations(event) if state else rows
+    batch = services.get_batch(event, request.args.get("batch", type=int) or 0)
+    progress = services.batch_progress(batch.id) if batch else None
+    return render_template(
+        "invitations/list.html",
+        event=event,
+        invitations=rows,
+        counts=services.counts_by_organisation(all_rows),
+        states=INVITATION_STATE_LABELS,
+        state=state,
+        sort=sort,
+        batch=batch,
+        progress=progress,
+        failed=sum(1 for i in all_rows if i.state == "failed"),
+        unanswered=sum(1 for i in all_rows if i.state == "no_answer"),
+    )
+
+
+def _back(event_id: int):
+    return redirect(url_for("invitations.list_invitations", event_id=event_id))
+
+
+def _act(event_id: int, action, message: str):
+    event = event_services.get_event(event_id)
+    try:
+        count = action(event)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(message % {"count": count} if count is not None else message, "success")
+    return _back(event.id)
+
+
+@bp.post("/events/<int:event_id>/invitations/resend-failed")
+@login_required
+def resend_failed(event_id: int):
+    return _act(
+        event_id,
+        lambda event: services.resend_failed(event, current_user),
+        _("%(count)d failed invitations queued again."),
+    )
+
+
+@bp.post("/events/<int:event_id>/invitations/remind")
+@login_required
+def remind(event_id: int):
+    return _act(
+        event_id,
+        lambda event: services.remind_unanswered(event, current_user),
+        _("%(count)d reminders queued."),
+    )
+
+
+@bp.post("/events/<int:event_id>/invitations/<int:invitation_id>/resend")
+@login_required
+def resend_one(event_id: int, invitation_id: int):
+    def action(event):
+        services.resend(services.get_invitation(event, invitation_id), current_user)
+
+    return _act(event_id, action, _("Invitation queued again."))
+
+
+@bp.post("/events/<int:event_id>/invitations/<int:invitation_id>/revoke")
+@login_required
+def revoke(event_id: int, invitation_id: int):
+    def action(event):
+        services.revoke(services.get_invitation(event, invitation_id))
+
+    return _act(event_id, action, _("Invitation revoked: its link no longer works."))
+
+
+# --- the invitee's side: no account, the link is the key --------------------------------------
+
+
+def _invitation_or_invalid(token: str):
+    try:
+        return services.find_by_token(token)
+    except services.InvalidLinkError:
+        abort(404, description=_("This link is not valid. Ask the organisers for a new one."))
+
+
+def _respond_page(invitation, accept_form=None, decline_form=None, status=200):
+    accept_form = accept_form or AcceptForm(
+        name=invitation.registration.name if invitation.registration else invitation.name
+    )
+    return render_template(
+        "invitations/respond.html",
+        invitation=invitation,
+        event=invitation.event,
+        accept_form=accept_form,
+        decline_form=decline_form or DeclineForm(),
+    ), status
+
+
+@bp.get("/i/<token>")
+def respond(token: str):
+    """Shows the invitation; mail scanners follow links, so a GET never changes anything."""
+    return _respond_page(_invitation_or_invalid(token))
+
+
+@bp.post("/i/<token>/accept")
+def accept(token: str):
+    invitation = _invitation_or_invalid(token)
+    form = AcceptForm()
+    if form.validate_on_submit():
+        try:
+            services.accept(invitation, form.name.data)
+        except DomainError as error:
+            db.session.rollback()
+            form.name.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(_("Thank you: your place is confirmed."), "success")
+            return redirect(url_for("invitations.respond", token=token))
+    return _respond_page(invitation, accept_form=form, status=422)
+
+
+@bp.post("/i/<token>/decline")
+def decline(token: str):
+    invitation = _invitation_or_invalid(token)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        services.decline(invitation, form.reason.data)
+        db.session.commit()
+        flash(_("Your answer is recorded: you will not attend."), "success")
+        return redirect(url_for("invitations.respond", token=token))
+    return _respond_page(invitation, decline_form=form, status=422)
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058 one-click: the mail client POSTs without our form; the token is the key
+def opt_out(token: str):
+    email = email_from_opt_out_token(token)
+    if email is None:
+        abort(404, description=_("This link is not valid."))
+    if request.method == "POST":
+        services.opt_out(email)
+        db.session.commit()
+        return render_template("invitations/opted_out.html", email=email, done=True)
+    return render_template("invitations/opted_out.html", email=email, token=token, done=False)

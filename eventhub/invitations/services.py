@@ -1,0 +1,399 @@
+"""Invitations: whom to invite, queuing the emails, answers, reminders, revocation."""
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from eventhub.auth.models import User
+from eventhub.db import utcnow
+from eventhub.errors import ConflictError, DomainError, NotFoundError
+from eventhub.events.models import Event, EventOrganisation, EventStatus, ParticipationRole
+from eventhub.extensions import db
+from eventhub.invitations import mail as invitation_mail
+from eventhub.invitations.models import (
+    Invitation,
+    InvitationBatch,
+    InvitationResponse,
+    MailOptOut,
+)
+from eventhub.mail import services as outbox
+from eventhub.mail.models import OutboxMessage, OutboxStatus
+from eventhub.organisations.models import Contact, Organisation
+from eventhub.registrations import services as registrations
+from eventhub.text import clean
+from eventhub.tokens import derive_token, new_salt, plausible, token_hash
+
+MAX_TYPED_ADDRESSES = 500
+
+
+class InvalidLinkError(NotFoundError):
+    pass
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str | None
+    language: str
+    contact_id: int | None = None
+    organisation_id: int | None = None
+    organisation_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    who: str
+    reason: str
+    invitation_id: int | None = None
+
+
+@dataclass
+class InvitationPlan:
+    recipients: list[Recipient] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+# --- choosing whom to invite -----------------------------------------------------------------
+
+
+def normalise_address(text: str) -> str:
+    """A syntactically valid address, lower-cased; raises ValueError with the reason."""
+    try:
+        return validate_email(text.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        raise ValueError(str(error)) from error
+
+
+_TYPED_LINE = re.compile(r"^\s*(?:(?P<name>[^<>]*?)\s*<(?P<angle>[^<>]+)>|(?P<bare>\S+))\s*$")
+
+
+def parse_typed_addresses(text: str) -> tuple[list[tuple[str | None, str]], list[Skipped]]:
+    """One address per line (or separated by commas/semicolons), as 'Name <a@b>' or 'a@b'."""
+    found, bad = [], []
+    chunks = [c for c in re.split(r"[\n;,]+", text or "") if c.strip()]
+    if len(chunks) > MAX_TYPED_ADDRESSES:
+        raise DomainError(
+            _("Type at most %(num)d addresses at once.", num=MAX_TYPED_ADDRESSES), field="extra"
+        )
+    for chunk in chunks:
+        match = _TYPED_LINE.match(chunk)
+        address = match and (match.group("angle") or match.group("bare"))
+        try:
+            if not address:
+                raise ValueError(_("not an email address"))
+            found.append(
+                (
+                    clean(match.group("name")) if match.group("name") else None,
+                    normalise_address(address),
+                )
+            )
+        except ValueError as error:
+            bad.append(Skipped(clean(chunk) or "", _("invalid address: %(why)s", why=error)))
+    return found, bad
+
+
+def plan_invitations(
+    event: Event,
+    organisation_ids: list[int],
+    whole_organisations: bool,
+    contact_ids: list[int],
+    typed_addresses: str,
+    typed_language: str = "es",
+) -> InvitationPlan:
+    """Who would receive an invitation, and who is skipped and why. Writes nothing."""
+    plan = InvitationPlan()
+    candidates: list[Recipient] = []
+    organisations = db.session.scalars(
+        select(Organisation)
+        .where(Organisation.id.in_(organisation_ids or [-1]))
+        .options(selectinload(Organisation.contacts))
+        .order_by(Organisation.name)
+    ).all()
+    for organisation in organisations:
+        chosen = organisation.contacts if whole_organisations else [organisation.primary_contact]
+        chosen = [c for c in chosen if c is not None]
+        if not chosen:
+            plan.skipped.append(Skipped(organisation.name, _("no contacts in the directory")))
+        candidates += [_recipient(contact, organisation) for contact in chosen]
+    contacts = db.session.scalars(
+        select(Contact)
+        .where(Contact.id.in_(contact_ids or [-1]))
+        .options(selectinload(Contact.organisation))
+    ).all()
+    candidates += [_recipient(contact, contact.organisation) for contact in contacts]
+    typed, bad = parse_typed_addresses(typed_addresses)
+    plan.skipped += bad
+    language = typed_language if typed_language in {"es", "en"} else "es"
+    candidates += [Recipient(email=email, name=name, language=language) for name, email in typed]
+
+    invited = dict(
+        db.session.execute(
+            select(Invitation.email, Invitation.id).where(Invitation.event_id == event.id)
+        ).all()
+    )
+    registered = registrations.registered_emails(event)
+    opted_out = set(db.session.scalars(select(MailOptOut.email)))
+    seen: set[str] = set()
+    for recipient in candidates:
+        who = f"{recipient.name} <{recipient.email}>" if recipient.name else recipient.email
+        if recipient.email in seen:
+            continue
+        seen.add(recipient.email)
+        if recipient.email in invited:
+            plan.skipped.append(Skipped(who, _("already invited"), invited[recipient.email]))
+        elif recipient.email in registered:
+            plan.skipped.append(Skipped(who, _("already registered")))
+        elif recipient.email in opted_out:
+            plan.skipped.append(Skipped(who, _("asked not to receive invitations")))
+        else:
+            plan.recipients.append(recipient)
+    return plan
+
+
+def _recipient(contact: Contact, organisation: Organisation | None) -> Recipient:
+    return Recipient(
+        email=contact.email.strip().lower(),
+        name=contact.name,
+        language=contact.language or "es",
+        contact_id=contact.id,
+        organisation_id=organisation.id if organisation else None,
+        organisation_name=organisation.name if organisation else None,
+    )
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+def invitation_token(invitation: Invitation) -> str:
+    return derive_token("invitation", invitation.event_id, invitation.token_salt)
+
+
+def _check_can_invite(event: Event) -> None:
+    if event.is_cancelled:
+        raise ConflictError(_("The event has been cancelled: nobody can be invited."))
+    if event.status != EventStatus.PUBLISHED:
+        raise ConflictError(_("Publish the event before inviting: invitees read its page."))
+
+
+def send_invitations(event: Event, plan: InvitationPlan, organiser: User) -> InvitationBatch:
+    """Create the invitations and queue their emails, in the caller's transaction."""
+    _check_can_invite(event)
+    if not plan.recipients:
+        raise DomainError(_("Nobody to invite: choose organisations, contacts or addresses."))
+    batch = InvitationBatch(event_id=event.id, created_by_id=organiser.id)
+    db.session.add(batch)
+    participating = {p.organisation_id for p in event.participations}
+    for recipient in plan.recipients:
+        invitation = Invitation(
+            event=event,
+            event_id=event.id,
+            batch=batch,
+            email=recipient.email,
+            name=recipient.name,
+            language=recipient.language,
+            contact_id=recipient.contact_id,
+            organisation_id=recipient.organisation_id,
+            token_salt=new_salt(),
+        )
+        invitation.token_hash = token_hash(invitation_token(invitation))
+        db.session.add(invitation)
+        _queue_mail(invitation, organiser, reminder=False)
+        if recipient.organisation_id and recipient.organisation_id not in participating:
+            participating.add(recipient.organisation_id)
+            event.participations.append(
+                EventOrganisation(
+                    organisation_id=recipient.organisation_id,
+                    role=ParticipationRole.INVITED.value,
+                )
+            )
+    db.session.flush()
+    return batch
+
+
+def _queue_mail(invitation: Invitation, organiser: User | None, reminder: bool) -> None:
+    message = outbox.enqueue(
+        invitation_mail.build(invitation, invitation_token(invitation), organiser, reminder)
+    )
+    invitation.outbox_message = message
+
+
+def resend(invitation: Invitation, organiser: User) -> None:
+    if invitation.is_revoked:
+        raise ConflictError(_("This invitation was revoked."))
+    _queue_mail(invitation, organiser, reminder=False)
+    db.session.flush()
+
+
+def resend_failed(event: Event, organiser: User) -> int:
+    failed = [i for i in event_invitations(event) if i.state == "failed"]
+    for invitation in failed:
+        _queue_mail(invitation, organiser, reminder=False)
+    db.session.flush()
+    return len(failed)
+
+
+def remind_unanswered(event: Event, organiser: User) -> int:
+    _check_can_invite(event)
+    waiting = [i for i in event_invitations(event) if i.state == "no_answer"]
+    for invitation in waiting:
+        _queue_mail(invitation, organiser, reminder=True)
+        invitation.reminders_sent += 1
+        invitation.last_reminded_at = utcnow()
+    db.session.flush()
+    return len(waiting)
+
+
+def revoke(invitation: Invitation) -> None:
+    """The link stops working at once; an acceptance made through it is cancelled."""
+    if invitation.is_revoked:
+        return
+    invitation.revoked_at = utcnow()
+    if invitation.registration is not None:
+        registrations.cancel(invitation.registration)
+    db.session.flush()
+
+
+# --- the invitee's answer ---------------------------------------------------------------------
+
+
+def find_by_token(token: str) -> Invitation:
+    """The invitation behind a link; unknown, tampered or revoked links are all 'not valid'."""
+    invitation = None
+    if plausible(token):
+        invitation = db.session.scalar(
+            select(Invitation)
+            .where(Invitation.token_hash == token_hash(token))
+            .options(selectinload(Invitation.event), selectinload(Invitation.organisation))
+        )
+    if invitation is None or invitation.is_revoked:
+        raise InvalidLinkError(_("This link is not valid."))
+    return invitation
+
+
+def accept(invitation: Invitation, name: str) -> None:
+    registration = registrations.register(
+        invitation.event,
+        name=name,
+        email=invitation.email,
+        language=invitation.language,
+        organisation_id=invitation.organisation_id,
+        organisation_name=invitation.organisation.name if invitation.organisation else None,
+    )
+    invitation.registration = registration
+    invitation.response = InvitationResponse.ACCEPTED.value
+    invitation.responded_at = utcnow()
+    invitation.decline_reason = None
+    db.session.flush()
+
+
+def decline(invitation: Invitation, reason: str | None) -> None:
+    if invitation.registration is not None:
+        registrations.cancel(invitation.registration)
+    invitation.response = InvitationResponse.DECLINED.value
+    invitation.responded_at = utcnow()
+    invitation.decline_reason = clean(reason, one_line=False)
+    db.session.flush()
+
+
+def opt_out(email: str) -> None:
+    email = email.strip().lower()
+    if db.session.scalar(select(MailOptOut.id).where(MailOptOut.email == email)) is None:
+        db.session.add(MailOptOut(email=email))
+        db.session.flush()
+
+
+# --- what organisers see ----------------------------------------------------------------------
+
+
+def get_invitation(event: Event, invitation_id: int) -> Invitation:
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.event_id != event.id:
+        raise NotFoundError(_("No such invitation."))
+    return invitation
+
+
+def invitations_query(event: Event) -> Select:
+    return (
+        select(Invitation)
+        .where(Invitation.event_id == event.id)
+        .options(
+            selectinload(Invitation.organisation),
+            selectinload(Invitation.outbox_message),
+        )
+    )
+
+
+def event_invitations(event: Event) -> list[Invitation]:
+    return list(db.session.scalars(invitations_query(event).order_by(Invitation.id)))
+
+
+SORT_KEYS = {
+    "name": lambda i: ((i.name or i.email).casefold(), i.id),
+    "organisation": lambda i: ((i.organisation.name if i.organisation else "~").casefold(), i.id),
+    "status": lambda i: (i.state, i.id),
+    "date": lambda i: (i.created_at, i.id),
+}
+
+
+def invitation_table(event: Event, state: str | None, sort: str) -> list[Invitation]:
+    rows = event_invitations(event)
+    if state:
+        rows = [i for i in rows if i.state == state]
+    return sorted(rows, key=SORT_KEYS.get(sort, SORT_KEYS["date"]))
+
+
+@dataclass
+class OrganisationCount:
+    name: str
+    invited: int
+    accepted: int
+    declined: int
+
+
+def counts_by_organisation(invitations: list[Invitation]) -> list[OrganisationCount]:
+    counts: dict[str, Counter] = {}
+    for invitation in invitations:
+        if invitation.is_revoked:
+            continue
+        name = invitation.organisation.name if invitation.organisation else _("No organisation")
+        counter = counts.setdefault(name, Counter())
+        counter["invited"] += 1
+        counter[invitation.response] += 1
+    return [
+        OrganisationCount(name, c["invited"], c["accepted"], c["declined"])
+        for name, c in sorted(counts.items(), key=lambda item: item[0].casefold())
+    ]
+
+
+@dataclass
+class BatchProgress:
+    queued: int
+    sent: int
+    failed: int
+
+    @property
+    def done(self) -> bool:
+        return self.queued == 0
+
+
+def batch_progress(batch_id: int) -> BatchProgress:
+    rows = db.session.execute(
+        select(OutboxMessage.status, func.count())
+        .join(Invitation, Invitation.outbox_message_id == OutboxMessage.id)
+        .where(Invitation.batch_id == batch_id)
+        .group_by(OutboxMessage.status)
+    ).all()
+    by_status = dict(rows)
+    sent = by_status.pop(OutboxStatus.SENT.value, 0)
+    failed = by_status.pop(OutboxStatus.FAILED.value, 0)
+    return BatchProgress(queued=sum(by_status.values()), sent=sent, failed=failed)
+
+
+def get_batch(event: Event, batch_id: int) -> InvitationBatch | None:
+    batch = db.session.get(InvitationBatch, batch_id)
+    return batch if batch is not None and batch.event_id == event.id else None

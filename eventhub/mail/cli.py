@@ -1,0 +1,80 @@
+"""``flask outbox send [--loop]``: the outbox worker."""
+
+import contextlib
+import signal
+import threading
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from eventhub.extensions import db
+from eventhub.mail.worker import default_worker_id, deliver_due
+
+
+@click.group("outbox", help="Deliver the mail outbox.")
+def outbox_cli():
+    pass
+
+
+@outbox_cli.command("send")
+@click.option("--loop", is_flag=True, help="Keep delivering until SIGTERM or SIGINT.")
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=5.0,
+    show_default=True,
+    help="Seconds between polls with --loop.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Messages per batch (one SMTP connection each); default MAIL_BATCH_SIZE.",
+)
+@with_appcontext
+def send(loop: bool, interval: float, batch_size: int | None):
+    """Deliver the messages that are due (once, or polling with --loop)."""
+    worker_id = default_worker_id()
+    if not loop:
+        report = deliver_due(worker_id=worker_id, batch_size=batch_size)
+        click.echo(report.summary())
+        return
+
+    stop = threading.Event()
+    previous = _install_stop_handlers(stop)
+    click.echo(f"outbox worker {worker_id}: polling every {interval:g}s")
+    try:
+        while not stop.is_set():
+            try:
+                report = deliver_due(worker_id=worker_id, batch_size=batch_size)
+            except Exception as error:  # a database hiccup must not end the worker
+                db.session.rollback()
+                click.echo(f"outbox: delivery failed: {type(error).__name__}: {error}", err=True)
+                stop.wait(interval)
+                continue
+            finally:
+                db.session.remove()
+            if report.claimed or report.recovered or report.interrupted:
+                click.echo(report.summary())
+            full_batch = report.claimed >= (batch_size or current_app.config["MAIL_BATCH_SIZE"])
+            if not (full_batch and report.sent):  # more may be due right now
+                stop.wait(interval)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    click.echo("outbox worker stopped")
+
+
+def _install_stop_handlers(stop: threading.Event) -> dict:
+    """SIGTERM/SIGINT end the loop between batches, never in the middle of a send."""
+
+    def request_stop(signum, frame):
+        stop.set()
+
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        # Outside the main thread signals cannot be caught: the caller stops us otherwise.
+        with contextlib.suppress(ValueError):
+            previous[signum] = signal.signal(signum, request_stop)
+    return previous

@@ -1,0 +1,57 @@
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from eventhub.db import Base, TimestampMixin, utcnow
+
+
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"  # waiting for its first attempt
+    CLAIMED = "claimed"  # taken by a worker, not yet handed to SMTP: safe to give back
+    SENDING = "sending"  # being handed to SMTP: if the worker dies now, we cannot know
+    RETRY = "retry"  # a temporary failure; tried again at next_attempt_at
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(TimestampMixin, Base):
+    """One email, written in the same transaction as the business change that causes it
+    and delivered later by ``flask outbox send``."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    to_name: Mapped[str | None] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(300))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str | None] = mapped_column(Text)
+    # [{"filename", "content_type", "data" (text)}]: our attachments are calendars, text.
+    attachments: Mapped[list] = mapped_column(JSON, default=list)
+    headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    reply_to: Mapped[str | None] = mapped_column(String(254))
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.QUEUED.value)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # What the message is about, for the pages that show delivery (e.g. "invitation").
+    topic: Mapped[str | None] = mapped_column(String(40), index=True)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in {
+            OutboxStatus.QUEUED,
+            OutboxStatus.CLAIMED,
+            OutboxStatus.SENDING,
+            OutboxStatus.RETRY,
+        }
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.id} {self.status}>"

@@ -1,0 +1,113 @@
+"""The Outbox: what EventHub sent or tried to send, for organisers; failed mail can be resent."""
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import login_required
+
+from eventhub.errors import DomainError
+from eventhub.extensions import db
+from eventhub.listing import filter_args, paginate
+from eventhub.mail import bp, services
+from eventhub.mail.models import OutboxMessage, OutboxStatus
+
+STATUS_LABELS = {
+    OutboxStatus.QUEUED.value: _l("Queued"),
+    OutboxStatus.CLAIMED.value: _l("Being sent"),
+    OutboxStatus.SENDING.value: _l("Being sent"),
+    OutboxStatus.RETRY.value: _l("Will retry"),
+    OutboxStatus.SENT.value: _l("Sent"),
+    OutboxStatus.FAILED.value: _l("Failed"),
+}
+FILTERS = (
+    OutboxStatus.QUEUED.value,
+    OutboxStatus.RETRY.value,
+    OutboxStatus.SENT.value,
+    OutboxStatus.FAILED.value,
+)
+# The stored HTML is shown in a sandboxed frame and may run nothing, fetch nothing.
+HTML_PREVIEW_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
+)
+
+
+@bp.get("/outbox/")
+@login_required
+def outbox():
+    status = request.args.get("status") or None
+    if status not in FILTERS:
+        status = None
+    page = paginate(services.outbox_query(status), "EVENTS_PER_PAGE")
+    return render_template(
+        "mail/outbox.html",
+        page=page,
+        status=status,
+        filters=FILTERS,
+        labels=STATUS_LABELS,
+        counts=services.status_counts(),
+        args=filter_args(),
+    )
+
+
+@bp.get("/outbox/<int:message_id>")
+@login_required
+def show_message(message_id: int):
+    message = db.session.get(OutboxMessage, message_id) or abort(404)
+    return render_template(
+        "mail/message.html",
+        message=message,
+        labels=STATUS_LABELS,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        resent_as=services.resent_as(message)
+        if message.status == OutboxStatus.FAILED.value
+        else None,
+    )
+
+
+@bp.get("/outbox/<int:message_id>/html")
+@login_required
+def message_html(message_id: int):
+    message = db.session.get(OutboxMessage, message_id) or abort(404)
+    if not message.html_body:
+        abort(404)
+    response = current_app.response_class(message.html_body, mimetype="text/html")
+    # Set here, so the app-wide policy (added with setdefault) does not apply.
+    response.headers["Content-Security-Policy"] = HTML_PREVIEW_CSP
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/outbox/<int:message_id>/resend")
+@login_required
+def resend_message(message_id: int):
+    try:
+        new = services.resend_failed_message(message_id)
+    except DomainError as error:
+        db.session.rollback()
+        if error.status_code == 404:
+            abort(404)
+        flash(error.message, "error")
+        return redirect(url_for("mail.show_message", message_id=message_id))
+    db.session.commit()
+    flash(_("The message was queued again."), "success")
+    return redirect(url_for("mail.show_message", message_id=new.id))
+
+
+@bp.post("/outbox/resend-failed")
+@login_required
+def resend_failed():
+    queued = services.resend_all_failed()
+    db.session.commit()
+    if queued:
+        flash(
+            ngettext(
+                "%(num)d failed message was queued again.",
+                "%(num)d failed messages were queued again.",
+                len(queued),
+            ),
+            "success",
+        )
+    else:
+        flash(_("There are no failed messages to send again."), "info")
+    return redirect(url_for("mail.outbox"))

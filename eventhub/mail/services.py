@@ -1,0 +1,167 @@
+"""The outbox: mail is written here inside the business transaction, never sent in a request."""
+
+from dataclasses import dataclass, field
+from email.utils import make_msgid
+
+from flask import current_app
+from sqlalchemy import select
+
+from eventhub.db import utcnow
+from eventhub.errors import NotFoundError
+from eventhub.extensions import db
+from eventhub.mail.models import OutboxMessage, OutboxStatus
+from eventhub.text import clean
+
+
+@dataclass
+class Attachment:
+    filename: str
+    content_type: str
+    data: str
+
+
+@dataclass
+class OutgoingMail:
+    to_address: str
+    subject: str
+    text_body: str
+    html_body: str | None = None
+    to_name: str | None = None
+    reply_to: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    topic: str | None = None
+
+
+def _one_line(text: str | None) -> str | None:
+    """Header values on one line: CR/LF cannot inject headers."""
+    return clean(text)
+
+
+def enqueue(mail: OutgoingMail) -> OutboxMessage:
+    domain = current_app.config.get("MAIL_MESSAGE_ID_DOMAIN") or "eventhub.local"
+    message = OutboxMessage(
+        to_address=_one_line(mail.to_address) or "",
+        to_name=_one_line(mail.to_name),
+        subject=(_one_line(mail.subject) or "")[:300],
+        text_body=mail.text_body,
+        html_body=mail.html_body,
+        reply_to=_one_line(mail.reply_to),
+        attachments=[vars(a) for a in mail.attachments],
+        headers={_one_line(k): _one_line(v) for k, v in mail.headers.items()},
+        message_id=make_msgid(domain=domain),
+        status=OutboxStatus.QUEUED.value,
+        next_attempt_at=utcnow(),
+        topic=mail.topic,
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def resend(message: OutboxMessage) -> OutboxMessage:
+    """A failed message queued again as a new message (a new Message-ID: it is a new send)."""
+    return enqueue(
+        OutgoingMail(
+            to_address=message.to_address,
+            to_name=message.to_name,
+            subject=message.subject,
+            text_body=message.text_body,
+            html_body=message.html_body,
+            reply_to=message.reply_to,
+            attachments=[Attachment(**a) for a in message.attachments],
+            headers=dict(message.headers),
+            topic=message.topic,
+        )
+    )
+
+
+def get_message(message_id: int) -> OutboxMessage:
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        raise NotFoundError("No such message.")
+    return message
+
+
+def latest_messages(limit: int = 200) -> list[OutboxMessage]:
+    return list(
+        db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit))
+    )
+
+
+# --- Outbox pages ---------------------------------------------------------------------------
+
+
+def outbox_query(status: str | None = None):
+    """The newest messages first, optionally only those in one status."""
+    stmt = select(OutboxMessage).order_by(OutboxMessage.id.desc())
+    if status:
+        stmt = stmt.where(OutboxMessage.status == status)
+    return stmt
+
+
+def status_counts() -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = db.session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    )
+    return dict(rows.all())
+
+
+def _same_message_later(message_alias):
+    """A later message with the same recipient, subject and text: a resend of it."""
+    from sqlalchemy.orm import aliased
+
+    later = aliased(OutboxMessage)
+    return later, (
+        (later.id > message_alias.id)
+        & (later.to_address == message_alias.to_address)
+        & (later.subject == message_alias.subject)
+        & (later.text_body == message_alias.text_body)
+    )
+
+
+def resent_as(message: OutboxMessage) -> OutboxMessage | None:
+    """The message queued again in place of this one, if there is one."""
+    return db.session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.id > message.id,
+            OutboxMessage.to_address == message.to_address,
+            OutboxMessage.subject == message.subject,
+            OutboxMessage.text_body == message.text_body,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(1)
+    ).first()
+
+
+def resend_failed_message(message_id: int) -> OutboxMessage:
+    """Queue a failed message again, once: a second click does not send it twice."""
+    from flask_babel import gettext as _
+
+    from eventhub.errors import ConflictError
+
+    message = db.session.get(OutboxMessage, message_id, with_for_update=True)
+    if message is None:
+        raise NotFoundError(_("No such message."))
+    if message.status != OutboxStatus.FAILED.value:
+        raise ConflictError(_("Only failed messages can be sent again."))
+    if resent_as(message) is not None:
+        raise ConflictError(_("This message has already been sent again."))
+    return resend(message)
+
+
+def resend_all_failed() -> list[OutboxMessage]:
+    """Queue again every failed message that was not already queued again."""
+    from sqlalchemy import exists
+
+    _, same = _same_message_later(OutboxMessage)
+    failed = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.FAILED.value, ~exists().where(same))
+        .order_by(OutboxMessage.id)
+        .with_for_update(of=OutboxMessage)
+    ).all()
+    return [resend(message) for message in failed]

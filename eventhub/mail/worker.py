@@ -1,0 +1,533 @@
+"""Delivery of the outbox: claim what is due, hand it to SMTP over one connection per batch.
+
+The state machine is documented on ``OutboxStatus``. The rules that keep it honest:
+
+* a row is handed to SMTP only after it was committed as SENDING by this worker, and a row
+  found in SENDING after the lease is never sent again (it may have arrived): nothing is
+  ever sent twice by the worker;
+* rows claimed but not attempted go back to QUEUED/RETRY, at the end of a run whatever
+  happened, or after the lease if the worker died;
+* temporary failures (4xx, refused or broken connections, timeouts) are retried with
+  exponential backoff until MAIL_MAX_ATTEMPTS; permanent ones (5xx, bad headers) fail at once.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import smtplib
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_mail import BadHeaderError, Connection, Message
+from sqlalchemy import case, or_, select, update
+
+from eventhub.db import utcnow
+from eventhub.extensions import db, mail
+from eventhub.mail.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+INTERRUPTED = (
+    "Delivery was interrupted; the message may or may not have arrived. Resend it if needed."
+)
+MAX_BACKOFF_SECONDS = 6 * 3600
+DUE_STATUSES = (OutboxStatus.QUEUED.value, OutboxStatus.RETRY.value)
+_NO_SYNC = {"synchronize_session": False}
+
+
+@dataclass
+class DeliveryReport:
+    worker_id: str
+    claimed: int = 0
+    sent: int = 0
+    retry: int = 0
+    failed: int = 0
+    released: int = 0  # claimed but not attempted: given back unchanged
+    recovered: int = 0  # stale CLAIMED rows (another worker's lease ran out) queued again
+    interrupted: int = 0  # stale SENDING rows marked failed
+    connections: int = 0
+    skipped: int = 0  # taken over by another worker after our lease ran out
+
+    def summary(self) -> str:
+        parts = [
+            f"claimed {self.claimed}",
+            f"sent {self.sent}",
+            f"retry {self.retry}",
+            f"failed {self.failed}",
+            f"released {self.released}",
+            f"connections {self.connections}",
+        ]
+        if self.recovered:
+            parts.append(f"stale claims requeued {self.recovered}")
+        if self.interrupted:
+            parts.append(f"interrupted sends failed {self.interrupted}")
+        if self.skipped:
+            parts.append(f"skipped {self.skipped}")
+        return ", ".join(parts)
+
+    __str__ = summary
+
+
+@dataclass
+class _Job:
+    """What the worker needs from a claimed row, read once (commits expire ORM objects)."""
+
+    id: int
+    attempts: int
+    to_address: str
+    to_name: str | None
+    subject: str
+    text_body: str
+    html_body: str | None
+    reply_to: str | None
+    message_id: str
+    headers: dict = field(default_factory=dict)
+    attachments: list = field(default_factory=list)
+
+    @classmethod
+    def from_row(cls, row: OutboxMessage) -> _Job:
+        return cls(
+            id=row.id,
+            attempts=row.attempts or 0,
+            to_address=row.to_address,
+            to_name=row.to_name,
+            subject=row.subject,
+            text_body=row.text_body,
+            html_body=row.html_body,
+            reply_to=row.reply_to,
+            message_id=row.message_id,
+            headers=dict(row.headers or {}),
+            attachments=list(row.attachments or []),
+        )
+
+
+class _ConnectionBroken(Exception):
+    """The SMTP connection cannot be used for the rest of the batch."""
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:100]
+
+
+def deliver_due(worker_id: str | None = None, batch_size: int | None = None) -> DeliveryReport:
+    """Deliver one batch of due messages. Call inside an application context."""
+    config = current_app.config
+    worker_id = worker_id or default_worker_id()
+    batch_size = int(batch_size or config["MAIL_BATCH_SIZE"])
+    if config.get("MAIL_MAX_EMAILS"):  # the server's limit of messages per connection
+        batch_size = min(batch_size, int(config["MAIL_MAX_EMAILS"]))
+    report = DeliveryReport(worker_id=worker_id)
+
+    _recover_stale(report)
+    jobs = _claim(worker_id, batch_size)
+    report.claimed = len(jobs)
+    if not jobs:
+        return report
+    try:
+        if config.get("MAIL_BACKEND") == "sink":
+            _deliver_to_sink(jobs, worker_id, report)
+        else:
+            _deliver_over_smtp(jobs, worker_id, report)
+    finally:
+        _release_unattempted([job.id for job in jobs], worker_id, report)
+    return report
+
+
+# --- claiming ---------------------------------------------------------------------------
+
+
+def _recover_stale(report: DeliveryReport) -> None:
+    lease = timedelta(seconds=int(current_app.config["MAIL_CLAIM_LEASE_SECONDS"]))
+    cutoff = utcnow() - lease
+    stale = or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < cutoff)
+    # Claimed, never handed to SMTP: safe to give back.
+    requeued = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.CLAIMED.value, stale)
+        .values(status=_status_for_release(), claimed_by=None, claimed_at=None),
+        execution_options=_NO_SYNC,
+    )
+    # Being handed to SMTP when the worker vanished: it may have arrived. Never resent.
+    interrupted = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.SENDING.value, stale)
+        .values(status=OutboxStatus.FAILED.value, last_error=INTERRUPTED),
+        execution_options=_NO_SYNC,
+    )
+    db.session.commit()
+    report.recovered += requeued.rowcount or 0
+    report.interrupted += interrupted.rowcount or 0
+    if report.recovered or report.interrupted:
+        log.warning(
+            "outbox: %d stale claims requeued, %d interrupted sends failed",
+            report.recovered,
+            report.interrupted,
+        )
+
+
+def _status_for_release():
+    """Back to where it came from: RETRY if it was tried before, else QUEUED."""
+    return case(
+        (OutboxMessage.attempts > 0, OutboxStatus.RETRY.value),
+        else_=OutboxStatus.QUEUED.value,
+    )
+
+
+def _claim(worker_id: str, batch_size: int) -> list[_Job]:
+    now = utcnow()
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status.in_(DUE_STATUSES), OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(batch_size)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Several workers at once: each skips the rows another is claiming.
+        due = due.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(due))
+    if not ids:
+        db.session.rollback()
+        return []
+    # The status condition makes the claim atomic where SKIP LOCKED does not exist (SQLite
+    # serialises writers: a second worker's UPDATE finds the rows already claimed).
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status.in_(DUE_STATUSES))
+        .values(status=OutboxStatus.CLAIMED.value, claimed_by=worker_id, claimed_at=now),
+        execution_options=_NO_SYNC,
+    )
+    db.session.commit()
+    rows = db.session.scalars(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(ids),
+            OutboxMessage.claimed_by == worker_id,
+            OutboxMessage.status == OutboxStatus.CLAIMED.value,
+        )
+        .order_by(OutboxMessage.id)
+    ).all()
+    jobs = [_Job.from_row(row) for row in rows]
+    db.session.commit()
+    return jobs
+
+
+def _release_unattempted(ids: list[int], worker_id: str, report: DeliveryReport) -> None:
+    try:
+        db.session.rollback()
+        result = db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(ids),
+                OutboxMessage.claimed_by == worker_id,
+                OutboxMessage.status == OutboxStatus.CLAIMED.value,
+            )
+            .values(status=_status_for_release(), claimed_by=None, claimed_at=None),
+            execution_options=_NO_SYNC,
+        )
+        db.session.commit()
+        report.released += result.rowcount or 0
+    except Exception:
+        # The lease recovery of the next run gives them back; do not hide the original error.
+        db.session.rollback()
+        log.exception("outbox: could not release claimed messages %s", ids)
+
+
+# --- state changes ----------------------------------------------------------------------
+
+
+def _set(job_id: int, **values) -> None:
+    db.session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == job_id).values(**values),
+        execution_options=_NO_SYNC,
+    )
+    db.session.commit()
+
+
+def _start_sending(job: _Job, worker_id: str) -> bool:
+    """CLAIMED → SENDING, only if the row is still ours; committed before any network I/O."""
+    job.attempts += 1
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == job.id,
+            OutboxMessage.claimed_by == worker_id,
+            OutboxMessage.status == OutboxStatus.CLAIMED.value,
+        )
+        .values(
+            status=OutboxStatus.SENDING.value,
+            attempts=job.attempts,
+            # The lease of a send starts now: a slow batch must not look interrupted.
+            claimed_at=utcnow(),
+        ),
+        execution_options=_NO_SYNC,
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def _mark_sent(job: _Job, report: DeliveryReport) -> None:
+    _set(job.id, status=OutboxStatus.SENT.value, sent_at=utcnow(), last_error=None)
+    report.sent += 1
+
+
+def _mark_failed(job: _Job, error: str, report: DeliveryReport) -> None:
+    _set(job.id, status=OutboxStatus.FAILED.value, attempts=job.attempts, last_error=error[:2000])
+    report.failed += 1
+    log.warning("outbox: message %s failed: %s", job.id, error)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Backoff after the ``attempts``-th attempt: base, 2×base, 4×base… at most 6 hours."""
+    base = int(current_app.config["MAIL_RETRY_BASE_SECONDS"])
+    exponent = min(max(attempts - 1, 0), 30)
+    return timedelta(seconds=min(base * 2**exponent, MAX_BACKOFF_SECONDS))
+
+
+def _mark_temporary_failure(job: _Job, error: str, report: DeliveryReport) -> None:
+    """RETRY later, or FAILED once MAIL_MAX_ATTEMPTS attempts were made."""
+    max_attempts = int(current_app.config["MAIL_MAX_ATTEMPTS"])
+    if job.attempts >= max_attempts:
+        _mark_failed(job, f"{error} (gave up after {job.attempts} attempts)", report)
+        return
+    next_at: datetime = utcnow() + retry_delay(job.attempts)
+    _set(
+        job.id,
+        status=OutboxStatus.RETRY.value,
+        attempts=job.attempts,
+        next_attempt_at=next_at,
+        last_error=error[:2000],
+        claimed_by=None,
+        claimed_at=None,
+    )
+    report.retry += 1
+    log.info("outbox: message %s will be retried at %s: %s", job.id, next_at, error)
+
+
+# --- backends ---------------------------------------------------------------------------
+
+
+def _deliver_to_sink(jobs: list[_Job], worker_id: str, report: DeliveryReport) -> None:
+    """No network: the messages stay readable on the Outbox page."""
+    now = utcnow()
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_([job.id for job in jobs]),
+            OutboxMessage.claimed_by == worker_id,
+            OutboxMessage.status == OutboxStatus.CLAIMED.value,
+        )
+        .values(
+            status=OutboxStatus.SENT.value,
+            sent_at=now,
+            attempts=OutboxMessage.attempts + 1,
+            last_error=None,
+        ),
+        execution_options=_NO_SYNC,
+    )
+    db.session.commit()
+    report.sent += result.rowcount or 0
+
+
+_default_timeout_lock = threading.Lock()
+
+
+@contextmanager
+def _default_timeout(seconds: float) -> Iterator[None]:
+    """Flask-Mail 0.10 has no timeout: the socket it opens meanwhile gets this one.
+    (The default is process-wide: workers in threads take turns, so each restores it.)"""
+    with _default_timeout_lock:
+        previous = socket.getdefaulttimeout()
+        socket.setdefaulttimeout(seconds)
+        try:
+            yield
+        finally:
+            socket.setdefaulttimeout(previous)
+
+
+def _connect(timeout: float) -> Connection:
+    connection = mail.connect()
+    if connection.mail.max_emails:
+        # Flask-Mail would reconnect by itself after MAIL_MAX_EMAILS, without a timeout and
+        # after the message was accepted; batches are capped at MAIL_MAX_EMAILS instead.
+        connection.mail = copy.copy(connection.mail)
+        connection.mail.max_emails = None
+    with _default_timeout(timeout):
+        connection.__enter__()  # connects, STARTTLS and login as configured
+    _apply_timeout(connection, timeout)
+    return connection
+
+
+def _apply_timeout(connection: Connection, timeout: float) -> None:
+    host = connection.host
+    if host is not None and getattr(host, "sock", None) is not None:
+        host.sock.settimeout(timeout)
+
+
+def _is_open(connection: Connection) -> bool:
+    # Flask-Mail with MAIL_SUPPRESS_SEND has no host at all, and that is fine.
+    return connection.host is None or getattr(connection.host, "sock", None) is not None
+
+
+def _close(connection: Connection) -> None:
+    host = connection.host
+    if host is None:
+        return
+    try:
+        if host.sock is not None:
+            host.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        host.close()
+        connection.host = None
+
+
+def _header_value(value) -> str:
+    text = "" if value is None else str(value)
+    if text.isascii():
+        return text
+    from email.header import Header
+
+    return Header(text, "utf-8").encode()
+
+
+def build_message(job: _Job) -> Message:
+    headers = {str(name): _header_value(value) for name, value in job.headers.items()}
+    headers["Auto-Submitted"] = "auto-generated"
+    message = Message(
+        subject=job.subject,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        # A (name, address) pair: Flask-Mail encodes the name once. (A pre-formatted
+        # formataddr() string would have its encoded-word encoded a second time.)
+        recipients=[(job.to_name or "", job.to_address)],
+        body=job.text_body,
+        html=job.html_body,
+        reply_to=job.reply_to or None,
+        extra_headers=headers,
+    )
+    message.msgId = job.message_id
+    for attachment in job.attachments:
+        data = attachment.get("data") or ""
+        content_type = attachment.get("content_type") or "application/octet-stream"
+        if isinstance(data, str):
+            # Bytes, so that non-ASCII text is sent as UTF-8 (a str payload would be mangled).
+            data = data.encode("utf-8")
+            if content_type.startswith("text/") and "charset" not in content_type.lower():
+                content_type = f"{content_type}; charset=utf-8"
+        message.attach(attachment.get("filename"), content_type, data)
+    return message
+
+
+def _smtp_error_text(error: BaseException, timeout: float) -> tuple[int | None, str]:
+    """(SMTP code or None, text for last_error)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, reply = next(iter(error.recipients.values()), (None, b""))
+        return code, f"{code} {_decode(reply)}".strip()
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code, f"{error.smtp_code} {_decode(error.smtp_error)}".strip()
+    if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
+        return None, f"The mail server did not answer within {timeout:g} seconds."
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return None, f"The mail server closed the connection: {error}"
+    if isinstance(error, ConnectionRefusedError):
+        return None, f"The mail server refused the connection: {error}"
+    return None, f"{type(error).__name__}: {error}"
+
+
+def _decode(value) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _deliver_over_smtp(jobs: list[_Job], worker_id: str, report: DeliveryReport) -> None:
+    timeout = float(current_app.config["MAIL_SEND_TIMEOUT"])
+    pending = list(jobs)
+    connection: Connection | None = None
+    reconnects_left = 1
+    try:
+        try:
+            connection = _connect(timeout)
+            report.connections += 1
+        except (OSError, smtplib.SMTPException) as error:
+            # Nothing was attempted, but the server is unreachable: every claimed message
+            # gets the temporary-failure treatment (attempt counted, backoff).
+            _, text = _smtp_error_text(error, timeout)
+            log.warning("outbox: cannot connect to the mail server: %s", text)
+            for job in pending:
+                job.attempts += 1
+                _mark_temporary_failure(job, f"Could not connect: {text}", report)
+            return
+        while pending:
+            if connection is None:
+                if reconnects_left == 0:
+                    return  # the rest is released, unchanged, by deliver_due
+                reconnects_left -= 1
+                try:
+                    connection = _connect(timeout)
+                    report.connections += 1
+                except (OSError, smtplib.SMTPException) as error:
+                    log.warning("outbox: reconnect failed: %s", error)
+                    return
+            job = pending.pop(0)
+            try:
+                _deliver_one(connection, job, worker_id, timeout, report)
+            except _ConnectionBroken:
+                _close(connection)
+                connection = None
+    finally:
+        if connection is not None:
+            _close(connection)
+
+
+def _deliver_one(
+    connection: Connection, job: _Job, worker_id: str, timeout: float, report: DeliveryReport
+) -> None:
+    try:
+        message = build_message(job)
+        if message.has_bad_headers():
+            raise BadHeaderError("a header contains a line break")
+        message.date = time.time()
+        raw = message.as_bytes()  # any encoding problem shows here, before anything is sent
+        # Built once: Flask-Mail's send() would build the same bytes again.
+        message.as_bytes = lambda: raw
+    except Exception as error:
+        job.attempts += 1
+        _mark_failed(
+            job, f"The message could not be built: {type(error).__name__}: {error}", report
+        )
+        return
+    if not _start_sending(job, worker_id):
+        report.skipped += 1
+        return
+    try:
+        connection.send(message)
+    except BadHeaderError as error:
+        _mark_failed(job, f"Bad header: {error}", report)
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as error:
+        code, text = _smtp_error_text(error, timeout)
+        if code is not None and 500 <= code < 600:
+            _mark_failed(job, text, report)
+        else:
+            _mark_temporary_failure(job, text, report)
+        if not _is_open(connection):  # e.g. 421: smtplib closed the connection
+            raise _ConnectionBroken from error
+    except OSError as error:  # timeouts, resets, SMTPServerDisconnected, other SMTPException
+        _, text = _smtp_error_text(error, timeout)
+        _mark_temporary_failure(job, text, report)
+        raise _ConnectionBroken from error
+    except Exception as error:
+        # Unknown: we cannot tell whether it arrived, so it is never retried automatically.
+        _mark_failed(job, f"{type(error).__name__}: {error}. {INTERRUPTED}", report)
+        raise _ConnectionBroken from error
+    else:
+        _mark_sent(job, report)

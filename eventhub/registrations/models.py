@@ -1,0 +1,47 @@
+from datetime import datetime
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from eventhub.db import Base, TimestampMixin
+from eventhub.events.models import Event
+from eventhub.organisations.models import Organisation
+
+
+class RegistrationStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+REGISTRATION_STATUS_LABELS = {
+    RegistrationStatus.CONFIRMED: _l("Confirmed"),
+    RegistrationStatus.CANCELLED: _l("Cancelled"),
+}
+
+
+class Registration(TimestampMixin, Base):
+    """A person attending an event; one row per event and email address."""
+
+    __tablename__ = "registration"
+    __table_args__ = (UniqueConstraint("event_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2), default="es")
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="SET NULL"), index=True
+    )
+    organisation_name: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default=RegistrationStatus.CONFIRMED.value)
+    cancelled_at: Mapped[datetime | None]
+
+    event: Mapped[Event] = relationship()
+    organisation: Mapped[Organisation | None] = relationship()
+
+    @property
+    def status_label(self):
+        return REGISTRATION_STATUS_LABELS.get(RegistrationStatus(self.status), self.status)

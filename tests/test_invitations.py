@@ -1,0 +1,286 @@
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from eventhub.events.models import Event, EventOrganisation
+from eventhub.extensions import db
+from eventhub.invitations import services
+from eventhub.invitations.models import Invitation, MailOptOut
+from eventhub.mail.models import OutboxMessage
+from eventhub.organisations.models import Organisation
+from eventhub.registrations.models import Registration
+from tests.factories import ContactFactory, EventFactory, OrganisationFactory
+
+WINTER = datetime(2027, 7, 15, 14, 0, tzinfo=UTC)  # 10:00 in Santiago
+
+
+@pytest.fixture
+def world(app):
+    """A published round table and two municipalities with their migration offices."""
+    with app.app_context():
+        event = EventFactory(
+            title="Mesa intermunicipal de Lo Prado",
+            published=True,
+            starts_at=WINTER,
+            ends_at=WINTER + timedelta(hours=3),
+        )
+        quilicura = OrganisationFactory(name="Municipalidad de Quilicura")
+        recoleta = OrganisationFactory(name="Municipalidad de Recoleta")
+        ContactFactory(
+            organisation=quilicura,
+            name="Oficina de Migrantes",
+            email="migrantes@quilicura.example.org",
+            is_primary=True,
+        )
+        ContactFactory(
+            organisation=quilicura, name="Juan Carrasco", email="alcalde@quilicura.example.org"
+        )
+        ContactFactory(
+            organisation=recoleta,
+            name="Daniel Jadue",
+            email="alcalde@recoleta.example.org",
+            language="en",
+            is_primary=True,
+        )
+        db.session.commit()
+        return {"event": event.id, "quilicura": quilicura.id, "recoleta": recoleta.id}
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def invite(client, event_id, send=True, **fields):
+    data = {"whom": "primary", "extra": "", "extra_language": "es", **fields}
+    data["send" if send else "preview"] = "1"
+    return client.post(f"/events/{event_id}/invitations/new", data=data)
+
+
+def link_of(app, email) -> str:
+    with app.app_context():
+        message = db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.to_address == email)
+            .order_by(OutboxMessage.id.desc())
+        ).first()
+        return re.search(r"http://eventhub\.test(/i/[\w-]+)", message.text_body).group(1)
+
+
+def test_preview_lists_recipients_and_writes_nothing(app, organiser_client, world):
+    response = invite(
+        organiser_client,
+        world["event"],
+        send=False,
+        organisation_ids=[world["quilicura"], world["recoleta"]],
+        extra="Ana <ana@example.org>\nnot-an-address\nana@example.org",
+    )
+    page = response.get_data(as_text=True).split('id="preview-heading"')[1]
+    assert "migrantes@quilicura.example.org" in page and "alcalde@recoleta.example.org" in page
+    assert "alcalde@quilicura.example.org" not in page  # primary contacts only
+    assert "ana@example.org" in page and "not-an-address" in page
+    assert count(app, Invitation) == 0 and count(app, OutboxMessage) == 0
+
+
+def test_send_queues_one_email_per_invitee_in_their_language(app, organiser_client, world):
+    response = invite(
+        organiser_client,
+        world["event"],
+        whom="all",
+        organisation_ids=[world["quilicura"], world["recoleta"]],
+    )
+    assert response.status_code == 302
+    assert "batch=" in response.headers["Location"]
+    with app.app_context():
+        messages = {m.to_address: m for m in db.session.scalars(select(OutboxMessage))}
+        assert set(messages) == {
+            "migrantes@quilicura.example.org",
+            "alcalde@quilicura.example.org",
+            "alcalde@recoleta.example.org",
+        }
+        spanish, english = (
+            messages["migrantes@quilicura.example.org"],
+            messages["alcalde@recoleta.example.org"],
+        )
+        assert spanish.subject == "Invitación: Mesa intermunicipal de Lo Prado"
+        assert english.subject == "Invitation: Mesa intermunicipal de Lo Prado"
+        assert "10:00–13:00" in spanish.text_body and "/i/" in spanish.html_body
+        assert spanish.reply_to == "organiser@example.org"
+        assert spanish.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert spanish.headers["List-Unsubscribe"].startswith("<http://eventhub.test/unsubscribe/")
+        [attachment] = spanish.attachments
+        assert attachment["filename"] == "invitation.ics" and "BEGIN:VEVENT" in attachment["data"]
+        event = db.session.get(Event, world["event"])
+        assert {p.organisation_id for p in event.participations} >= {
+            world["quilicura"],
+            world["recoleta"],
+        }
+        tokens = db.session.scalars(select(Invitation.token_hash)).all()
+        assert all(len(t) == 64 for t in tokens) and "/i/" not in "".join(tokens)
+
+
+def test_inviting_twice_is_refused_with_the_existing_invitation(app, organiser_client, world):
+    invite(organiser_client, world["event"], organisation_ids=[world["quilicura"]])
+    page = (
+        invite(organiser_client, world["event"], send=False, organisation_ids=[world["quilicura"]])
+        .get_data(as_text=True)
+        .split('id="preview-heading"')[1]
+    )
+    assert "ya invitado" in page or "already invited" in page
+    second = invite(organiser_client, world["event"], organisation_ids=[world["quilicura"]])
+    assert second.status_code == 200  # nobody left to invite
+    assert count(app, Invitation) == 1
+
+
+def test_draft_or_cancelled_events_cannot_invite(app, organiser_client, world):
+    with app.app_context():
+        draft = EventFactory().id
+        db.session.commit()
+    response = invite(organiser_client, draft, organisation_ids=[world["quilicura"]])
+    assert response.status_code == 200
+    assert count(app, Invitation) == 0 and count(app, OutboxMessage) == 0
+
+
+def test_accept_decline_and_change_the_answer(app, organiser_client, world):
+    invite(organiser_client, world["event"], organisation_ids=[world["quilicura"]])
+    link = link_of(app, "migrantes@quilicura.example.org")
+    visitor = app.test_client()
+    page = visitor.get(link).get_data(as_text=True)  # a GET changes nothing
+    assert "Mesa intermunicipal de Lo Prado" in page and 'value="Oficina de Migrantes"' in page
+    assert count(app, Registration) == 0
+    assert visitor.post(f"{link}/accept", data={"name": "María Pérez"}).status_code == 302
+    with app.app_context():
+        registration = db.session.scalars(select(Registration)).one()
+        assert (registration.name, registration.email, registration.status) == (
+            "María Pérez",
+            "migrantes@quilicura.example.org",
+            "confirmed",
+        )
+        assert registration.organisation_id == world["quilicura"]
+    visitor.post(f"{link}/decline", data={"reason": "Coincide con el concejo municipal"})
+    with app.app_context():
+        invitation = db.session.scalars(select(Invitation)).one()
+        assert invitation.response == "declined" and invitation.registration.status == "cancelled"
+    visitor.post(f"{link}/accept", data={"name": "María Pérez"})
+    with app.app_context():
+        assert db.session.scalars(select(Registration)).one().status == "confirmed"
+    assert visitor.post(f"{link}/accept", data={"name": ""}).status_code == 422
+
+
+@pytest.mark.parametrize("token", ["nope", "A" * 43, "x" * 300])
+def test_invalid_links_say_so_and_reveal_nothing(client, token):
+    response = client.get(f"/i/{token}")
+    assert response.status_code == 404
+    assert "no es válido" in response.get_data(as_text=True)
+    assert client.post(f"/i/{token}/accept", data={"name": "X"}).status_code == 404
+
+
+def test_revoked_link_stops_working_and_cancels_the_place(app, organiser_client, world):
+    invite(organiser_client, world["event"], organisation_ids=[world["quilicura"]])
+    link = link_of(app, "migrantes@quilicura.example.org")
+    visitor = app.test_client()
+    visitor.post(f"{link}/accept", data={"name": "María"})
+    with app.app_context():
+        invitation_id = db.session.scalars(select(Invitation.id)).one()
+    organiser_client.post(f"/events/{world['event']}/invitations/{invitation_id}/revoke")
+    assert visitor.get(link).status_code == 404
+    with app.app_context():
+        assert db.session.scalars(select(Registration)).one().status == "cancelled"
+
+
+def test_table_counts_filters_and_actions(app, organiser_client, world):
+    invite(
+        organiser_client,
+        world["event"],
+        whom="all",
+        organisation_ids=[world["quilicura"], world["recoleta"]],
+    )
+    app.test_client().post(
+        f"{link_of(app, 'migrantes@quilicura.example.org')}/accept", data={"name": "María"}
+    )
+    with app.app_context():
+        for message in db.session.scalars(select(OutboxMessage)):
+            message.status = "sent"
+        failed = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.to_address == "alcalde@recoleta.example.org")
+        ).one()
+        failed.status, failed.last_error = "failed", "550 5.1.1 mailbox unavailable"
+        db.session.commit()
+    page = organiser_client.get(f"/events/{world['event']}/invitations").get_data(as_text=True)
+    assert "Municipalidad de Quilicura: 2 invitados, 1 aceptaron, 0 rechazaron" in page
+    assert "550 5.1.1 mailbox unavailable" in page
+    accepted = organiser_client.get(f"/events/{world['event']}/invitations?state=accepted")
+    assert "migrantes@quilicura" in accepted.get_data(as_text=True)
+    assert "alcalde@recoleta" not in accepted.get_data(as_text=True)
+    organiser_client.get(f"/events/{world['event']}/invitations?state=bogus&sort=bogus")
+
+    organiser_client.post(f"/events/{world['event']}/invitations/remind")
+    organiser_client.post(f"/events/{world['event']}/invitations/resend-failed")
+    with app.app_context():
+        invitations = {i.email: i for i in db.session.scalars(select(Invitation))}
+        assert invitations["alcalde@quilicura.example.org"].reminders_sent == 1
+        assert invitations["migrantes@quilicura.example.org"].reminders_sent == 0
+        assert invitations["alcalde@recoleta.example.org"].state == "queued"
+        reminder = invitations["alcalde@quilicura.example.org"].outbox_message
+        assert reminder.subject.startswith("Recordatorio")
+        # The reminder carries the same personal link.
+        assert link_of(app, "alcalde@quilicura.example.org") in reminder.text_body
+
+
+def test_one_click_opt_out_and_later_invitations_skip(make_app, world):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        from eventhub.invitations.mail import opt_out_token
+
+        with app.test_request_context():
+            token = opt_out_token("alcalde@recoleta.example.org")
+    client = app.test_client()
+    assert "alcalde@recoleta" in client.get(f"/unsubscribe/{token}").get_data(as_text=True)
+    response = client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
+    assert count(app, MailOptOut) == 1
+    assert client.get("/unsubscribe/forged-token").status_code == 404
+    with app.app_context(), app.test_request_context():
+        plan = services.plan_invitations(
+            db.session.get(Event, world["event"]), [world["recoleta"]], False, [], ""
+        )
+        assert plan.recipients == [] and "alcalde@recoleta.example.org" in plan.skipped[0].who
+
+
+def test_header_injection_is_neutralised(app, organiser_client, world):
+    with app.app_context():
+        ContactFactory(
+            organisation=db.session.get(Organisation, world["recoleta"]),
+            name="Eve\r\nBcc: all@evil.example",
+            email="eve@example.org",
+        )
+        event = db.session.get(Event, world["event"])
+        event.title = "Mesa\r\nBcc: all@evil.example"
+        db.session.commit()
+    invite(organiser_client, world["event"], whom="all", organisation_ids=[world["recoleta"]])
+    with app.app_context():
+        message = db.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.to_address == "eve@example.org")
+        ).one()
+        assert "\n" not in message.subject and "\r" not in message.subject
+        assert "\n" not in message.to_name
+
+
+def test_batch_progress_and_organisations_become_invited(app, organiser_client, world):
+    response = invite(organiser_client, world["event"], organisation_ids=[world["recoleta"]])
+    page = organiser_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="batch-progress"' in page and 'http-equiv="refresh"' in page
+    with app.app_context():
+        roles = db.session.scalars(
+            select(EventOrganisation.role).where(
+                EventOrganisation.organisation_id == world["recoleta"]
+            )
+        ).all()
+        assert roles == ["invited"]
+
+
+def test_invitation_pages_need_an_organiser(client, world):
+    assert client.get(f"/events/{world['event']}/invitations").status_code == 302
+    assert client.post(f"/events/{world['event']}/invitations/new").status_code == 302
