@@ -36,3 +36,42 @@ def test_migrations_from_empty_sqlite(tmp_path):
 def test_migrations_from_empty_postgresql(tmp_path):
     with fresh_pg_schema() as schema:
         _migrate_and_compare(pg_url_for_schema(schema), tmp_path)
+
+
+def test_sqlite_migrations_keep_child_rows(tmp_path):
+    """Batch migrations rebuild tables on SQLite: that must not cascade-delete children."""
+    from sqlalchemy import text
+
+    app = create_app(base_config(f"sqlite:///{tmp_path / 'data.sqlite'}", tmp_path))
+    with app.app_context():
+        upgrade(revision="5ffd45f0ed31")  # the first schema
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO organisation (id, name, kind, created_at, updated_at) "
+                    "VALUES (1, 'Municipalidad de Lo Prado', 'municipality', "
+                    "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO event (id, title, kind, starts_at, ends_at, timezone, "
+                    "registration_mode, status, is_public, created_at, updated_at) VALUES "
+                    "(1, 'Mesa', 'round_table', '2017-03-30 12:30:00', '2017-03-30 16:00:00', "
+                    "'America/Santiago', 'invite_only', 'published', 1, CURRENT_TIMESTAMP, "
+                    "CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO event_organisation (event_id, organisation_id, role) "
+                    "VALUES (1, 1, 'host')"
+                )
+            )
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM event_organisation")).scalar() == 1
+            assert connection.execute(text("SELECT uid FROM event")).scalar().endswith("@eventhub")
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        db.session.remove()
+        db.engine.dispose()
