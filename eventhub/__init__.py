@@ -116,6 +116,7 @@ BLUEPRINTS = (
     "agenda",
     "calendar",
     "invitations",
+    "registrations",
     "mail",
 )
 

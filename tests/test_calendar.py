@@ -363,3 +363,33 @@ def test_event_page_add_to_calendar_links(app, client):
     assert "dates=20260715T140000Z%2F20260715T170000Z" in page
     assert "ctz=America%2FSantiago" in page
     assert "startdt=2026-07-15T14%3A00%3A00Z" in page
+
+
+def test_registrant_personal_feed(app, client):
+    from eventhub.registrations import services as registrations
+
+    with app.app_context():
+        first = EventFactory(title="Mesa de Lo Prado", published=True, registration_mode="open")
+        second = EventFactory(title="Desayuno ASEXMA", published=True, registration_mode="open")
+        EventFactory(title="Otra", published=True, registration_mode="open")
+        db.session.commit()
+        tokens = []
+        with app.test_request_context():
+            for event in (first, second):
+                data = registrations.RegistrantData(name="Ana", email="ana@example.org")
+                registration = registrations.register(event, data)
+                tokens.append(registrations.registration_token(registration))
+        db.session.commit()
+    page = client.get(f"/r/{tokens[0]}").get_data(as_text=True)
+    assert "/feeds/" not in page  # a GET creates nothing
+    client.post(f"/r/{tokens[0]}/feed")
+    page = client.get(f"/r/{tokens[0]}").get_data(as_text=True)
+    url = page.split('value="http://eventhub.test')[1].split('"')[0]
+    assert sorted(str(e["SUMMARY"]) for e in vevents(client.get(url))) == [
+        "Desayuno ASEXMA",
+        "Mesa de Lo Prado",
+    ]
+    client.post(f"/r/{tokens[1]}/cancel")
+    assert [str(e["SUMMARY"]) for e in vevents(client.get(url))] == ["Mesa de Lo Prado"]
+    client.post(f"/r/{tokens[1]}/feed")  # a new address from any of the registrations
+    assert client.get(url).status_code == 404

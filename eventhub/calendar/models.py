@@ -13,6 +13,7 @@ from eventhub.organisations.models import Organisation
 class FeedKind(StrEnum):
     ORGANISATION = "organisation"
     ORGANISER = "organiser"
+    REGISTRANT = "registrant"  # the events one email address registered for
 
 
 class FeedToken(TimestampMixin, Base):
@@ -32,6 +33,7 @@ class FeedToken(TimestampMixin, Base):
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="CASCADE"), index=True
     )
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
     revoked_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation | None] = relationship()

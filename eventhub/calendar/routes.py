@@ -147,14 +147,15 @@ def month_view():
     events = db.session.scalars(
         stmt.where(Event.starts_at < end, Event.ends_at > start).order_by(Event.starts_at)
     ).all()
-    by_day: dict[date, list[Event]] = {}
+    # Each day an event spans shows it; the start time only on its first day.
+    by_day: dict[date, list[tuple[Event, bool]]] = {}
     for event in events:
         local_zone = ZoneInfo(event.timezone)
-        day = event.starts_at.astimezone(local_zone).date()
+        start_day = day = event.starts_at.astimezone(local_zone).date()
         last = (event.ends_at - timedelta(microseconds=1)).astimezone(local_zone).date()
         while day <= last:
             if first <= day < following:
-                by_day.setdefault(day, []).append(event)
+                by_day.setdefault(day, []).append((event, day == start_day))
             day += timedelta(days=1)
     grid_start = first - timedelta(days=first.weekday())
     weeks = []

@@ -98,32 +98,36 @@ def feed_version(stmt: Select, *salt: str) -> FeedVersion:
 # --- private feed tokens ----------------------------------------------------------------------
 
 
-def _token_for(kind: str, owner_id: int, salt: str) -> str:
-    return derive_token(f"feed:{kind}", owner_id, salt)
+def _token_for(kind: str, owner: int | str, salt: str) -> str:
+    return derive_token(f"feed:{kind}", owner, salt)
 
 
-def _active_token_query(kind: str, owner_id: int) -> Select:
-    owner = FeedToken.organisation_id if kind == FeedKind.ORGANISATION else FeedToken.user_id
+OWNER_COLUMNS = {
+    FeedKind.ORGANISATION: "organisation_id",
+    FeedKind.ORGANISER: "user_id",
+    FeedKind.REGISTRANT: "email",
+}
+
+
+def _active_token_query(kind: FeedKind, owner: int | str) -> Select:
+    column = getattr(FeedToken, OWNER_COLUMNS[kind])
     return select(FeedToken).where(
-        FeedToken.kind == kind, owner == owner_id, FeedToken.revoked_at.is_(None)
+        FeedToken.kind == kind, column == owner, FeedToken.revoked_at.is_(None)
     )
 
 
-def rotate_feed_token(kind: FeedKind, owner_id: int) -> str:
-    """Revoke the current URL (it answers 404 from now on) and make a new one."""
-    for row in db.session.scalars(_active_token_query(kind, owner_id)):
+def rotate_feed_token(kind: FeedKind, owner: int | str) -> str:
+    """Revoke the current URL (it answers 404 from now on) and make a new one.
+
+    ``owner`` is an organisation id, a user id or, for registrants, an email address.
+    """
+    for row in db.session.scalars(_active_token_query(kind, owner)):
         row.revoked_at = utcnow()
     salt = new_salt()
-    token = _token_for(kind, owner_id, salt)
-    db.session.add(
-        FeedToken(
-            kind=kind.value,
-            salt=salt,
-            token_hash=token_hash(token),
-            organisation_id=owner_id if kind == FeedKind.ORGANISATION else None,
-            user_id=owner_id if kind == FeedKind.ORGANISER else None,
-        )
-    )
+    token = _token_for(kind, owner, salt)
+    row = FeedToken(kind=kind.value, salt=salt, token_hash=token_hash(token))
+    setattr(row, OWNER_COLUMNS[kind], owner)
+    db.session.add(row)
     db.session.flush()
     return token
 
@@ -144,7 +148,27 @@ def resolve_feed(token: str) -> FeedToken:
     return row
 
 
+def registrant_feed_query(email: str) -> Select:
+    """Every event this address holds a place (or a waiting-list place) at."""
+    from eventhub.registrations.models import Registration, RegistrationStatus
+
+    return _window(
+        select(Event).where(
+            Event.id.in_(
+                select(Registration.event_id).where(
+                    Registration.email == email,
+                    Registration.status.in_(
+                        [RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITING.value]
+                    ),
+                )
+            )
+        )
+    )
+
+
 def feed_query_for(feed: FeedToken) -> tuple[Select, str]:
+    if feed.kind == FeedKind.REGISTRANT:
+        return registrant_feed_query(feed.email), _("My events")
     if feed.kind == FeedKind.ORGANISATION:
         organisation: Organisation = feed.organisation
         return organisation_feed_query(organisation.id), organisation.name
@@ -161,7 +185,7 @@ def month_bounds(year: int, month: int) -> tuple[date, date]:
     return first, following
 
 
-def active_feed_token(kind: FeedKind, owner_id: int) -> str | None:
+def active_feed_token(kind: FeedKind, owner: int | str) -> str | None:
     """The current token, or None when no feed was created (showing a page creates nothing)."""
-    row = db.session.scalar(_active_token_query(kind, owner_id))
-    return _token_for(kind, owner_id, row.salt) if row else None
+    row = db.session.scalar(_active_token_query(kind, owner))
+    return _token_for(kind, owner, row.salt) if row else None

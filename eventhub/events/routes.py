@@ -7,12 +7,15 @@ from eventhub.agenda import services as agenda_services
 from eventhub.errors import DomainError
 from eventhub.events import bp, services
 from eventhub.events.forms import EventFilterForm, EventForm, ParticipationForm, ProgrammeForm
-from eventhub.events.models import Event
+from eventhub.events.models import Event, RegistrationMode
 from eventhub.events.timezones import COMMON_ZONES, utc_to_local
 from eventhub.extensions import db
 from eventhub.forms import options, show_domain_error
 from eventhub.listing import filter_args, paginate
 from eventhub.organisations.services import organisation_choices
+from eventhub.registrations import services as registration_services
+from eventhub.registrations.forms import RegistrationForm
+from eventhub.registrations.routes import fill_organisations
 
 
 def _fill_choices(form: EventForm) -> None:
@@ -140,10 +143,19 @@ def show_event(event_id: int):
     if current_user.is_authenticated:
         participation_form = ParticipationForm()
         participation_form.organisation_id.choices = options(organisation_choices())
+    registration_form = closed = None
+    if event.registration_mode == RegistrationMode.OPEN:
+        closed = registration_services.closed_reason(event)
+        if closed is None:
+            registration_form = RegistrationForm()
+            fill_organisations(registration_form)
     return render_template(
         "events/show.html",
         event=event,
         participation_form=participation_form,
+        registration_form=registration_form,
+        registration_closed=closed,
+        free_places=registration_services.free_places(event) if registration_form else None,
         days=agenda_services.items_by_day(event),
         speakers=agenda_services.event_speakers(event),
     )

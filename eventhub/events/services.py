@@ -180,8 +180,9 @@ def update_event(event: Event, data: EventData, agenda_policy: str | None = None
     refused with the list of those items.
     """
     from eventhub.agenda import services as agenda_services
+    from eventhub.registrations import services as registration_services
 
-    old_start = event.starts_at
+    old_start, old_capacity = event.starts_at, event.capacity
     _apply(event, data)
     offset = event.starts_at - old_start
     if event.agenda_items:
@@ -211,6 +212,8 @@ def update_event(event: Event, data: EventData, agenda_policy: str | None = None
             agenda_services.move_with_event(event, shift)
     _sync_host_participation(event)
     db.session.flush()
+    if event.capacity is None or (old_capacity is not None and event.capacity > old_capacity):
+        registration_services.promote_waiting(event)  # more places: the waiting list moves up
     return event
 
 

@@ -276,13 +276,16 @@ def find_by_token(token: str) -> Invitation:
 
 
 def accept(invitation: Invitation, name: str) -> None:
+    """Accepting registers through the registration rules: a place, or the waiting list."""
     registration = registrations.register(
         invitation.event,
-        name=name,
-        email=invitation.email,
-        language=invitation.language,
-        organisation_id=invitation.organisation_id,
-        organisation_name=invitation.organisation.name if invitation.organisation else None,
+        registrations.RegistrantData(
+            name=name,
+            email=invitation.email,
+            language=invitation.language,
+            organisation_id=invitation.organisation_id,
+        ),
+        via_invitation=True,
     )
     invitation.registration = registration
     invitation.response = InvitationResponse.ACCEPTED.value

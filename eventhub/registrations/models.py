@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.db import Base, TimestampMixin
@@ -12,11 +12,13 @@ from eventhub.organisations.models import Organisation
 
 class RegistrationStatus(StrEnum):
     CONFIRMED = "confirmed"
+    WAITING = "waiting"  # on the waiting list, in order of waitlisted_at
     CANCELLED = "cancelled"
 
 
 REGISTRATION_STATUS_LABELS = {
     RegistrationStatus.CONFIRMED: _l("Confirmed"),
+    RegistrationStatus.WAITING: _l("Waiting list"),
     RegistrationStatus.CANCELLED: _l("Cancelled"),
 }
 
@@ -25,7 +27,10 @@ class Registration(TimestampMixin, Base):
     """A person attending an event; one row per event and email address."""
 
     __tablename__ = "registration"
-    __table_args__ = (UniqueConstraint("event_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "email"),
+        Index("ix_registration_event_status", "event_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
@@ -36,8 +41,15 @@ class Registration(TimestampMixin, Base):
         ForeignKey("organisation.id", ondelete="SET NULL"), index=True
     )
     organisation_name: Mapped[str | None] = mapped_column(String(200))
+    job_title: Mapped[str | None] = mapped_column(String(160))
+    needs: Mapped[str | None] = mapped_column(Text)  # accessibility or dietary needs
+    listed: Mapped[bool] = mapped_column(default=False)  # consents to the participant list
     status: Mapped[str] = mapped_column(String(20), default=RegistrationStatus.CONFIRMED.value)
+    confirmed_at: Mapped[datetime | None]
+    waitlisted_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    token_salt: Mapped[str | None] = mapped_column(String(64))
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     event: Mapped[Event] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
@@ -45,3 +57,7 @@ class Registration(TimestampMixin, Base):
     @property
     def status_label(self):
         return REGISTRATION_STATUS_LABELS.get(RegistrationStatus(self.status), self.status)
+
+    @property
+    def display_organisation(self) -> str | None:
+        return self.organisation.name if self.organisation else self.organisation_name

@@ -1,14 +1,98 @@
-"""Registrations: who attends. Accepting an invitation registers through here."""
+"""Registrations: places, the waiting list, cancellation and promotion, personal links.
+
+Capacity holds under concurrent requests because every change that can take or free a
+place first locks the event row (PostgreSQL: SELECT ... FOR UPDATE; SQLite: a write to the
+row, which takes the database's write lock), and only then counts.
+"""
+
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, case, func, or_, select, text
+from sqlalchemy.orm import selectinload
 
 from eventhub.db import utcnow
-from eventhub.errors import ConflictError, DomainError
-from eventhub.events.models import Event
+from eventhub.errors import ConflictError, DomainError, NotFoundError
+from eventhub.events.models import Event, EventStatus, RegistrationMode
 from eventhub.extensions import db
+from eventhub.mail import services as outbox
+from eventhub.organisations.models import Organisation
+from eventhub.registrations import mail as registration_mail
 from eventhub.registrations.models import Registration, RegistrationStatus
 from eventhub.text import clean
+from eventhub.tokens import derive_token, new_salt, plausible, token_hash
+
+ACTIVE = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITING.value)
+
+
+class RegistrationClosedError(ConflictError):
+    pass
+
+
+class InvalidLinkError(NotFoundError):
+    pass
+
+
+@dataclass
+class RegistrantData:
+    name: str
+    email: str
+    language: str = "es"
+    organisation_id: int | None = None
+    organisation_name: str | None = None
+    job_title: str | None = None
+    needs: str | None = None
+    listed: bool = False
+
+
+# --- rules ------------------------------------------------------------------------------------
+
+
+def closed_reason(event: Event) -> str | None:
+    """Why registration is closed now, or None when it is open."""
+    now = utcnow()
+    if event.is_cancelled:
+        return _("The event has been cancelled.")
+    if event.status != EventStatus.PUBLISHED:
+        return _("The event is not published.")
+    if event.registration_closed:
+        return _("The organisers have closed registration.")
+    if event.registration_deadline and now > event.registration_deadline:
+        return _("The registration deadline has passed.")
+    if now >= event.starts_at:
+        return _("The event has started.")
+    return None
+
+
+def lock_event(event: Event) -> None:
+    """Serialise changes to this event's places (see the module docstring)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    else:
+        db.session.execute(text("UPDATE event SET id = id WHERE id = :id"), {"id": event.id})
+
+
+def confirmed_count(event: Event) -> int:
+    return db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.CONFIRMED.value,
+        )
+    )
+
+
+def free_places(event: Event) -> int | None:
+    """Places left, or None for no limit."""
+    if event.capacity is None:
+        return None
+    return max(event.capacity - confirmed_count(event), 0)
+
+
+# --- registering ------------------------------------------------------------------------------
+
+
+def registration_token(registration: Registration) -> str:
+    return derive_token("registration", registration.event_id, registration.token_salt)
 
 
 def find_registration(event: Event, email: str) -> Registration | None:
@@ -19,49 +103,219 @@ def find_registration(event: Event, email: str) -> Registration | None:
     )
 
 
-def register(
-    event: Event,
-    name: str,
-    email: str,
-    language: str = "es",
-    organisation_id: int | None = None,
-    organisation_name: str | None = None,
-) -> Registration:
-    """Confirm a place for this person; registering again after cancelling re-confirms it."""
-    if event.is_cancelled:
-        raise ConflictError(_("The event has been cancelled."))
-    name = clean(name)
+def _apply_details(registration: Registration, data: RegistrantData) -> None:
+    name = clean(data.name)
     if not name:
         raise DomainError(_("Give your name."), field="name")
-    if len(name) > 120:
-        raise DomainError(_("Use at most %(num)d characters.", num=120), field="name")
-    registration = find_registration(event, email)
-    if registration is None:
-        registration = Registration(event_id=event.id, email=email.strip().lower())
-        db.session.add(registration)
+    for value, limit, field in (
+        (name, 120, "name"),
+        (clean(data.organisation_name), 200, "organisation_name"),
+        (clean(data.job_title), 160, "job_title"),
+        (clean(data.needs, one_line=False), 2000, "needs"),
+    ):
+        if value and len(value) > limit:
+            raise DomainError(_("Use at most %(num)d characters.", num=limit), field=field)
+    if data.organisation_id is not None and not db.session.get(Organisation, data.organisation_id):
+        raise DomainError(_("Unknown organisation."), field="organisation_id")
     registration.name = name
-    registration.language = language if language in {"es", "en"} else "es"
-    registration.organisation_id = organisation_id
-    registration.organisation_name = clean(organisation_name)
-    registration.status = RegistrationStatus.CONFIRMED.value
+    registration.language = data.language if data.language in {"es", "en"} else "es"
+    registration.organisation_id = data.organisation_id
+    registration.organisation_name = None if data.organisation_id else clean(data.organisation_name)
+    registration.job_title = clean(data.job_title)
+    registration.needs = clean(data.needs, one_line=False)
+    registration.listed = bool(data.listed)
+
+
+def register(event: Event, data: RegistrantData, via_invitation: bool = False) -> Registration:
+    """A confirmed place if one is free, else a place on the waiting list; and its email.
+
+    Registering again with the same address updates the details and keeps the place.
+    """
+    if not via_invitation and event.registration_mode != RegistrationMode.OPEN:
+        raise RegistrationClosedError(_("This event takes registrations by invitation only."))
+    if reason := closed_reason(event):
+        raise RegistrationClosedError(reason)
+    email = data.email.strip().lower()
+    lock_event(event)
+    registration = find_registration(event, email)
+    if registration is not None and registration.status in ACTIVE:
+        _apply_details(registration, data)
+        db.session.flush()
+        return registration
+    if registration is None:
+        registration = Registration(event=event, event_id=event.id, email=email)
+    _apply_details(registration, data)
+    registration.token_salt = new_salt()
+    registration.token_hash = token_hash(registration_token(registration))
     registration.cancelled_at = None
+    places = free_places(event)
+    if places is None or places > 0:
+        _confirm(registration)
+    else:
+        registration.status = RegistrationStatus.WAITING.value
+        registration.waitlisted_at = utcnow()
+    db.session.add(registration)
     db.session.flush()
+    _notify(registration, "confirmed" if registration.status == "confirmed" else "waiting")
     return registration
 
 
-def cancel(registration: Registration) -> None:
-    if registration.status != RegistrationStatus.CANCELLED:
-        registration.status = RegistrationStatus.CANCELLED.value
-        registration.cancelled_at = utcnow()
-        db.session.flush()
+def _confirm(registration: Registration) -> None:
+    registration.status = RegistrationStatus.CONFIRMED.value
+    registration.confirmed_at = utcnow()
+    registration.waitlisted_at = None
+
+
+def _notify(registration: Registration, kind: str) -> None:
+    outbox.enqueue(registration_mail.build(registration, registration_token(registration), kind))
+
+
+def promote_waiting(event: Event) -> list[Registration]:
+    """Fill free places from the waiting list, in order; each promoted person is told."""
+    lock_event(event)
+    places = free_places(event)
+    waiting = (
+        select(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.WAITING.value,
+        )
+        .order_by(Registration.waitlisted_at, Registration.id)
+    )
+    if places is not None:
+        waiting = waiting.limit(places)
+    promoted = list(db.session.scalars(waiting))
+    for registration in promoted:
+        _confirm(registration)
+        _notify(registration, "promoted")
+    db.session.flush()
+    return promoted
+
+
+def cancel(registration: Registration, notify: bool = True) -> list[Registration]:
+    """Cancel a place; the first on the waiting list takes it. Returns who was promoted."""
+    if registration.status == RegistrationStatus.CANCELLED:
+        return []
+    event = registration.event
+    lock_event(event)
+    was_confirmed = registration.status == RegistrationStatus.CONFIRMED
+    registration.status = RegistrationStatus.CANCELLED.value
+    registration.cancelled_at = utcnow()
+    db.session.flush()
+    if notify:
+        _notify(registration, "cancelled")
+    return promote_waiting(event) if was_confirmed else []
+
+
+def update_details(registration: Registration, data: RegistrantData) -> None:
+    data.email = registration.email  # the address is the registration's identity
+    _apply_details(registration, data)
+    db.session.flush()
+
+
+def find_by_token(token: str) -> Registration:
+    registration = None
+    if plausible(token):
+        registration = db.session.scalar(
+            select(Registration)
+            .where(Registration.token_hash == token_hash(token))
+            .options(selectinload(Registration.event), selectinload(Registration.organisation))
+        )
+    if registration is None:
+        raise InvalidLinkError(_("This link is not valid."))
+    return registration
+
+
+# --- organisers -------------------------------------------------------------------------------
+
+
+def get_registration(event: Event, registration_id: int) -> Registration:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.event_id != event.id:
+        raise NotFoundError(_("No such registration."))
+    return registration
+
+
+def promote_by_hand(registration: Registration) -> None:
+    """Organisers may confirm someone beyond the capacity; it is their call."""
+    if registration.status != RegistrationStatus.WAITING:
+        raise ConflictError(_("Only people on the waiting list can be promoted."))
+    lock_event(registration.event)
+    _confirm(registration)
+    db.session.flush()
+    _notify(registration, "promoted")
+
+
+def move_to_waiting_list(registration: Registration) -> None:
+    if registration.status != RegistrationStatus.CONFIRMED:
+        raise ConflictError(_("Only confirmed people can be moved to the waiting list."))
+    lock_event(registration.event)
+    registration.status = RegistrationStatus.WAITING.value
+    registration.waitlisted_at = utcnow()
+    db.session.flush()
+    _notify(registration, "waiting")
+
+
+def set_registration_closed(event: Event, closed: bool) -> None:
+    event.registration_closed = closed
+    db.session.flush()
+
+
+def participants_query(event: Event, status: str | None, q: str | None) -> Select:
+    stmt = (
+        select(Registration)
+        .where(Registration.event_id == event.id)
+        .options(selectinload(Registration.organisation))
+        .outerjoin(Registration.organisation)
+    )
+    if status in {s.value for s in RegistrationStatus}:
+        stmt = stmt.where(Registration.status == status)
+    if q := clean(q):
+        stmt = stmt.where(
+            or_(
+                Registration.name.icontains(q, autoescape=True),
+                Registration.email.icontains(q, autoescape=True),
+                Registration.organisation_name.icontains(q, autoescape=True),
+                Organisation.name.icontains(q, autoescape=True),
+            )
+        )
+    return stmt.order_by(
+        Registration.status, Registration.waitlisted_at, Registration.name, Registration.id
+    )
+
+
+def status_counts(event: Event) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Registration.status, func.count())
+        .where(Registration.event_id == event.id)
+        .group_by(Registration.status)
+    ).all()
+    return {status.value: 0 for status in RegistrationStatus} | dict(rows)
+
+
+def counts_by_organisation(event: Event) -> list[tuple[str, int, int]]:
+    """(organisation, confirmed, waiting) for active registrations."""
+    name = func.coalesce(Organisation.name, Registration.organisation_name, "")
+    rows = db.session.execute(
+        select(
+            name.label("name"),
+            func.sum(case((Registration.status == RegistrationStatus.CONFIRMED.value, 1), else_=0)),
+            func.sum(case((Registration.status == RegistrationStatus.WAITING.value, 1), else_=0)),
+        )
+        .select_from(Registration)
+        .outerjoin(Organisation, Organisation.id == Registration.organisation_id)
+        .where(Registration.event_id == event.id, Registration.status.in_(ACTIVE))
+        .group_by(name)
+        .order_by(name)
+    ).all()
+    return [(row[0] or _("No organisation"), row[1] or 0, row[2] or 0) for row in rows]
 
 
 def registered_emails(event: Event) -> set[str]:
     return set(
         db.session.scalars(
             select(Registration.email).where(
-                Registration.event_id == event.id,
-                Registration.status == RegistrationStatus.CONFIRMED.value,
+                Registration.event_id == event.id, Registration.status.in_(ACTIVE)
             )
         )
     )

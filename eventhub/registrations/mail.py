@@ -1,0 +1,51 @@
+"""Emails to registrants, in their language, with their personal link and the event's .ics."""
+
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from eventhub.calendar.ics import build_calendar, external_url
+from eventhub.mail.services import Attachment, OutgoingMail
+from eventhub.registrations.models import Registration
+
+
+def _subject(kind: str, title: str) -> str:
+    subjects = {
+        "confirmed": _("Registration confirmed: %(title)s", title=title),
+        "waiting": _("On the waiting list: %(title)s", title=title),
+        "promoted": _("A place is yours: %(title)s", title=title),
+        "cancelled": _("Registration cancelled: %(title)s", title=title),
+    }
+    return subjects[kind]
+
+
+def build(registration: Registration, token: str, kind: str) -> OutgoingMail:
+    event = registration.event
+    attachments = []
+    with force_locale(registration.language):
+        context = {
+            "registration": registration,
+            "event": event,
+            "kind": kind,
+            "link": external_url("registrations.manage", token=token),
+            "event_url": external_url("events.show_event", event_id=event.id),
+        }
+        subject = _subject(kind, event.title)
+        text = render_template("mail/registration.txt", **context)
+        html = render_template("mail/registration.html", **context)
+        if kind in {"confirmed", "promoted"}:
+            calendar = build_calendar([event], event.title, f"event/{event.uid}")
+            attachments.append(
+                Attachment(
+                    "event.ics", "text/calendar; method=PUBLISH", calendar.to_ical().decode()
+                )
+            )
+    return OutgoingMail(
+        to_address=registration.email,
+        to_name=registration.name,
+        subject=subject,
+        text_body=text,
+        html_body=html,
+        attachments=attachments,
+        topic=f"registration-{kind}",
+    )

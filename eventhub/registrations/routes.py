@@ -1,0 +1,237 @@
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+
+from eventhub.calendar import services as calendar_services
+from eventhub.calendar.links import feed_urls
+from eventhub.calendar.models import FeedKind
+from eventhub.csv_export import csv_response
+from eventhub.errors import DomainError
+from eventhub.events import services as event_services
+from eventhub.extensions import db
+from eventhub.formatting import local_datetime
+from eventhub.forms import options, show_domain_error
+from eventhub.organisations.services import organisation_choices
+from eventhub.registrations import bp, services
+from eventhub.registrations.forms import RegistrantDetailsForm, RegistrationForm
+from eventhub.registrations.models import REGISTRATION_STATUS_LABELS, RegistrationStatus
+
+
+def fill_organisations(form: RegistrantDetailsForm) -> None:
+    form.organisation_id.choices = options(
+        [(None, _l("Not in the list / none")), *organisation_choices()]
+    )
+
+
+def _data(form: RegistrantDetailsForm, email: str) -> services.RegistrantData:
+    return services.RegistrantData(
+        name=form.name.data,
+        email=email,
+        language=str(get_locale()),
+        organisation_id=form.organisation_id.data,
+        organisation_name=form.organisation_name.data,
+        job_title=form.job_title.data,
+        needs=form.needs.data,
+        listed=form.listed.data,
+    )
+
+
+@bp.post("/events/<int:event_id>/register")
+def register(event_id: int):
+    event = event_services.get_event(event_id)
+    if not event.is_visible_to_public:
+        abort(404)
+    form = RegistrationForm()
+    fill_organisations(form)
+    if form.validate_on_submit():
+        try:
+            registration = services.register(event, _data(form, form.email.data))
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            token = services.registration_token(registration)
+            db.session.commit()
+            if registration.status == RegistrationStatus.WAITING:
+                flash(_("The event is full: you are on the waiting list."), "warning")
+            else:
+                flash(_("You are registered. We sent you a confirmation email."), "success")
+            return redirect(url_for("registrations.manage", token=token))
+    return render_template("registrations/register.html", event=event, form=form), 422
+
+
+def _registration_or_invalid(token: str):
+    try:
+        return services.find_by_token(token)
+    except services.InvalidLinkError:
+        abort(404, description=_("This link is not valid. Ask the organisers for a new one."))
+
+
+@bp.get("/r/<token>")
+def manage(token: str):
+    """The registrant's own page; a GET never changes anything (mail scanners follow links)."""
+    registration = _registration_or_invalid(token)
+    form = RegistrantDetailsForm(obj=registration)
+    fill_organisations(form)
+    return _manage_page(registration, form, token)
+
+
+def _manage_page(registration, form, token, status=200):
+    feed = calendar_services.active_feed_token(FeedKind.REGISTRANT, registration.email)
+    return render_template(
+        "registrations/manage.html",
+        registration=registration,
+        event=registration.event,
+        form=form,
+        token=token,
+        feed_urls=feed_urls(feed),
+    ), status
+
+
+@bp.post("/r/<token>/feed")
+def personal_feed(token: str):
+    """A private calendar of every event this address registered for (a new one kills the old)."""
+    registration = _registration_or_invalid(token)
+    calendar_services.rotate_feed_token(FeedKind.REGISTRANT, registration.email)
+    db.session.commit()
+    flash(_("Your calendar address is ready; any earlier one no longer works."), "success")
+    return redirect(url_for("registrations.manage", token=token, _anchor="my-calendar"))
+
+
+@bp.post("/r/<token>")
+def update(token: str):
+    registration = _registration_or_invalid(token)
+    form = RegistrantDetailsForm()
+    fill_organisations(form)
+    if form.validate_on_submit():
+        try:
+            services.update_details(registration, _data(form, registration.email))
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Your details are saved."), "success")
+            return redirect(url_for("registrations.manage", token=token))
+    return _manage_page(registration, form, token, 422)
+
+
+@bp.post("/r/<token>/cancel")
+def cancel(token: str):
+    registration = _registration_or_invalid(token)
+    services.cancel(registration)
+    db.session.commit()
+    flash(_("Your registration is cancelled."), "success")
+    return redirect(url_for("registrations.manage", token=token))
+
+
+# --- organisers -------------------------------------------------------------------------------
+
+
+@bp.get("/events/<int:event_id>/participants")
+@login_required
+def participants(event_id: int):
+    event = event_services.get_event(event_id)
+    status = request.args.get("status") or None
+    q = request.args.get("q") or None
+    rows = db.session.scalars(services.participants_query(event, status, q)).all()
+    return render_template(
+        "registrations/participants.html",
+        event=event,
+        registrations=rows,
+        status=status,
+        q=q or "",
+        counts=services.status_counts(event),
+        by_organisation=services.counts_by_organisation(event),
+        statuses=REGISTRATION_STATUS_LABELS,
+    )
+
+
+@bp.get("/events/<int:event_id>/participants.csv")
+@login_required
+def participants_csv(event_id: int):
+    event = event_services.get_event(event_id)
+    rows = db.session.scalars(services.participants_query(event, None, None)).all()
+    header = [
+        _("Name"),
+        _("Email"),
+        _("Organisation"),
+        _("Role or position"),
+        _("Status"),
+        _("Accessibility or dietary needs"),
+        _("Listed"),
+        _("Registered"),
+    ]
+    return csv_response(
+        f"participants-event-{event.id}.csv",
+        header,
+        (
+            [
+                r.name,
+                r.email,
+                r.display_organisation or "",
+                r.job_title or "",
+                str(r.status_label),
+                r.needs or "",
+                _("Yes") if r.listed else _("No"),
+                local_datetime(r.created_at, event.timezone, "short"),
+            ]
+            for r in rows
+        ),
+    )
+
+
+def _participant_action(event_id: int, registration_id: int, action, message: str):
+    event = event_services.get_event(event_id)
+    registration = services.get_registration(event, registration_id)
+    try:
+        action(registration)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+    return redirect(url_for("registrations.participants", event_id=event.id))
+
+
+@bp.post("/events/<int:event_id>/participants/<int:registration_id>/promote")
+@login_required
+def promote(event_id: int, registration_id: int):
+    return _participant_action(
+        event_id, registration_id, services.promote_by_hand, _("Moved from the waiting list.")
+    )
+
+
+@bp.post("/events/<int:event_id>/participants/<int:registration_id>/wait")
+@login_required
+def move_to_waiting(event_id: int, registration_id: int):
+    return _participant_action(
+        event_id,
+        registration_id,
+        services.move_to_waiting_list,
+        _("Moved to the waiting list."),
+    )
+
+
+@bp.post("/events/<int:event_id>/participants/<int:registration_id>/remove")
+@login_required
+def remove(event_id: int, registration_id: int):
+    return _participant_action(
+        event_id, registration_id, services.cancel, _("Registration cancelled.")
+    )
+
+
+@bp.post("/events/<int:event_id>/registration/toggle")
+@login_required
+def toggle_registration(event_id: int):
+    event = event_services.get_event(event_id)
+    services.set_registration_closed(event, not event.registration_closed)
+    db.session.commit()
+    flash(
+        _("Registration closed.") if event.registration_closed else _("Registration reopened."),
+        "success",
+    )
+    return redirect(url_for("registrations.participants", event_id=event.id))
