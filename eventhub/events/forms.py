@@ -90,6 +90,9 @@ class EventForm(FlaskForm):
         validators=[Optional()],
         validate_choice=True,
     )
+    notify_registrants = BooleanField(
+        _l("Email registrants if the time or the place changes"), default=True
+    )
     submit = SubmitField(_l("Save event"))
 
     def validate_timezone(self, field):

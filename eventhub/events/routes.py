@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from eventhub.agenda import services as agenda_services
 from eventhub.errors import DomainError
-from eventhub.events import bp, services
+from eventhub.events import bp, notifications, services
 from eventhub.events.forms import EventFilterForm, EventForm, ParticipationForm, ProgrammeForm
 from eventhub.events.models import Event, RegistrationMode
 from eventhub.events.timezones import COMMON_ZONES, utc_to_local
@@ -110,7 +110,12 @@ def edit_event(event_id: int):
     decision = conflicts = None
     if form.validate_on_submit():
         try:
-            services.update_event(event, _event_data(form), form.agenda_policy.data)
+            services.update_event(
+                event,
+                _event_data(form),
+                form.agenda_policy.data,
+                notify_registrants=form.notify_registrants.data,
+            )
         except services.AgendaDecisionNeededError as error:
             show_domain_error(form, error)
             decision = error
@@ -131,6 +136,7 @@ def edit_event(event_id: int):
         zones=COMMON_ZONES,
         decision=decision,
         conflicts=conflicts,
+        registrants=notifications.registrants_to_tell(event),
     )
 
 
@@ -191,9 +197,16 @@ def unpublish_event(event_id: int):
 @login_required
 def cancel_event(event_id: int):
     if request.method == "POST":
-        return _life_cycle_action(event_id, services.cancel_event, _("Event cancelled."))
+        notify = request.form.get("notify_registrants") == "y"
+        return _life_cycle_action(
+            event_id,
+            lambda event: services.cancel_event(event, notify_registrants=notify),
+            _("Event cancelled."),
+        )
     event = services.get_event(event_id)
-    return render_template("events/cancel.html", event=event)
+    return render_template(
+        "events/cancel.html", event=event, registrants=notifications.registrants_to_tell(event)
+    )
 
 
 @bp.post("/events/<int:event_id>/organisations")

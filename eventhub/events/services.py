@@ -173,15 +173,22 @@ class AgendaDecisionNeededError(DomainError):
         self.outside_if_kept = outside_if_kept
 
 
-def update_event(event: Event, data: EventData, agenda_policy: str | None = None) -> Event:
+def update_event(
+    event: Event,
+    data: EventData,
+    agenda_policy: str | None = None,
+    notify_registrants: bool = True,
+) -> Event:
     """Change the event; when its start moves, its agenda moves with it or stays, as chosen.
 
     Agenda items must stay within the event, so a change that would leave any outside is
     refused with the list of those items.
     """
     from eventhub.agenda import services as agenda_services
+    from eventhub.events import notifications
     from eventhub.registrations import services as registration_services
 
+    before = notifications.AttendeeView.of(event)
     old_start, old_capacity = event.starts_at, event.capacity
     _apply(event, data)
     offset = event.starts_at - old_start
@@ -214,6 +221,8 @@ def update_event(event: Event, data: EventData, agenda_policy: str | None = None
     db.session.flush()
     if event.capacity is None or (old_capacity is not None and event.capacity > old_capacity):
         registration_services.promote_waiting(event)  # more places: the waiting list moves up
+    if notify_registrants:
+        notifications.notify_change(event, before)
     return event
 
 
@@ -232,11 +241,15 @@ def unpublish_event(event: Event) -> None:
     event.published_at = None
 
 
-def cancel_event(event: Event) -> None:
+def cancel_event(event: Event, notify_registrants: bool = True) -> None:
+    from eventhub.events import notifications
+
     if event.is_cancelled:
         raise ConflictError(_("The event is already cancelled."))
     event.status = EventStatus.CANCELLED.value
     event.cancelled_at = utcnow()
+    if notify_registrants:
+        notifications.notify_cancellation(event)
 
 
 def publicly_listed() -> Select:

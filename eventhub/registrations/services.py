@@ -172,6 +172,8 @@ def _notify(registration: Registration, kind: str) -> None:
 
 def promote_waiting(event: Event) -> list[Registration]:
     """Fill free places from the waiting list, in order; each promoted person is told."""
+    if event.is_cancelled:
+        return []  # no place to give at a cancelled event: nobody is told one is theirs
     lock_event(event)
     places = free_places(event)
     waiting = (
