@@ -17,7 +17,8 @@ from eventhub.text import clean
 class Attachment:
     filename: str
     content_type: str
-    data: str
+    data: str  # text, or base64 when ``encoding`` says so (images)
+    encoding: str | None = None
 
 
 @dataclass

@@ -13,6 +13,7 @@ The state machine is documented on ``OutboxStatus``. The rules that keep it hone
 
 from __future__ import annotations
 
+import base64
 import copy
 import logging
 import os
@@ -418,6 +419,8 @@ def build_message(job: _Job) -> Message:
     for attachment in job.attachments:
         data = attachment.get("data") or ""
         content_type = attachment.get("content_type") or "application/octet-stream"
+        if attachment.get("encoding") == "base64":
+            data = base64.b64decode(data)
         if isinstance(data, str):
             # Bytes, so that non-ASCII text is sent as UTF-8 (a str payload would be mangled).
             data = data.encode("utf-8")

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from eventhub.calendar.ics import build_calendar, external_url
 from eventhub.mail.services import Attachment, OutgoingMail
+from eventhub.registrations import qr
 from eventhub.registrations.models import Registration
 
 
@@ -20,6 +21,8 @@ def _subject(kind: str, title: str) -> str:
 
 
 def build(registration: Registration, token: str, kind: str) -> OutgoingMail:
+    from eventhub.registrations.services import checkin_code
+
     event = registration.event
     attachments = []
     with force_locale(registration.language):
@@ -39,6 +42,10 @@ def build(registration: Registration, token: str, kind: str) -> OutgoingMail:
                 Attachment(
                     "event.ics", "text/calendar; method=PUBLISH", calendar.to_ical().decode()
                 )
+            )
+            checkin_url = external_url("registrations.checkin", code=checkin_code(registration))
+            attachments.append(
+                Attachment("checkin-qr.png", "image/png", qr.png_base64(checkin_url), "base64")
             )
     return OutgoingMail(
         to_address=registration.email,

@@ -50,6 +50,9 @@ class Registration(TimestampMixin, Base):
     cancelled_at: Mapped[datetime | None]
     token_salt: Mapped[str | None] = mapped_column(String(64))
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The QR code at the door carries a second token, for organisers only.
+    checkin_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    checked_in_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship()
     organisation: Mapped[Organisation | None] = relationship()

@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from eventhub.calendar import services as calendar_services
+from eventhub.calendar.ics import external_url
 from eventhub.calendar.links import feed_urls
 from eventhub.calendar.models import FeedKind
 from eventhub.csv_export import csv_response
@@ -14,7 +15,7 @@ from eventhub.extensions import db
 from eventhub.formatting import local_datetime
 from eventhub.forms import options, show_domain_error
 from eventhub.organisations.services import organisation_choices
-from eventhub.registrations import bp, services
+from eventhub.registrations import bp, qr, services
 from eventhub.registrations.forms import RegistrantDetailsForm, RegistrationForm
 from eventhub.registrations.models import REGISTRATION_STATUS_LABELS, RegistrationStatus
 
@@ -80,6 +81,12 @@ def manage(token: str):
 
 def _manage_page(registration, form, token, status=200):
     feed = calendar_services.active_feed_token(FeedKind.REGISTRANT, registration.email)
+    qr_code = None
+    if registration.status == RegistrationStatus.CONFIRMED and registration.checkin_hash:
+        checkin_url = external_url(
+            "registrations.checkin", code=services.checkin_code(registration)
+        )
+        qr_code = qr.svg(checkin_url, _("Check-in QR code"))
     return render_template(
         "registrations/manage.html",
         registration=registration,
@@ -87,6 +94,7 @@ def _manage_page(registration, form, token, status=200):
         form=form,
         token=token,
         feed_urls=feed_urls(feed),
+        qr_code=qr_code,
     ), status
 
 
@@ -235,3 +243,107 @@ def toggle_registration(event_id: int):
         "success",
     )
     return redirect(url_for("registrations.participants", event_id=event.id))
+
+
+# --- at the door ------------------------------------------------------------------------------
+
+
+def _registration_by_code(code: str):
+    try:
+        return services.find_by_checkin_code(code)
+    except services.NotFoundError:
+        abort(404, description=_("This check-in code is not valid."))
+
+
+@bp.get("/checkin/<code>")
+@login_required
+def checkin(code: str):
+    """Where the QR code leads; scanning it changes nothing until the organiser confirms."""
+    registration = _registration_by_code(code)
+    arrived, confirmed = services.arrival_counts(registration.event)
+    return render_template(
+        "registrations/checkin_one.html",
+        registration=registration,
+        event=registration.event,
+        code=code,
+        arrived=arrived,
+        confirmed=confirmed,
+    )
+
+
+def _door_action(registration, action, message: str):
+    try:
+        action(registration)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(message, "success")
+
+
+@bp.post("/checkin/<code>")
+@login_required
+def checkin_confirm(code: str):
+    registration = _registration_by_code(code)
+    _door_action(
+        registration, services.check_in, _("%(name)s has arrived.", name=registration.name)
+    )
+    return redirect(url_for("registrations.checkin", code=code))
+
+
+@bp.post("/checkin/<code>/undo")
+@login_required
+def checkin_undo(code: str):
+    registration = _registration_by_code(code)
+    _door_action(registration, services.undo_check_in, _("Arrival undone."))
+    return redirect(url_for("registrations.checkin", code=code))
+
+
+@bp.get("/events/<int:event_id>/checkin")
+@login_required
+def door(event_id: int):
+    event = event_services.get_event(event_id)
+    q = request.args.get("q") or None
+    rows = db.session.scalars(
+        services.participants_query(event, RegistrationStatus.CONFIRMED.value, q)
+    ).all()
+    arrived, confirmed = services.arrival_counts(event)
+    return render_template(
+        "registrations/door.html",
+        event=event,
+        registrations=rows,
+        q=q or "",
+        arrived=arrived,
+        confirmed=confirmed,
+    )
+
+
+@bp.post("/events/<int:event_id>/checkin/<int:registration_id>")
+@login_required
+def door_check_in(event_id: int, registration_id: int):
+    event = event_services.get_event(event_id)
+    registration = services.get_registration(event, registration_id)
+    undo = request.form.get("undo") == "1"
+    _door_action(
+        registration,
+        services.undo_check_in if undo else services.check_in,
+        _("Arrival undone.") if undo else _("%(name)s has arrived.", name=registration.name),
+    )
+    return redirect(
+        url_for("registrations.door", event_id=event.id, q=request.form.get("q") or None)
+    )
+
+
+@bp.get("/events/<int:event_id>/participants/sheet")
+@login_required
+def sign_in_sheet(event_id: int):
+    event = event_services.get_event(event_id)
+    rows = db.session.scalars(
+        services.participants_query(event, RegistrationStatus.CONFIRMED.value, None)
+    ).all()
+    return render_template(
+        "registrations/sheet.html",
+        event=event,
+        registrations=sorted(rows, key=lambda r: r.name.casefold()),
+    )

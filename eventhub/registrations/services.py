@@ -95,6 +95,11 @@ def registration_token(registration: Registration) -> str:
     return derive_token("registration", registration.event_id, registration.token_salt)
 
 
+def checkin_code(registration: Registration) -> str:
+    """What the QR code at the door carries; only signed-in organisers can use it."""
+    return derive_token("checkin", registration.event_id, registration.token_salt)
+
+
 def find_registration(event: Event, email: str) -> Registration | None:
     return db.session.scalar(
         select(Registration).where(
@@ -147,6 +152,7 @@ def register(event: Event, data: RegistrantData, via_invitation: bool = False) -
     _apply_details(registration, data)
     registration.token_salt = new_salt()
     registration.token_hash = token_hash(registration_token(registration))
+    registration.checkin_hash = token_hash(checkin_code(registration))
     registration.cancelled_at = None
     places = free_places(event)
     if places is None or places > 0:
@@ -321,3 +327,49 @@ def registered_emails(event: Event) -> set[str]:
             )
         )
     )
+
+
+# --- at the door ------------------------------------------------------------------------------
+
+
+def find_by_checkin_code(code: str) -> Registration:
+    registration = None
+    if plausible(code):
+        registration = db.session.scalar(
+            select(Registration)
+            .where(Registration.checkin_hash == token_hash(code))
+            .options(selectinload(Registration.event), selectinload(Registration.organisation))
+        )
+    if registration is None:
+        raise NotFoundError(_("This check-in code is not valid."))
+    return registration
+
+
+def check_in(registration: Registration) -> None:
+    if registration.status != RegistrationStatus.CONFIRMED:
+        raise ConflictError(
+            _(
+                "%(name)s has no confirmed place (%(status)s).",
+                name=registration.name,
+                status=registration.status_label,
+            )
+        )
+    if registration.checked_in_at is None:
+        registration.checked_in_at = utcnow()
+        db.session.flush()
+
+
+def undo_check_in(registration: Registration) -> None:
+    registration.checked_in_at = None
+    db.session.flush()
+
+
+def arrival_counts(event: Event) -> tuple[int, int]:
+    """(arrived, confirmed)."""
+    row = db.session.execute(
+        select(func.count(Registration.checked_in_at), func.count(Registration.id)).where(
+            Registration.event_id == event.id,
+            Registration.status == RegistrationStatus.CONFIRMED.value,
+        )
+    ).one()
+    return row[0], row[1]
