@@ -14,6 +14,7 @@ from eventhub.forms import options, show_domain_error
 from eventhub.listing import filter_args, paginate
 from eventhub.organisations.services import organisation_choices
 from eventhub.registrations import services as registration_services
+from eventhub.registrations.attendance import programme_attendance
 from eventhub.registrations.forms import RegistrationForm
 from eventhub.registrations.routes import fill_organisations
 
@@ -256,7 +257,12 @@ def show_programme(programme_id: int):
         zone=current_app.config["DEFAULT_EVENT_TIMEZONE"],
     )
     events: list[Event] = list(db.session.scalars(stmt))
-    return render_template("events/programme.html", programme=programme, events=events)
+    return render_template(
+        "events/programme.html",
+        programme=programme,
+        events=events,
+        attendance=programme_attendance(programme),
+    )
 
 
 @bp.route("/programmes/new", methods=["GET", "POST"])
