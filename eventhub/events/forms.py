@@ -79,6 +79,9 @@ class EventForm(FlaskForm):
         _l("Registration deadline"), format=LOCAL_FORMAT, validators=[Optional()]
     )
     is_public = BooleanField(_l("List in the public events list once published"), default=True)
+    requires_approval = BooleanField(
+        _l("Registrations wait for an organiser's approval"), default=False
+    )
     agenda_policy = RadioField(
         _l("If the start changes, the agenda…"),
         choices=options(

@@ -113,6 +113,8 @@ class Event(TimestampMixin, Base):
     registration_deadline: Mapped[datetime | None]
     # The organiser closed registration by hand (it also closes at the deadline and start).
     registration_closed: Mapped[bool] = mapped_column(default=False)
+    # Public registrations wait for an organiser's approval.
+    requires_approval: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20), default=EventStatus.DRAFT.value, index=True)
     # Listed in the public events list and calendar feed once published.
     is_public: Mapped[bool] = mapped_column(default=True)

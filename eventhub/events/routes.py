@@ -43,6 +43,7 @@ def _event_data(form: EventForm) -> services.EventData:
         registration_mode=form.registration_mode.data,
         registration_deadline=form.registration_deadline.data,
         is_public=form.is_public.data,
+        requires_approval=form.requires_approval.data,
     )
 
 

@@ -46,6 +46,7 @@ class EventData:
     registration_mode: str = RegistrationMode.INVITE_ONLY.value
     registration_deadline: datetime | None = None
     is_public: bool = True
+    requires_approval: bool = False
 
 
 @dataclass
@@ -125,6 +126,7 @@ def _apply(event: Event, data: EventData) -> None:
     event.registration_mode = data.registration_mode
     event.registration_deadline = deadline
     event.is_public = data.is_public
+    event.requires_approval = data.requires_approval
 
 
 def _sync_host_participation(event: Event) -> None:

@@ -16,6 +16,8 @@ def _subject(kind: str, title: str) -> str:
         "waiting": _("On the waiting list: %(title)s", title=title),
         "promoted": _("A place is yours: %(title)s", title=title),
         "cancelled": _("Registration cancelled: %(title)s", title=title),
+        "pending": _("Registration received: %(title)s", title=title),
+        "rejected": _("Registration not accepted: %(title)s", title=title),
     }
     return subjects[kind]
 

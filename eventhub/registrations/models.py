@@ -11,14 +11,18 @@ from eventhub.organisations.models import Organisation
 
 
 class RegistrationStatus(StrEnum):
+    PENDING = "pending"  # waiting for an organiser's approval (moderated events)
     CONFIRMED = "confirmed"
     WAITING = "waiting"  # on the waiting list, in order of waitlisted_at
+    REJECTED = "rejected"
     CANCELLED = "cancelled"
 
 
 REGISTRATION_STATUS_LABELS = {
+    RegistrationStatus.PENDING: _l("Awaiting approval"),
     RegistrationStatus.CONFIRMED: _l("Confirmed"),
     RegistrationStatus.WAITING: _l("Waiting list"),
+    RegistrationStatus.REJECTED: _l("Not accepted"),
     RegistrationStatus.CANCELLED: _l("Cancelled"),
 }
 
@@ -48,6 +52,7 @@ class Registration(TimestampMixin, Base):
     confirmed_at: Mapped[datetime | None]
     waitlisted_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
     token_salt: Mapped[str | None] = mapped_column(String(64))
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     # The QR code at the door carries a second token, for organisers only.

@@ -347,3 +347,23 @@ def sign_in_sheet(event_id: int):
         event=event,
         registrations=sorted(rows, key=lambda r: r.name.casefold()),
     )
+
+
+@bp.post("/events/<int:event_id>/participants/<int:registration_id>/approve")
+@login_required
+def approve(event_id: int, registration_id: int):
+    return _participant_action(
+        event_id, registration_id, services.approve, _("Registration approved.")
+    )
+
+
+@bp.post("/events/<int:event_id>/participants/<int:registration_id>/reject")
+@login_required
+def reject(event_id: int, registration_id: int):
+    reason = request.form.get("reason")
+    return _participant_action(
+        event_id,
+        registration_id,
+        lambda registration: services.reject(registration, reason),
+        _("Registration not accepted; the person is told by email."),
+    )

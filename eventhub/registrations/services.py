@@ -22,7 +22,15 @@ from eventhub.registrations.models import Registration, RegistrationStatus
 from eventhub.text import clean
 from eventhub.tokens import derive_token, new_salt, plausible, token_hash
 
-ACTIVE = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITING.value)
+ACTIVE = (
+    RegistrationStatus.PENDING.value,
+    RegistrationStatus.CONFIRMED.value,
+    RegistrationStatus.WAITING.value,
+)
+
+
+# How organisers read the list: what needs a decision first, then who comes.
+STATUS_ORDER = ("pending", "confirmed", "waiting", "rejected", "cancelled")
 
 
 class RegistrationClosedError(ConflictError):
@@ -154,16 +162,48 @@ def register(event: Event, data: RegistrantData, via_invitation: bool = False) -
     registration.token_hash = token_hash(registration_token(registration))
     registration.checkin_hash = token_hash(checkin_code(registration))
     registration.cancelled_at = None
-    places = free_places(event)
+    registration.rejection_reason = None
+    db.session.add(registration)
+    if event.requires_approval and not via_invitation:
+        # Invitations are the organisers' own choice: only public registrations wait.
+        registration.status = RegistrationStatus.PENDING.value
+        db.session.flush()
+        _notify(registration, "pending")
+        return registration
+    _take_place_or_wait(registration)
+    return registration
+
+
+def _take_place_or_wait(registration: Registration) -> None:
+    with db.session.no_autoflush:  # a new registration must not count itself
+        places = free_places(registration.event)
     if places is None or places > 0:
         _confirm(registration)
     else:
         registration.status = RegistrationStatus.WAITING.value
         registration.waitlisted_at = utcnow()
-    db.session.add(registration)
     db.session.flush()
     _notify(registration, "confirmed" if registration.status == "confirmed" else "waiting")
-    return registration
+
+
+def approve(registration: Registration) -> None:
+    """An approved registration takes a place, or the waiting list when the event is full."""
+    if registration.status != RegistrationStatus.PENDING:
+        raise ConflictError(_("Only registrations awaiting approval can be approved."))
+    lock_event(registration.event)
+    _take_place_or_wait(registration)
+
+
+def reject(registration: Registration, reason: str | None) -> None:
+    if registration.status != RegistrationStatus.PENDING:
+        raise ConflictError(_("Only registrations awaiting approval can be rejected."))
+    reason = clean(reason, one_line=False)
+    if reason and len(reason) > 2000:
+        raise DomainError(_("Use at most %(num)d characters.", num=2000), field="reason")
+    registration.status = RegistrationStatus.REJECTED.value
+    registration.rejection_reason = reason
+    db.session.flush()
+    _notify(registration, "rejected")
 
 
 def _confirm(registration: Registration) -> None:
@@ -287,9 +327,12 @@ def participants_query(event: Event, status: str | None, q: str | None) -> Selec
                 Organisation.name.icontains(q, autoescape=True),
             )
         )
-    return stmt.order_by(
-        Registration.status, Registration.waitlisted_at, Registration.name, Registration.id
+    order = case(
+        {status: position for position, status in enumerate(STATUS_ORDER)},
+        value=Registration.status,
+        else_=len(STATUS_ORDER),
     )
+    return stmt.order_by(order, Registration.waitlisted_at, Registration.name, Registration.id)
 
 
 def status_counts(event: Event) -> dict[str, int]:
