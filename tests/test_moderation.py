@@ -97,3 +97,29 @@ def test_invitees_skip_moderation(app, event_id):
         )
         db.session.commit()
         assert invited.status == "confirmed"
+
+
+def test_only_consenting_confirmed_people_are_listed_publicly(app, event_id):
+    from eventhub.events.models import Event
+
+    with app.app_context():
+        db.session.get(Event, event_id).requires_approval = False
+        db.session.get(Event, event_id).capacity = None
+        db.session.commit()
+    visitor = app.test_client()
+    visitor.post(
+        f"/events/{event_id}/register",
+        data={
+            "name": "Ana Listada",
+            "email": "ana@example.org",
+            "listed": "y",
+            "organisation_name": "Municipalidad de Quilicura",
+        },
+    )
+    visitor.post(
+        f"/events/{event_id}/register",
+        data={"name": "Bruno Reservado", "email": "bruno@example.org"},
+    )
+    page = app.test_client().get(f"/events/{event_id}").get_data(as_text=True)
+    assert "Ana Listada" in page and "Municipalidad de Quilicura" in page
+    assert "Bruno Reservado" not in page

@@ -162,6 +162,7 @@ def show_event(event_id: int):
         event=event,
         participation_form=participation_form,
         registration_form=registration_form,
+        listed_participants=registration_services.listed_participants(event),
         registration_closed=closed,
         free_places=registration_services.free_places(event) if registration_form else None,
         days=agenda_services.items_by_day(event),

@@ -304,6 +304,22 @@ def move_to_waiting_list(registration: Registration) -> None:
     _notify(registration, "waiting")
 
 
+def listed_participants(event: Event) -> list[Registration]:
+    """Confirmed people who agreed to appear on the event's public participant list."""
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(
+                Registration.event_id == event.id,
+                Registration.status == RegistrationStatus.CONFIRMED.value,
+                Registration.listed.is_(True),
+            )
+            .options(selectinload(Registration.organisation))
+            .order_by(Registration.name)
+        )
+    )
+
+
 def set_registration_closed(event: Event, closed: bool) -> None:
     event.registration_closed = closed
     db.session.flush()
