@@ -5,11 +5,13 @@ from datetime import UTC, datetime, timedelta
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
+from eventhub import tokens
 from eventhub.auth.models import User
 from eventhub.events.models import Event, EventStatus, Programme
 from eventhub.extensions import db
 from eventhub.organisations.models import Contact, Organisation
 from eventhub.people.models import Speaker
+from eventhub.registrations.models import Registration, RegistrationStatus
 
 TEST_PASSWORD = "correct horse battery"
 
@@ -88,3 +90,26 @@ class EventFactory(BaseFactory):
             status=EventStatus.PUBLISHED.value,
             published_at=factory.LazyFunction(lambda: datetime.now(UTC)),
         )
+
+
+class RegistrationFactory(BaseFactory):
+    """A confirmed place at an open, published event, with a working personal link."""
+
+    class Meta:
+        model = Registration
+
+    event = factory.SubFactory(EventFactory, published=True, registration_mode="open")
+    name = factory.Sequence(lambda n: f"Participante {n}")
+    email = factory.Sequence(lambda n: f"participante{n}@example.org")
+    language = "es"
+    status = RegistrationStatus.CONFIRMED.value
+    confirmed_at = factory.LazyAttribute(
+        lambda o: datetime.now(UTC) if o.status == RegistrationStatus.CONFIRMED else None
+    )
+    waitlisted_at = factory.LazyAttribute(
+        lambda o: datetime.now(UTC) if o.status == RegistrationStatus.WAITING else None
+    )
+    token_salt = factory.LazyFunction(tokens.new_salt)
+    token_hash = factory.LazyAttribute(
+        lambda o: tokens.token_hash(tokens.derive_token("registration", o.event.id, o.token_salt))
+    )

@@ -393,3 +393,17 @@ def test_registrant_personal_feed(app, client):
     assert [str(e["SUMMARY"]) for e in vevents(client.get(url))] == ["Mesa de Lo Prado"]
     client.post(f"/r/{tokens[1]}/feed")  # a new address from any of the registrations
     assert client.get(url).status_code == 404
+
+
+def test_external_urls_need_no_request(make_app):
+    """Workers and the CLI build links too (emails, feeds): no request, no SERVER_NAME."""
+    from eventhub.calendar.ics import external_url
+
+    app = make_app(EVENTHUB_BASE_URL="https://eventhub.example.org/app")
+    with app.app_context():
+        assert external_url("events.show_event", event_id=3, _anchor="item-2") == (
+            "https://eventhub.example.org/app/events/3#item-2"
+        )
+        assert external_url("calendar.public_feed", kind="visit") == (
+            "https://eventhub.example.org/app/calendar.ics?kind=visit"
+        )

@@ -7,7 +7,7 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from icalendar import Calendar, Timezone, vDuration
 from icalendar import Event as VEvent
@@ -26,8 +26,17 @@ def base_url() -> str:
 
 
 def external_url(endpoint: str, **values) -> str:
-    """An absolute URL on EVENTHUB_BASE_URL, the address people reach us at."""
-    return base_url() + url_for(endpoint, **values)
+    """An absolute URL on EVENTHUB_BASE_URL, the address people reach us at.
+
+    Built from the URL map directly, so it works without a request (CLI, workers).
+    """
+    base = urlsplit(base_url())
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
+    )
+    anchor = values.pop("_anchor", None)
+    url = adapter.build(endpoint, values, force_external=True)
+    return f"{url}#{anchor}" if anchor else url
 
 
 def _local(instant: datetime, zone: str) -> datetime:

@@ -256,6 +256,8 @@ def cancel(registration: Registration, notify: bool = True) -> list[Registration
 
 
 def update_details(registration: Registration, data: RegistrantData) -> None:
+    if registration.status in (RegistrationStatus.CANCELLED, RegistrationStatus.REJECTED):
+        raise ConflictError(_("This registration is no longer active."))
     data.email = registration.email  # the address is the registration's identity
     _apply_details(registration, data)
     db.session.flush()
