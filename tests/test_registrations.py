@@ -247,7 +247,8 @@ def test_raising_the_capacity_promotes_the_waiting_list(app, organiser_client):
     ]
 
 
-def test_registering_twice_updates_the_details_and_keeps_the_place(app, client):
+def test_registering_twice_emails_the_existing_link_and_reveals_nothing(app, client):
+    """Anyone can type any address: the link goes to that address, never to the page."""
     event_id = open_event(app, capacity=1)
     first = personal_link(register(client, event_id, email="maria@example.org"))
     personal_link(register(client, event_id, email="beto@example.org"))
@@ -255,21 +256,29 @@ def test_registering_twice_updates_the_details_and_keeps_the_place(app, client):
         client,
         event_id,
         email="Maria@Example.ORG",
-        name="María J. Núñez",
-        job_title="Directora",
+        name="Someone Else",
+        job_title="Impostor",
         listed=None,
     )
-    assert personal_link(again) == first
+    assert again.status_code == 302
+    assert again.headers["Location"] == f"/events/{event_id}"
     assert places(app) == {"maria@example.org": "confirmed", "beto@example.org": "waiting"}
     with app.app_context():
         maria = db.session.scalars(
             select(Registration).where(Registration.email == "maria@example.org")
         ).one()
-        assert (maria.name, maria.job_title, maria.listed) == ("María J. Núñez", "Directora", False)
-    personal_link(register(client, event_id, email="beto@example.org"))  # still waiting
+        assert maria.name != "Someone Else" and maria.job_title != "Impostor"
+    register(client, event_id, email="beto@example.org")  # still waiting, link re-sent
     assert places(app)["beto@example.org"] == "waiting"
     assert count(app, Registration) == 2
-    assert [m["topic"] for m in outbox(app)] == ["registration-confirmed", "registration-waiting"]
+    messages = outbox(app)
+    assert [m["topic"] for m in messages] == [
+        "registration-confirmed",
+        "registration-waiting",
+        "registration-link",
+        "registration-link",
+    ]
+    assert first in messages[2]["text"]
 
 
 def test_invite_only_event_refuses_the_public_form(app, client):

@@ -17,6 +17,7 @@ def _subject(kind: str, title: str) -> str:
         "promoted": _("A place is yours: %(title)s", title=title),
         "cancelled": _("Registration cancelled: %(title)s", title=title),
         "pending": _("Registration received: %(title)s", title=title),
+        "link": _("Your registration: %(title)s", title=title),
         "rejected": _("Registration not accepted: %(title)s", title=title),
     }
     return subjects[kind]

@@ -48,15 +48,23 @@ def register(event_id: int):
     fill_organisations(form)
     if form.validate_on_submit():
         try:
-            registration = services.register(event, _data(form, form.email.data))
+            registration, created = services.register_publicly(event, _data(form, form.email.data))
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
         else:
             token = services.registration_token(registration)
             db.session.commit()
+            if not created:
+                flash(
+                    _("This address is already registered: we sent its registration link to it."),
+                    "info",
+                )
+                return redirect(url_for("events.show_event", event_id=event.id))
             if registration.status == RegistrationStatus.WAITING:
                 flash(_("The event is full: you are on the waiting list."), "warning")
+            elif registration.status == RegistrationStatus.PENDING:
+                flash(_("Registration received: the organisers will confirm it."), "info")
             else:
                 flash(_("You are registered. We sent you a confirmation email."), "success")
             return redirect(url_for("registrations.manage", token=token))

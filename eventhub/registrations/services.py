@@ -142,8 +142,25 @@ def _apply_details(registration: Registration, data: RegistrantData) -> None:
 def register(event: Event, data: RegistrantData, via_invitation: bool = False) -> Registration:
     """A confirmed place if one is free, else a place on the waiting list; and its email.
 
-    Registering again with the same address updates the details and keeps the place.
+    For someone who proved the address (an invitation link), registering again updates the
+    details and keeps the place.
     """
+    registration, _created = _register(event, data, via_invitation, update_existing=True)
+    return registration
+
+
+def register_publicly(event: Event, data: RegistrantData) -> tuple[Registration, bool]:
+    """The public form: (registration, created).
+
+    Anyone can type any address, so an address already registered gets its existing link by
+    email (never shown to whoever typed it) and its details stay as they were.
+    """
+    return _register(event, data, via_invitation=False, update_existing=False)
+
+
+def _register(
+    event: Event, data: RegistrantData, via_invitation: bool, update_existing: bool
+) -> tuple[Registration, bool]:
     if not via_invitation and event.registration_mode != RegistrationMode.OPEN:
         raise RegistrationClosedError(_("This event takes registrations by invitation only."))
     if reason := closed_reason(event):
@@ -152,9 +169,12 @@ def register(event: Event, data: RegistrantData, via_invitation: bool = False) -
     lock_event(event)
     registration = find_registration(event, email)
     if registration is not None and registration.status in ACTIVE:
-        _apply_details(registration, data)
-        db.session.flush()
-        return registration
+        if update_existing:
+            _apply_details(registration, data)
+            db.session.flush()
+        else:
+            _notify(registration, "link")
+        return registration, False
     if registration is None:
         registration = Registration(event=event, event_id=event.id, email=email)
     _apply_details(registration, data)
@@ -169,9 +189,9 @@ def register(event: Event, data: RegistrantData, via_invitation: bool = False) -
         registration.status = RegistrationStatus.PENDING.value
         db.session.flush()
         _notify(registration, "pending")
-        return registration
+        return registration, True
     _take_place_or_wait(registration)
-    return registration
+    return registration, True
 
 
 def _take_place_or_wait(registration: Registration) -> None:
