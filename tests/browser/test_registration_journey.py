@@ -2,12 +2,25 @@
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from eventhub.extensions import db
+from eventhub.mail.worker import deliver_due
+from tests.browser.conftest import make_live_app
 from tests.factories import EventFactory
 
 PERSONAL_PAGE = re.compile(r"/r/[\w-]{43}$")
+
+
+@pytest.fixture
+def live_app(tmp_path, smtp_sink):
+    """Mail goes to a real SMTP server (aiosmtpd) started by the test."""
+    app = make_live_app(tmp_path, **smtp_sink.app_config())
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 def register(page, live_server, event_id, name, email):
@@ -25,7 +38,7 @@ def register(page, live_server, event_id, name, email):
     return page.url
 
 
-def test_register_wait_cancel_and_move_up(page, live_server, live_app, browser):
+def test_register_wait_cancel_and_move_up(page, live_server, live_app, browser, smtp_sink):
     with live_app.app_context():
         event = EventFactory(
             title="Desayuno con alcaldes", published=True, registration_mode="open", capacity=1
@@ -56,5 +69,14 @@ def test_register_wait_cancel_and_move_up(page, live_server, live_app, browser):
         expect(visitor.locator("#registration-status")).to_have_class(
             re.compile(r"\bstatus-confirmed\b")
         )
+
+        # The worker delivers over SMTP: José hears that the place is his, in Spanish.
+        with live_app.app_context():
+            deliver_due()
+        received = {(str(m["To"]), str(m["Subject"])) for m in smtp_sink.wait_for(4)}
+        assert any(
+            "jose@example.org" in to and subject == "Tiene un cupo: Desayuno con alcaldes"
+            for to, subject in received
+        ), received
     finally:
         second.close()
