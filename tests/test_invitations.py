@@ -284,3 +284,11 @@ def test_batch_progress_and_organisations_become_invited(app, organiser_client, 
 def test_invitation_pages_need_an_organiser(client, world):
     assert client.get(f"/events/{world['event']}/invitations").status_code == 302
     assert client.post(f"/events/{world['event']}/invitations/new").status_code == 302
+
+
+def test_invitation_carries_the_organisation_calendar_when_it_exists(app, organiser_client, world):
+    organiser_client.post(f"/organisations/{world['quilicura']}/feed")
+    invite(organiser_client, world["event"], organisation_ids=[world["quilicura"]])
+    with app.app_context():
+        message = db.session.scalars(select(OutboxMessage)).one()
+        assert "webcal://eventhub.test/feeds/" in message.text_body

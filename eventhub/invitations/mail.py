@@ -6,7 +6,10 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from eventhub.auth.models import User
+from eventhub.calendar import services as calendar_services
 from eventhub.calendar.ics import build_calendar, external_url
+from eventhub.calendar.links import feed_urls
+from eventhub.calendar.models import FeedKind
 from eventhub.invitations.models import Invitation
 from eventhub.mail.services import Attachment, OutgoingMail
 
@@ -32,6 +35,14 @@ def build(
 ) -> OutgoingMail:
     event = invitation.event
     link = external_url("invitations.respond", token=token)
+    organisation_feed = None
+    if invitation.organisation_id:
+        # The organisation's calendar, if organisers created one: subscribe once, see every
+        # round table it is invited to.
+        feed_token = calendar_services.active_feed_token(
+            FeedKind.ORGANISATION, invitation.organisation_id
+        )
+        organisation_feed = feed_urls(feed_token)
     opt_out = external_url("invitations.opt_out", token=opt_out_token(invitation.email))
     with force_locale(invitation.language):
         context = {
@@ -40,6 +51,7 @@ def build(
             "link": link,
             "opt_out": opt_out,
             "reminder": reminder,
+            "organisation_feed": organisation_feed,
             "event_url": external_url("events.show_event", event_id=event.id),
         }
         if reminder:
