@@ -49,7 +49,9 @@ def enqueue(app, count=1, **fields) -> list[int]:
                 headers=fields.get("headers", {}),
                 topic=fields.get("topic", "test"),
             )
-            ids.append(services.enqueue(mail).id)
+            message = services.enqueue(mail)
+            db.session.flush()
+            ids.append(message.id)
         db.session.commit()
         return ids
 

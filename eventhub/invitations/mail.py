@@ -30,19 +30,43 @@ def email_from_opt_out_token(token: str) -> str | None:
     return email if isinstance(email, str) else None
 
 
-def build(
-    invitation: Invitation, token: str, organiser: User | None, reminder: bool
-) -> OutgoingMail:
-    event = invitation.event
-    link = external_url("invitations.respond", token=token)
-    organisation_feed = None
-    if invitation.organisation_id:
+class BatchCache:
+    """What every invitation of one sending shares, computed once: the event's .ics and each
+    organisation's feed address (sending to 350 organisations must only queue, fast)."""
+
+    def __init__(self):
+        self._calendars: dict[tuple[int, str], str] = {}
+        self._feeds: dict[int, dict | None] = {}
+
+    def calendar(self, event, language: str) -> str:
+        key = (event.id, language)  # its description is in the invitee's language
+        if key not in self._calendars:
+            calendar = build_calendar([event], event.title, f"event/{event.uid}")
+            self._calendars[key] = calendar.to_ical().decode()
+        return self._calendars[key]
+
+    def organisation_feed(self, organisation_id: int | None) -> dict | None:
         # The organisation's calendar, if organisers created one: subscribe once, see every
         # round table it is invited to.
-        feed_token = calendar_services.active_feed_token(
-            FeedKind.ORGANISATION, invitation.organisation_id
-        )
-        organisation_feed = feed_urls(feed_token)
+        if organisation_id is None:
+            return None
+        if organisation_id not in self._feeds:
+            token = calendar_services.active_feed_token(FeedKind.ORGANISATION, organisation_id)
+            self._feeds[organisation_id] = feed_urls(token)
+        return self._feeds[organisation_id]
+
+
+def build(
+    invitation: Invitation,
+    token: str,
+    organiser: User | None,
+    reminder: bool,
+    cache: BatchCache | None = None,
+) -> OutgoingMail:
+    cache = cache or BatchCache()
+    event = invitation.event
+    link = external_url("invitations.respond", token=token)
+    organisation_feed = cache.organisation_feed(invitation.organisation_id)
     opt_out = external_url("invitations.opt_out", token=opt_out_token(invitation.email))
     with force_locale(invitation.language):
         context = {
@@ -60,7 +84,7 @@ def build(
             subject = _("Invitation: %(title)s", title=event.title)
         text = render_template("mail/invitation.txt", **context)
         html = render_template("mail/invitation.html", **context)
-        calendar = build_calendar([event], event.title, f"event/{event.uid}").to_ical().decode()
+        calendar = cache.calendar(event, invitation.language)
     return OutgoingMail(
         to_address=invitation.email,
         to_name=invitation.name,

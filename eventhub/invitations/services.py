@@ -188,6 +188,7 @@ def send_invitations(event: Event, plan: InvitationPlan, organiser: User) -> Inv
     batch = InvitationBatch(event_id=event.id, created_by_id=organiser.id)
     db.session.add(batch)
     participating = {p.organisation_id for p in event.participations}
+    cache = invitation_mail.BatchCache()
     for recipient in plan.recipients:
         invitation = Invitation(
             event=event,
@@ -202,7 +203,8 @@ def send_invitations(event: Event, plan: InvitationPlan, organiser: User) -> Inv
         )
         invitation.token_hash = token_hash(invitation_token(invitation))
         db.session.add(invitation)
-        _queue_mail(invitation, organiser, reminder=False)
+        with db.session.no_autoflush:  # one flush at the end, not one per invitation
+            _queue_mail(invitation, organiser, reminder=False, cache=cache)
         if recipient.organisation_id and recipient.organisation_id not in participating:
             participating.add(recipient.organisation_id)
             event.participations.append(
@@ -215,10 +217,14 @@ def send_invitations(event: Event, plan: InvitationPlan, organiser: User) -> Inv
     return batch
 
 
-def _queue_mail(invitation: Invitation, organiser: User | None, reminder: bool) -> None:
-    message = outbox.enqueue(
-        invitation_mail.build(invitation, invitation_token(invitation), organiser, reminder)
-    )
+def _queue_mail(
+    invitation: Invitation,
+    organiser: User | None,
+    reminder: bool,
+    cache: invitation_mail.BatchCache | None = None,
+) -> None:
+    token = invitation_token(invitation)
+    message = outbox.enqueue(invitation_mail.build(invitation, token, organiser, reminder, cache))
     invitation.outbox_message = message
 
 
@@ -231,8 +237,9 @@ def resend(invitation: Invitation, organiser: User) -> None:
 
 def resend_failed(event: Event, organiser: User) -> int:
     failed = [i for i in event_invitations(event) if i.state == "failed"]
+    cache = invitation_mail.BatchCache()
     for invitation in failed:
-        _queue_mail(invitation, organiser, reminder=False)
+        _queue_mail(invitation, organiser, reminder=False, cache=cache)
     db.session.flush()
     return len(failed)
 
@@ -240,8 +247,9 @@ def resend_failed(event: Event, organiser: User) -> int:
 def remind_unanswered(event: Event, organiser: User) -> int:
     _check_can_invite(event)
     waiting = [i for i in event_invitations(event) if i.state == "no_answer"]
+    cache = invitation_mail.BatchCache()
     for invitation in waiting:
-        _queue_mail(invitation, organiser, reminder=True)
+        _queue_mail(invitation, organiser, reminder=True, cache=cache)
         invitation.reminders_sent += 1
         invitation.last_reminded_at = utcnow()
     db.session.flush()

@@ -55,8 +55,8 @@ def enqueue(mail: OutgoingMail) -> OutboxMessage:
         next_attempt_at=utcnow(),
         topic=mail.topic,
     )
+    # No flush: a sending queues hundreds of these in one transaction, flushed once at commit.
     db.session.add(message)
-    db.session.flush()
     return message
 
 
