@@ -1,10 +1,13 @@
 """Small helpers shared by every blueprint's forms."""
 
+from collections.abc import Callable
+
 from flask import flash
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from eventhub.errors import DomainError
+from eventhub.extensions import db
 
 
 def show_domain_error(form: FlaskForm, error: DomainError) -> None:
@@ -29,3 +32,16 @@ def optional_int(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return -1
+
+
+def commit_or_flash(action: Callable[[], object], success: str | Callable[[object], str]) -> bool:
+    """Run a service action for a button: commit and say so, or roll back and say why not."""
+    try:
+        result = action()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return False
+    db.session.commit()
+    flash(success(result) if callable(success) else success, "success")
+    return True

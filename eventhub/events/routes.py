@@ -10,7 +10,7 @@ from eventhub.events.forms import EventFilterForm, EventForm, ParticipationForm,
 from eventhub.events.models import Event, RegistrationMode
 from eventhub.events.timezones import COMMON_ZONES, utc_to_local
 from eventhub.extensions import db
-from eventhub.forms import options, show_domain_error
+from eventhub.forms import commit_or_flash, options, show_domain_error
 from eventhub.listing import filter_args, paginate
 from eventhub.organisations.services import organisation_choices
 from eventhub.registrations import services as registration_services
@@ -172,13 +172,7 @@ def show_event(event_id: int):
 
 def _life_cycle_action(event_id: int, action, message: str):
     event = services.get_event(event_id)
-    try:
-        action(event)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
+    commit_or_flash(lambda: action(event), message)
     return redirect(url_for("events.show_event", event_id=event.id))
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 from eventhub.errors import DomainError
 from eventhub.events import services as event_services
 from eventhub.extensions import csrf, db
-from eventhub.forms import optional_int
+from eventhub.forms import commit_or_flash, optional_int
 from eventhub.invitations import bp, services
 from eventhub.invitations.forms import AcceptForm, DeclineForm, InviteForm
 from eventhub.invitations.mail import email_from_opt_out_token
@@ -103,14 +103,10 @@ def _back(event_id: int):
 
 def _act(event_id: int, action, message: str):
     event = event_services.get_event(event_id)
-    try:
-        count = action(event)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(message % {"count": count} if count is not None else message, "success")
+    commit_or_flash(
+        lambda: action(event),
+        lambda count: message % {"count": count} if count is not None else message,
+    )
     return _back(event.id)
 
 

@@ -13,7 +13,7 @@ from eventhub.errors import DomainError
 from eventhub.events import services as event_services
 from eventhub.extensions import db
 from eventhub.formatting import local_datetime
-from eventhub.forms import options, show_domain_error
+from eventhub.forms import commit_or_flash, options, show_domain_error
 from eventhub.organisations.services import organisation_choices
 from eventhub.registrations import bp, qr, services
 from eventhub.registrations.forms import RegistrantDetailsForm, RegistrationForm
@@ -202,14 +202,7 @@ def participants_csv(event_id: int):
 def _participant_action(event_id: int, registration_id: int, action, message: str):
     event = event_services.get_event(event_id)
     registration = services.get_registration(event, registration_id)
-    try:
-        action(registration)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
+    commit_or_flash(lambda: action(registration), message)
     return redirect(url_for("registrations.participants", event_id=event.id))
 
 
@@ -280,14 +273,7 @@ def checkin(code: str):
 
 
 def _door_action(registration, action, message: str):
-    try:
-        action(registration)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(message, "success")
+    commit_or_flash(lambda: action(registration), message)
 
 
 @bp.post("/checkin/<code>")
