@@ -292,3 +292,8 @@ def test_invitation_carries_the_organisation_calendar_when_it_exists(app, organi
     with app.app_context():
         message = db.session.scalars(select(OutboxMessage)).one()
         assert "webcal://eventhub.test/feeds/" in message.text_body
+
+
+def test_hints_are_escaped_text(organiser_client, world):
+    page = organiser_client.get(f"/events/{world['event']}/invitations/new").get_data(as_text=True)
+    assert "Nombre &lt;nombre@example.org&gt;" in page
