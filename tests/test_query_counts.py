@@ -1,0 +1,117 @@
+"""SQL queries per request do not grow with the data (the benchmark's rule, checked cheaply)."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event as sa_event
+
+from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
+from eventhub.calendar.models import FeedKind
+from eventhub.calendar.services import rotate_feed_token
+from eventhub.events.models import EventOrganisation
+from eventhub.extensions import db
+from tests.factories import (
+    EventFactory,
+    OrganisationFactory,
+    RegistrationFactory,
+    SpeakerFactory,
+)
+
+REGISTRANT = "repeat.registrant@example.org"
+
+
+def _add_items(event, count: int) -> None:
+    for n in range(count):
+        start = event.starts_at + timedelta(minutes=10 * n)
+        item = AgendaItem(
+            title=f"Charla {n}",
+            kind="talk",
+            starts_at=start,
+            ends_at=start + timedelta(minutes=10),
+        )
+        speaker = SpeakerFactory(organisation=OrganisationFactory())
+        item.speakers.append(AgendaItemSpeaker(speaker=speaker, role="speaker"))
+        event.agenda_items.append(item)
+
+
+@pytest.fixture
+def world(app):
+    """A busy event, an organisation invited to events, a registrant at several events."""
+    with app.app_context():
+        busiest = EventFactory(published=True, host_organisation=OrganisationFactory())
+        organisation = OrganisationFactory()
+        db.session.flush()
+        with app.test_request_context():
+            org_token = rotate_feed_token(FeedKind.ORGANISATION, organisation.id)
+            registrant_token = rotate_feed_token(FeedKind.REGISTRANT, REGISTRANT)
+        db.session.commit()
+        return {
+            "busiest": busiest.id,
+            "organisation": organisation.id,
+            "org_feed": f"/feeds/{org_token}.ics",
+            "registrant_feed": f"/feeds/{registrant_token}.ics",
+        }
+
+
+def _grow(app, world, events: int, items: int) -> None:
+    """Add events (each with the organisation invited, one registration by the registrant,
+    one agenda item) and agenda items on the busiest event."""
+    from eventhub.events.models import Event
+    from eventhub.organisations.models import Organisation
+
+    with app.app_context():
+        organisation = db.session.get(Organisation, world["organisation"])
+        for _ in range(events):
+            event = EventFactory(
+                published=True, registration_mode="open", host_organisation=OrganisationFactory()
+            )
+            db.session.add(
+                EventOrganisation(event=event, organisation=organisation, role="invited")
+            )
+            RegistrationFactory(event=event, email=REGISTRANT)
+            RegistrationFactory(event=event)
+            _add_items(event, 1)
+        _add_items(db.session.get(Event, world["busiest"]), items)
+        db.session.commit()
+
+
+def _count(app, client, path: str) -> int:
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def listener(*args):
+        statements.append(args[2])
+
+    client.get(path)  # warm: first-use lookups are not the page's cost
+    sa_event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(path).status_code == 200, path
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", listener)
+    return len(statements)
+
+
+def test_query_counts_equal_at_two_sizes(app, organiser_client, world):
+    anonymous = app.test_client()
+    public = [
+        f"/events/{world['busiest']}",
+        "/events/",
+        "/calendar.ics",
+        "/calendar.ics?detailed=1",
+        f"/events/{world['busiest']}.ics?detailed=1",
+        world["org_feed"],
+        world["registrant_feed"],
+    ]
+    organiser = [f"/events/{world['busiest']}", "/events/"]
+
+    def measure():
+        return {
+            **{p: _count(app, anonymous, p) for p in public},
+            **{f"organiser {p}": _count(app, organiser_client, p) for p in organiser},
+        }
+
+    _grow(app, world, events=2, items=2)
+    small = measure()
+    _grow(app, world, events=12, items=20)
+    assert measure() == small
