@@ -30,6 +30,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.update(config_module.settings_from_environment())
     else:
         app.config.update(test_config)
+    if app.config.get("SESSION_COOKIE_SECURE") is None:
+        # Served over https (the address in EVENTHUB_BASE_URL): cookies only over https.
+        secure = app.config["EVENTHUB_BASE_URL"].startswith("https://")
+        app.config["SESSION_COOKIE_SECURE"] = secure
+        app.config["REMEMBER_COOKIE_SECURE"] = secure
     if not app.config.get("MAIL_BACKEND"):
         configured = "MAIL_SERVER" in os.environ or app.config["MAIL_SERVER"] != "localhost"
         app.config["MAIL_BACKEND"] = "smtp" if configured else "sink"
@@ -161,6 +166,10 @@ def _register_template_helpers(app: Flask) -> None:
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
             "frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
         )
+        if request.is_secure:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
         if current_user and getattr(current_user, "is_authenticated", False):
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response

@@ -226,3 +226,23 @@ def test_login_is_throttled(make_app):
 def test_oversized_request_is_413(client):
     response = client.post("/login", data={"email": "a" * (6 * 1024 * 1024), "password": "x"})
     assert response.status_code == 413
+
+
+def test_session_is_fresh_at_sign_in(client, organiser):
+    with client.session_transaction() as session:
+        session["planted"] = "by someone else"
+        session["lang"] = "en"
+    login(client, "organiser@example.org")
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session["lang"] == "en"  # the visitor's language choice survives
+
+
+def test_https_deployments_get_secure_cookies_and_hsts(make_app):
+    app = make_app(EVENTHUB_BASE_URL="https://eventhub.example.org")
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    response = app.test_client().get("/healthz", base_url="https://eventhub.example.org")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+    plain = make_app(EVENTHUB_BASE_URL="http://127.0.0.1:5000")
+    assert plain.config["SESSION_COOKIE_SECURE"] is False
+    assert "Strict-Transport-Security" not in plain.test_client().get("/healthz").headers

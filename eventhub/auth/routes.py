@@ -1,6 +1,6 @@
 from functools import wraps
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -48,6 +48,11 @@ def login():
         if user is None:
             form.password.errors.append(_("Wrong email or password."))
         else:
+            # A fresh session at sign-in: nothing from before (a planted session) carries over.
+            language = session.get("lang")
+            session.clear()
+            if language:
+                session["lang"] = language
             login_user(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next")) or url_for("events.list_events"))
