@@ -12,6 +12,9 @@ import hmac
 import secrets
 
 from flask import current_app
+from sqlalchemy import Select
+
+from eventhub.extensions import db
 
 
 def new_salt() -> str:
@@ -31,3 +34,14 @@ def token_hash(token: str) -> str:
 def plausible(token: str | None) -> bool:
     """Cheap shape check before any lookup: 43 url-safe characters."""
     return bool(token) and len(token) == 43 and all(c.isalnum() or c in "-_" for c in token)
+
+
+def lookup(stmt: Select, hash_column, token: str | None):
+    """The row whose stored hash matches the token; None for unknown or malformed tokens.
+
+    Looked up by hash: the database never holds the token, and equality on a digest of a
+    secret leaks nothing useful through timing.
+    """
+    if not plausible(token):
+        return None
+    return db.session.scalar(stmt.where(hash_column == token_hash(token)))

@@ -1,7 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateTimeLocalField,
     FieldList,
     Form,
     FormField,
@@ -14,7 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from eventhub.agenda.models import AGENDA_ITEM_KIND_LABELS, SPEAKER_ROLE_LABELS
-from eventhub.events.forms import LOCAL_FORMAT
+from eventhub.events.forms import start_and_end_fields
 from eventhub.forms import optional_int, options
 
 SPARE_SPEAKER_ROWS = 2
@@ -37,16 +36,7 @@ class AgendaItemForm(FlaskForm):
         default="talk",
         choices=options((kind.value, label) for kind, label in AGENDA_ITEM_KIND_LABELS.items()),
     )
-    starts_at = DateTimeLocalField(
-        _l("Starts"),
-        format=LOCAL_FORMAT,
-        validators=[InputRequired(message=_l("Give the start date and time."))],
-    )
-    ends_at = DateTimeLocalField(
-        _l("Ends"),
-        format=LOCAL_FORMAT,
-        validators=[InputRequired(message=_l("Give the end date and time."))],
-    )
+    starts_at, ends_at = start_and_end_fields()
     location = StringField(_l("Room or place"), validators=[Optional(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     speakers = FieldList(FormField(SpeakerSlotForm), min_entries=MIN_SPEAKER_ROWS, max_entries=30)

@@ -18,7 +18,7 @@ from eventhub.events.services import publicly_listed
 from eventhub.extensions import db
 from eventhub.organisations.models import Organisation
 from eventhub.people.models import Speaker
-from eventhub.tokens import derive_token, new_salt, plausible, token_hash
+from eventhub.tokens import derive_token, lookup, new_salt, token_hash
 
 FEED_HISTORY = timedelta(days=90)
 
@@ -142,14 +142,12 @@ def rotate_feed_token(kind: FeedKind, owner: int | str) -> str:
 
 def resolve_feed(token: str) -> FeedToken:
     """The active feed behind a token; unknown, rotated or revoked tokens are not found."""
-    if not plausible(token):
-        raise NotFoundError(_("No such calendar feed."))
-    # Looked up by hash: the database never holds the token, and equality on a digest of
-    # a secret leaks nothing useful through timing.
-    row = db.session.scalar(
+    row = lookup(
         select(FeedToken)
-        .where(FeedToken.token_hash == token_hash(token), FeedToken.revoked_at.is_(None))
-        .options(selectinload(FeedToken.organisation), selectinload(FeedToken.user))
+        .where(FeedToken.revoked_at.is_(None))
+        .options(selectinload(FeedToken.organisation), selectinload(FeedToken.user)),
+        FeedToken.token_hash,
+        token,
     )
     if row is None or (row.kind == FeedKind.ORGANISER and not (row.user and row.user.active)):
         raise NotFoundError(_("No such calendar feed."))

@@ -36,6 +36,22 @@ def _choices(labels: dict) -> list:
     return options((key.value, label) for key, label in labels.items())
 
 
+def start_and_end_fields() -> tuple[DateTimeLocalField, DateTimeLocalField]:
+    """Wall-clock start and end, typed in the event's zone (events and agenda items)."""
+    return (
+        DateTimeLocalField(
+            _l("Starts"),
+            format=LOCAL_FORMAT,
+            validators=[InputRequired(message=_l("Give the start date and time."))],
+        ),
+        DateTimeLocalField(
+            _l("Ends"),
+            format=LOCAL_FORMAT,
+            validators=[InputRequired(message=_l("Give the end date and time."))],
+        ),
+    )
+
+
 class EventForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind of event"), choices=_choices(EVENT_KIND_LABELS))
@@ -50,16 +66,7 @@ class EventForm(FlaskForm):
         validators=[DataRequired(), Length(max=64)],
         description=_l("An IANA zone such as America/Santiago; times below are in this zone."),
     )
-    starts_at = DateTimeLocalField(
-        _l("Starts"),
-        format=LOCAL_FORMAT,
-        validators=[InputRequired(message=_l("Give the start date and time."))],
-    )
-    ends_at = DateTimeLocalField(
-        _l("Ends"),
-        format=LOCAL_FORMAT,
-        validators=[InputRequired(message=_l("Give the end date and time."))],
-    )
+    starts_at, ends_at = start_and_end_fields()
     venue_name = StringField(_l("Venue"), validators=[Optional(), Length(max=200)])
     venue_address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
     host_organisation_id = SelectField(

@@ -147,16 +147,20 @@ def show_event(event_id: int):
     event = db.session.scalar(services.event_page_query(event_id))
     if event is None or not (current_user.is_authenticated or event.is_visible_to_public):
         abort(404)
-    participation_form = None
+    open_event = event.registration_mode == RegistrationMode.OPEN
+    closed = registration_services.closed_reason(event) if open_event else None
+    takes_registrations = open_event and closed is None
+    # Both forms list the directory: read it once.
+    directory = (
+        organisation_choices() if current_user.is_authenticated or takes_registrations else []
+    )
+    participation_form = registration_form = None
     if current_user.is_authenticated:
         participation_form = ParticipationForm()
-        participation_form.organisation_id.choices = options(organisation_choices())
-    registration_form = closed = None
-    if event.registration_mode == RegistrationMode.OPEN:
-        closed = registration_services.closed_reason(event)
-        if closed is None:
-            registration_form = RegistrationForm()
-            fill_organisations(registration_form)
+        participation_form.organisation_id.choices = options(directory)
+    if takes_registrations:
+        registration_form = RegistrationForm()
+        fill_organisations(registration_form, directory)
     return render_template(
         "events/show.html",
         event=event,

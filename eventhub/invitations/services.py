@@ -26,7 +26,7 @@ from eventhub.mail.models import OutboxMessage, OutboxStatus
 from eventhub.organisations.models import Contact, Organisation
 from eventhub.registrations import services as registrations
 from eventhub.text import clean
-from eventhub.tokens import derive_token, new_salt, plausible, token_hash
+from eventhub.tokens import derive_token, lookup, new_salt, token_hash
 
 MAX_TYPED_ADDRESSES = 500
 
@@ -271,13 +271,13 @@ def revoke(invitation: Invitation) -> None:
 
 def find_by_token(token: str) -> Invitation:
     """The invitation behind a link; unknown, tampered or revoked links are all 'not valid'."""
-    invitation = None
-    if plausible(token):
-        invitation = db.session.scalar(
-            select(Invitation)
-            .where(Invitation.token_hash == token_hash(token))
-            .options(selectinload(Invitation.event), selectinload(Invitation.organisation))
-        )
+    invitation = lookup(
+        select(Invitation).options(
+            selectinload(Invitation.event), selectinload(Invitation.organisation)
+        ),
+        Invitation.token_hash,
+        token,
+    )
     if invitation is None or invitation.is_revoked:
         raise InvalidLinkError(_("This link is not valid."))
     return invitation

@@ -20,10 +20,10 @@ from eventhub.registrations.forms import RegistrantDetailsForm, RegistrationForm
 from eventhub.registrations.models import REGISTRATION_STATUS_LABELS, RegistrationStatus
 
 
-def fill_organisations(form: RegistrantDetailsForm) -> None:
-    form.organisation_id.choices = options(
-        [(None, _l("Not in the list / none")), *organisation_choices()]
-    )
+def fill_organisations(form: RegistrantDetailsForm, choices: list | None = None) -> None:
+    """``choices`` when the caller already read the directory (the event page)."""
+    choices = organisation_choices() if choices is None else choices
+    form.organisation_id.choices = options([(None, _l("Not in the list / none")), *choices])
 
 
 def _data(form: RegistrantDetailsForm, email: str) -> services.RegistrantData:

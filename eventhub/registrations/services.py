@@ -20,7 +20,7 @@ from eventhub.organisations.models import Organisation
 from eventhub.registrations import mail as registration_mail
 from eventhub.registrations.models import Registration, RegistrationStatus
 from eventhub.text import clean
-from eventhub.tokens import derive_token, new_salt, plausible, token_hash
+from eventhub.tokens import derive_token, lookup, new_salt, token_hash
 
 ACTIVE = (
     RegistrationStatus.PENDING.value,
@@ -283,14 +283,14 @@ def update_details(registration: Registration, data: RegistrantData) -> None:
     db.session.flush()
 
 
+def _with_event() -> Select:
+    return select(Registration).options(
+        selectinload(Registration.event), selectinload(Registration.organisation)
+    )
+
+
 def find_by_token(token: str) -> Registration:
-    registration = None
-    if plausible(token):
-        registration = db.session.scalar(
-            select(Registration)
-            .where(Registration.token_hash == token_hash(token))
-            .options(selectinload(Registration.event), selectinload(Registration.organisation))
-        )
+    registration = lookup(_with_event(), Registration.token_hash, token)
     if registration is None:
         raise InvalidLinkError(_("This link is not valid."))
     return registration
@@ -414,13 +414,7 @@ def registered_emails(event: Event) -> set[str]:
 
 
 def find_by_checkin_code(code: str) -> Registration:
-    registration = None
-    if plausible(code):
-        registration = db.session.scalar(
-            select(Registration)
-            .where(Registration.checkin_hash == token_hash(code))
-            .options(selectinload(Registration.event), selectinload(Registration.organisation))
-        )
+    registration = lookup(_with_event(), Registration.checkin_hash, code)
     if registration is None:
         raise NotFoundError(_("This check-in code is not valid."))
     return registration
