@@ -123,6 +123,7 @@ BLUEPRINTS = (
     "invitations",
     "registrations",
     "mail",
+    "followup",
 )
 
 
@@ -140,6 +141,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local_datetime"] = formatting.local_datetime
     app.jinja_env.filters["local_date"] = formatting.local_date
     app.jinja_env.filters["local_time"] = formatting.local_time
+    app.jinja_env.filters["calendar_date"] = formatting.calendar_date
     app.jinja_env.filters["format_month"] = formatting.format_month
     app.jinja_env.filters["format_weekday"] = formatting.format_weekday
     app.jinja_env.globals["event_time_range"] = formatting.event_time_range
@@ -178,8 +180,10 @@ def _register_template_helpers(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from eventhub.auth.cli import users_cli
     from eventhub.demo import demo_command
+    from eventhub.followup.cli import reminders_cli
     from eventhub.mail.cli import outbox_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(reminders_cli)

@@ -26,6 +26,8 @@ INTEGER_SETTINGS = {
     "EVENTS_PER_PAGE",
     "ORGANISATIONS_PER_PAGE",
     "SPEAKERS_PER_PAGE",
+    "UPLOAD_MAX_BYTES",
+    "COMMITMENT_REMINDER_DAYS",
 }
 BOOLEAN_SETTINGS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 
@@ -33,6 +35,10 @@ BOOLEAN_SETTINGS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+    # Materials (slides, agreements, photos) may be larger than any form; see followup/routes.py.
+    UPLOAD_MAX_BYTES = 25 * 1000 * 1000
+    UPLOAD_FOLDER = None  # None: instance/uploads
+    COMMITMENT_REMINDER_DAYS = 7
     BABEL_DEFAULT_LOCALE = "es"
     BABEL_DEFAULT_TIMEZONE = "America/Santiago"
     LANGUAGES = ("es", "en")

@@ -1,6 +1,6 @@
 """Show instants in the event's own time zone, in the reader's language."""
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_skeleton, format_time
@@ -23,6 +23,13 @@ def local_date(value: datetime | None, tz: str | None = None, fmt: str = "full")
     if value is None:
         return ""
     return format_date(value.astimezone(_zone(tz)).date(), fmt, locale=get_locale())
+
+
+def calendar_date(value: date | None, fmt: str = "medium") -> str:
+    """A day with no time of its own (a due date): no time zone to convert."""
+    if value is None:
+        return ""
+    return format_date(value, fmt, locale=get_locale())
 
 
 def local_time(value: datetime | None, tz: str | None = None) -> str:

@@ -71,6 +71,7 @@ def base_config(database_url: str, tmp_path) -> dict:
         "EVENTHUB_BASE_URL": "http://eventhub.test",
         "SERVER_NAME": None,
         "DEMO_LOGIN_FILE": str(tmp_path / "demo_login.txt"),
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
     }
 
 

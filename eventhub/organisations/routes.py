@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -10,6 +10,7 @@ from eventhub.calendar.models import FeedKind
 from eventhub.csv_export import csv_response
 from eventhub.errors import DomainError
 from eventhub.extensions import db
+from eventhub.followup import commitments as followup
 from eventhub.forms import options, show_domain_error
 from eventhub.listing import filter_args, paginate
 from eventhub.organisations import bp, csv_import, services
@@ -98,6 +99,9 @@ def show_organisation(organisation_id: int):
         organisation=organisation,
         participations=services.participations(organisation),
         feed_urls=feed_urls(feed_token),
+        commitments=followup.organisation_commitments(organisation),
+        commitment_links=followup.active_links(organisation),
+        today=followup.today_in(current_app.config["DEFAULT_EVENT_TIMEZONE"]),
     )
 
 

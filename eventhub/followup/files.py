@@ -1,0 +1,139 @@
+"""Uploaded files: what they really are (by their bytes), a safe name, and where they live.
+
+The type comes from the content, never from the name or the browser's Content-Type: an HTML
+page or an executable renamed ``.pdf`` is refused. Office formats are ZIP or OLE containers,
+so the ZIP's members say whether it is a document, a spreadsheet or a presentation.
+"""
+
+import io
+import os
+import re
+import secrets
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+
+@dataclass(frozen=True)
+class FileKind:
+    content_type: str
+    extension: str
+    inline: bool  # shown in the browser (images, PDF) rather than downloaded
+
+
+PDF = FileKind("application/pdf", "pdf", True)
+PNG = FileKind("image/png", "png", True)
+JPEG = FileKind("image/jpeg", "jpg", True)
+GIF = FileKind("image/gif", "gif", True)
+WEBP = FileKind("image/webp", "webp", True)
+OOXML = {
+    "word/": FileKind(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx", False
+    ),
+    "xl/": FileKind(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", False
+    ),
+    "ppt/": FileKind(
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx", False
+    ),
+}
+ODF_EXTENSIONS = {
+    "application/vnd.oasis.opendocument.text": "odt",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods",
+    "application/vnd.oasis.opendocument.presentation": "odp",
+}
+# The old binary Office formats share one container; the name is all that tells them apart.
+OLE_KINDS = {
+    "doc": FileKind("application/msword", "doc", False),
+    "xls": FileKind("application/vnd.ms-excel", "xls", False),
+    "ppt": FileKind("application/vnd.ms-powerpoint", "ppt", False),
+}
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def detect_kind(data: bytes, filename: str) -> FileKind | None:
+    """The kind of an accepted file, or None for anything else."""
+    if data.startswith(b"%PDF-"):
+        return PDF
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return GIF
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return WEBP
+    if data.startswith(b"PK\x03\x04"):
+        return _office_zip(data)
+    if data.startswith(OLE_MAGIC):
+        return OLE_KINDS.get(Path(filename).suffix.lower().lstrip("."))
+    return None
+
+
+def _office_zip(data: bytes) -> FileKind | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if "mimetype" in names:
+                mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
+                extension = ODF_EXTENSIONS.get(mimetype)
+                return FileKind(mimetype, extension, False) if extension else None
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+    if "[Content_Types].xml" not in names:
+        return None
+    for prefix, kind in OOXML.items():
+        if any(name.startswith(prefix) for name in names):
+            return kind
+    return None
+
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+
+
+def safe_filename(original: str | None, kind: FileKind) -> str:
+    """A name to offer on download: no path, no control characters, the right extension."""
+    name = unicodedata.normalize("NFC", original or "")
+    name = re.split(r"[/\\]", name)[-1]  # drop any directory part, "../" included
+    name = _UNSAFE.sub("_", name).strip(" ._")
+    stem, _dot, extension = name.rpartition(".")
+    if not _dot:
+        stem, extension = name, ""
+    if extension.lower() != kind.extension and not (kind is JPEG and extension.lower() == "jpeg"):
+        stem = name
+        extension = kind.extension
+    stem = stem[:120].strip(" ._") or "file"
+    return f"{stem}.{extension.lower()}"
+
+
+class FileStorage:
+    """Bytes on disk under one directory, named by random keys (never by the upload's name)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def path(self, key: str) -> Path:
+        if not re.fullmatch(r"[0-9a-f]{32}", key):
+            raise ValueError("not a storage key")
+        return self.root / key[:2] / key
+
+    def save(self, data: bytes) -> str:
+        key = secrets.token_hex(16)
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_suffix(".part")
+        partial.write_bytes(data)
+        os.replace(partial, target)  # readers never see half a file
+        return key
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+
+def storage() -> FileStorage:
+    configured = current_app.config.get("UPLOAD_FOLDER")
+    root = Path(configured) if configured else Path(current_app.instance_path) / "uploads"
+    return FileStorage(root)

@@ -1,0 +1,541 @@
+from dataclasses import dataclass
+from datetime import date
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from eventhub.csv_export import csv_response
+from eventhub.errors import DomainError
+from eventhub.events import services as event_services
+from eventhub.events.models import Event, EventOrganisation
+from eventhub.extensions import db
+from eventhub.followup import bp, commitments, services
+from eventhub.followup import mail as followup_mail
+from eventhub.followup.files import storage
+from eventhub.followup.forms import (
+    CommitmentFilterForm,
+    CommitmentForm,
+    FollowupMailForm,
+    MaterialEditForm,
+    MaterialForm,
+    MinutesForm,
+    StatusForm,
+)
+from eventhub.followup.markdown import render_markdown
+from eventhub.followup.models import Commitment, Material, Visibility
+from eventhub.followup.programme import figure_rows, programme_events_query, programme_figures
+from eventhub.forms import commit_or_flash, options, show_domain_error
+from eventhub.invitations.models import Invitation
+from eventhub.organisations.models import Contact, Organisation
+from eventhub.organisations.services import get_organisation, organisation_choices
+
+
+@bp.url_value_preprocessor
+def allow_large_uploads(endpoint, values):
+    # Runs before the CSRF check reads the body, so the upload's own limit applies to it.
+    if endpoint == "followup.upload_material":
+        request.max_content_length = current_app.config["UPLOAD_MAX_BYTES"] + 256 * 1024
+
+
+# --- what participants and the public see ------------------------------------------------------
+
+
+@dataclass
+class SharedFollowup:
+    minutes_html: object
+    minutes_updated_at: object
+    materials: list[tuple[Material, str]]
+
+    def __bool__(self) -> bool:
+        return bool(self.minutes_html or self.materials)
+
+
+@bp.app_template_global("shared_followup")
+def shared_followup(
+    event: Event, audience: str, token: str | None = None, via: str | None = None
+) -> SharedFollowup:
+    """Minutes and files readable by this audience, with the address each file is served at."""
+    visibility = Visibility(audience)
+    minutes = services.readable_minutes(event, visibility)
+    materials = services.event_materials(event, visibility)
+
+    def url(material: Material) -> str:
+        if token is None:
+            return url_for("followup.event_material", event_id=event.id, material_id=material.id)
+        if via == "invitation":
+            return url_for("followup.invitee_material", token=token, material_id=material.id)
+        return url_for("followup.registrant_material", token=token, material_id=material.id)
+
+    return SharedFollowup(
+        minutes_html=render_markdown(minutes.body) if minutes else None,
+        minutes_updated_at=minutes.updated_at if minutes else None,
+        materials=[(m, url(m)) for m in materials],
+    )
+
+
+def _send_material(material: Material):
+    path = storage().path(material.storage_key)
+    if not path.exists():
+        abort(404, description=_("The file is missing from storage."))
+    inline = material.content_type == "application/pdf" or material.content_type.startswith(
+        "image/"
+    )
+    response = send_file(
+        path,
+        mimetype=material.content_type,
+        as_attachment=not inline,
+        download_name=material.filename,
+        conditional=True,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@bp.get("/events/<int:event_id>/materials/<int:material_id>")
+def event_material(event_id: int, material_id: int):
+    event = event_services.get_event(event_id)
+    if current_user.is_authenticated:
+        audience = Visibility.PRIVATE
+    elif services.public_audience(event):
+        audience = Visibility.PUBLIC
+    else:
+        abort(404)
+    return _send_material(services.readable_material(event, material_id, audience))
+
+
+@bp.get("/r/<token>/materials/<int:material_id>")
+def registrant_material(token: str, material_id: int):
+    from eventhub.registrations.routes import _registration_or_invalid
+
+    registration = _registration_or_invalid(token)
+    material = services.readable_material(registration.event, material_id, Visibility.PARTICIPANTS)
+    return _send_material(material)
+
+
+@bp.get("/i/<token>/materials/<int:material_id>")
+def invitee_material(token: str, material_id: int):
+    from eventhub.invitations.routes import _invitation_or_invalid
+
+    invitation = _invitation_or_invalid(token)
+    material = services.readable_material(invitation.event, material_id, Visibility.PARTICIPANTS)
+    return _send_material(material)
+
+
+# --- the organisers' follow-up page ------------------------------------------------------------
+
+
+def _contact_choices(event: Event) -> list[tuple[int | None, str]]:
+    """Contacts of the organisations taking part or invited: the likely owners."""
+    involved = select(EventOrganisation.organisation_id).where(
+        EventOrganisation.event_id == event.id
+    )
+    invited = select(Invitation.organisation_id).where(
+        Invitation.event_id == event.id, Invitation.organisation_id.is_not(None)
+    )
+    owners = select(Commitment.organisation_id).where(Commitment.event_id == event.id)
+    stmt = (
+        select(Contact.id, Contact.name, Organisation.name.label("organisation"))
+        .join(Contact.organisation)
+        .where(Contact.organisation_id.in_(involved.union(invited, owners)))
+        .order_by(Organisation.name, Contact.name)
+    )
+    rows = db.session.execute(stmt)
+    return [(None, _("(the organisation's main contact)"))] + [
+        (row.id, f"{row.organisation} — {row.name}") for row in rows
+    ]
+
+
+def _fill_commitment_form(form: CommitmentForm, event: Event) -> None:
+    form.organisation_id.choices = options(
+        [(None, _("Choose an organisation")), *organisation_choices()]
+    )
+    form.contact_id.choices = options(_contact_choices(event))
+
+
+def _material_form(event: Event) -> MaterialForm:
+    form = MaterialForm()
+    form.agenda_item_id.choices = options(
+        [(None, _("The whole event"))] + [(item.id, item.title) for item in event.agenda_items]
+    )
+    return form
+
+
+def _followup_page(event: Event, status: int = 200, **forms):
+    minutes = services.get_minutes(event)
+    forms.setdefault("minutes_form", MinutesForm(obj=minutes))
+    forms.setdefault("material_form", _material_form(event))
+    if "commitment_form" not in forms:
+        forms["commitment_form"] = CommitmentForm()
+        _fill_commitment_form(forms["commitment_form"], event)
+    return render_template(
+        "followup/event.html",
+        event=event,
+        minutes=minutes,
+        minutes_html=render_markdown(minutes.body) if minutes else None,
+        materials=services.event_materials(event, Visibility.PRIVATE),
+        commitments=commitments.event_commitments(event),
+        status_form=StatusForm(),
+        today=commitments.today_in(event.timezone),
+        mailings=followup_mail.mailings(event),
+        **forms,
+    ), status
+
+
+def _to_followup(event: Event, anchor: str):
+    return redirect(url_for("followup.event_followup", event_id=event.id, _anchor=anchor))
+
+
+@bp.get("/events/<int:event_id>/followup")
+@login_required
+def event_followup(event_id: int):
+    return _followup_page(event_services.get_event(event_id))
+
+
+@bp.post("/events/<int:event_id>/minutes")
+@login_required
+def save_minutes(event_id: int):
+    event = event_services.get_event(event_id)
+    form = MinutesForm()
+    if form.validate_on_submit():
+        try:
+            services.save_minutes(event, form.body.data, form.visibility.data, current_user)
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Minutes saved."), "success")
+            return _to_followup(event, "minutes")
+    return _followup_page(event, 422, minutes_form=form)
+
+
+@bp.post("/events/<int:event_id>/materials")
+@login_required
+def upload_material(event_id: int):
+    event = event_services.get_event(event_id)
+    form = _material_form(event)
+    if form.validate_on_submit():
+        upload = services.Upload(form.file.data.filename, form.file.data.read())
+        try:
+            material = services.add_material(
+                event,
+                upload,
+                form.title.data,
+                form.visibility.data,
+                form.agenda_item_id.data,
+                current_user,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            try:
+                db.session.commit()
+            except Exception:
+                storage().delete(material.storage_key)
+                raise
+            flash(_("File uploaded: %(name)s", name=material.filename), "success")
+            return _to_followup(event, "materials")
+    return _followup_page(event, 422, material_form=form)
+
+
+@bp.route("/events/<int:event_id>/materials/<int:material_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_material(event_id: int, material_id: int):
+    event = event_services.get_event(event_id)
+    material = services.get_material(event, material_id)
+    form = MaterialEditForm(obj=material)
+    if form.validate_on_submit():
+        try:
+            services.update_material(material, form.title.data, form.visibility.data)
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("File details saved."), "success")
+            return _to_followup(event, "materials")
+    status = 422 if form.errors else 200
+    return render_template(
+        "followup/material_form.html", event=event, material=material, form=form
+    ), status
+
+
+@bp.post("/events/<int:event_id>/materials/<int:material_id>/delete")
+@login_required
+def delete_material(event_id: int, material_id: int):
+    event = event_services.get_event(event_id)
+    material = services.get_material(event, material_id)
+    key = services.delete_material(material)
+    db.session.commit()
+    storage().delete(key)  # after the commit: a failed commit must not lose the file
+    flash(_("File deleted."), "success")
+    return _to_followup(event, "materials")
+
+
+def _commitment_data(form: CommitmentForm) -> commitments.CommitmentData:
+    return commitments.CommitmentData(
+        description=form.description.data,
+        organisation_id=form.organisation_id.data,
+        contact_id=form.contact_id.data,
+        due_on=form.due_on.data,
+    )
+
+
+def _warn_if_past_due(event: Event, commitment: Commitment) -> None:
+    if commitments.is_past_due(event, commitment.due_on):
+        flash(_("Note: the due date is already past."), "warning")
+
+
+@bp.post("/events/<int:event_id>/commitments")
+@login_required
+def add_commitment(event_id: int):
+    event = event_services.get_event(event_id)
+    form = CommitmentForm()
+    _fill_commitment_form(form, event)
+    if form.validate_on_submit():
+        try:
+            commitment = commitments.create_commitment(event, _commitment_data(form), current_user)
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Commitment added."), "success")
+            _warn_if_past_due(event, commitment)
+            return _to_followup(event, "commitments")
+    return _followup_page(event, 422, commitment_form=form)
+
+
+@bp.route("/events/<int:event_id>/commitments/<int:commitment_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_commitment(event_id: int, commitment_id: int):
+    event = event_services.get_event(event_id)
+    commitment = commitments.get_commitment(event, commitment_id)
+    form = CommitmentForm(obj=commitment)
+    _fill_commitment_form(form, event)
+    if form.validate_on_submit():
+        try:
+            commitments.update_commitment(commitment, _commitment_data(form))
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Commitment saved."), "success")
+            _warn_if_past_due(event, commitment)
+            return _to_followup(event, f"commitment-{commitment.id}")
+    status = 422 if form.errors else 200
+    return render_template(
+        "followup/commitment_form.html", event=event, commitment=commitment, form=form
+    ), status
+
+
+@bp.post("/events/<int:event_id>/commitments/<int:commitment_id>/status")
+@login_required
+def change_commitment_status(event_id: int, commitment_id: int):
+    event = event_services.get_event(event_id)
+    commitment = commitments.get_commitment(event, commitment_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a status."), "error")
+    else:
+        commit_or_flash(
+            lambda: commitments.change_status(
+                commitment, form.status.data, form.note.data, user=current_user
+            ),
+            _("Status updated."),
+        )
+    return _to_followup(event, f"commitment-{commitment_id}")
+
+
+@bp.post("/events/<int:event_id>/commitments/<int:commitment_id>/delete")
+@login_required
+def delete_commitment(event_id: int, commitment_id: int):
+    event = event_services.get_event(event_id)
+    commitment = commitments.get_commitment(event, commitment_id)
+    commit_or_flash(lambda: commitments.delete_commitment(commitment), _("Commitment deleted."))
+    return _to_followup(event, "commitments")
+
+
+@bp.route("/events/<int:event_id>/followup/mail", methods=["GET", "POST"])
+@login_required
+def followup_mail_page(event_id: int):
+    event = event_services.get_event(event_id)
+    form = FollowupMailForm()
+    audience = followup_mail.audience(event)
+    preview, refused = None, False
+    if form.validate_on_submit():
+        if form.send.data:
+            try:
+                mailing = followup_mail.send_followup(
+                    event, form.summary.data, form.include_absent.data, current_user
+                )
+            except DomainError as error:
+                db.session.rollback()
+                show_domain_error(form, error)
+                refused = True
+            else:
+                db.session.commit()
+                flash(
+                    _(
+                        "Follow-up queued for %(count)d people. It is sent from the outbox.",
+                        count=mailing.recipients,
+                    ),
+                    "success",
+                )
+                return _to_followup(event, "followup-mail")
+        recipients = audience.chosen(form.include_absent.data)
+        if recipients:
+            preview = followup_mail.render(event, recipients[0], form.summary.data, preview=True)
+    status = 422 if form.errors or refused else 200
+    return render_template(
+        "followup/mail.html", event=event, form=form, audience=audience, preview=preview
+    ), status
+
+
+# --- the owner's personal link -----------------------------------------------------------------
+
+
+def _link_or_404(token: str):
+    try:
+        return commitments.find_link(token)
+    except DomainError:
+        abort(404, description=_("This link is not valid. Ask the organisers for a new one."))
+
+
+def _owner_page(link, token: str, status: int = 200, form: StatusForm | None = None):
+    organisation = link.contact.organisation
+    return render_template(
+        "followup/owner.html",
+        link=link,
+        token=token,
+        organisation=organisation,
+        commitments=commitments.organisation_commitments(organisation),
+        form=form or StatusForm(),
+        today=commitments.today_in(current_app.config["DEFAULT_EVENT_TIMEZONE"]),
+    ), status
+
+
+@bp.get("/c/<token>")
+def owner_commitments(token: str):
+    """A GET only shows: mail scanners follow links."""
+    return _owner_page(_link_or_404(token), token)
+
+
+@bp.post("/c/<token>/commitments/<int:commitment_id>")
+def owner_update(token: str, commitment_id: int):
+    link = _link_or_404(token)
+    commitment = commitments.commitment_for_link(link, commitment_id)
+    form = StatusForm()
+    if form.validate_on_submit():
+        try:
+            commitments.change_status(
+                commitment, form.status.data, form.note.data, contact=link.contact
+            )
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("Thank you: the status is updated."), "success")
+            return redirect(
+                url_for("followup.owner_commitments", token=token, _anchor=f"c{commitment.id}")
+            )
+    return _owner_page(link, token, 422, form)
+
+
+@bp.post("/organisations/<int:organisation_id>/contacts/<int:contact_id>/commitment-link/revoke")
+@login_required
+def revoke_owner_link(organisation_id: int, contact_id: int):
+    organisation = get_organisation(organisation_id)
+    contact = db.session.get(Contact, contact_id)
+    if contact is None or contact.organisation_id != organisation.id:
+        abort(404)
+    commit_or_flash(
+        lambda: commitments.revoke_link(contact),
+        _("The link is revoked; the next reminder carries a new one."),
+    )
+    return redirect(
+        url_for(
+            "organisations.show_organisation",
+            organisation_id=organisation.id,
+            _anchor="commitments",
+        )
+    )
+
+
+# --- the programme view ------------------------------------------------------------------------
+
+
+def programme_commitment_filters(programme_id: int):
+    """The filter form (from the query string) and the filters it stands for."""
+    form = CommitmentFilterForm(request.args)
+    form.owner.choices = options(
+        [(None, _("All organisations")), *commitments.programme_owners(programme_id)]
+    )
+    filters = commitments.CommitmentFilters(
+        organisation_id=form.owner.data if (form.owner.data or 0) > 0 else None,
+        status=form.status.data or None,
+        overdue=bool(form.overdue.data),
+    )
+    return form, filters
+
+
+def _programme_today() -> date:
+    return commitments.today_in(current_app.config["DEFAULT_EVENT_TIMEZONE"])
+
+
+@bp.get("/programmes/<int:programme_id>/commitments.csv")
+@login_required
+def programme_commitments_csv(programme_id: int):
+    programme = event_services.get_programme(programme_id)
+    _form, filters = programme_commitment_filters(programme.id)
+    today = _programme_today()
+    rows = [
+        [
+            c.event.title,
+            c.event.starts_at.date().isoformat(),
+            c.organisation.name,
+            c.contact.name if c.contact else "",
+            c.description,
+            c.due_on.isoformat() if c.due_on else "",
+            str(c.status_label),
+            _("yes") if c.is_overdue(today) else "",
+        ]
+        for c in commitments.programme_commitments(programme.id, filters, today)
+    ]
+    header = [
+        _("Event"),
+        _("Event date"),
+        _("Owner"),
+        _("Contact"),
+        _("Commitment"),
+        _("Due"),
+        _("Status"),
+        _("Overdue"),
+    ]
+    return csv_response(f"programme-{programme.id}-commitments.csv", header, rows)
+
+
+@bp.get("/programmes/<int:programme_id>/figures.csv")
+@login_required
+def programme_figures_csv(programme_id: int):
+    programme = event_services.get_programme(programme_id)
+    events = list(db.session.scalars(programme_events_query(programme.id)))
+    figures = programme_figures(programme, events, _programme_today())
+    header = [_("Chart"), _("Row"), _("Series"), _("Value")]
+    return csv_response(f"programme-{programme.id}-figures.csv", header, figure_rows(figures))
