@@ -616,6 +616,9 @@ def load_demo(today: date | None = None) -> dict:
         load_event(spec, organisations, programme, organiser)
         for spec in newsletter_events() + upcoming_events(today)
     )
+    from eventhub.followup.demo import load_followup
+
+    load_followup(organiser, today)
     return {"email": organiser.email, "password": password, "events_created": created}
 
 

@@ -25,7 +25,7 @@ def status_field(label=None) -> SelectField:
 
 class MinutesForm(FlaskForm):
     body = TextAreaField(
-        _l("Minutes"),
+        _l("Text of the minutes"),
         description=_l("Markdown: # heading, - list item, **bold**, [link](https://…)."),
         validators=[Length(max=100_000)],
     )

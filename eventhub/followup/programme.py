@@ -4,6 +4,7 @@ Each chart is computed as plain numbers first (the same numbers feed the table b
 the CSV), then laid out as rectangles and labels for the template; no script draws anything.
 """
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -149,7 +150,7 @@ def participation(programme: Programme) -> Chart:
     rows.sort(key=lambda r: (-r.values["attended"], -r.values["registered"], r.label.casefold()))
     return Chart(
         "participation",
-        _l("Participation by organisation"),
+        _l("People per organisation"),
         _l("People invited, registered and checked in, over all the programme's events."),
         [
             Series("invited", _l("Invited"), "s3"),
@@ -248,8 +249,10 @@ def layout_vertical(chart: Chart, plot_height: int = 140) -> Chart:
     """Columns over time, stacked by series, with a label every few months."""
     peak = max(row.total for row in chart.rows)
     scale = plot_height / peak if peak else 0
-    step = 22
-    every = max(1, len(chart.rows) // 12)
+    # Columns wide enough for their labels when there are few; else a label every few columns.
+    widest = max(len(row.label) for row in chart.rows) * 6.5 + 8
+    step = max(22, min(widest, 64)) if len(chart.rows) <= 12 else 22
+    every = max(1, math.ceil(widest / step))
     top = 16
     for index, row in enumerate(chart.rows):
         x = 30 + index * step
@@ -267,7 +270,7 @@ def layout_vertical(chart: Chart, plot_height: int = 140) -> Chart:
             chart.labels.append(
                 Label(x + (step - 6) / 2, top + plot_height + 14, row.label, "middle")
             )
-    chart.width = 40 + len(chart.rows) * step
+    chart.width = int(40 + len(chart.rows) * step)
     chart.height = top + plot_height + 24
     return chart
 
