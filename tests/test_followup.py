@@ -582,3 +582,67 @@ def test_a_link_cannot_reach_another_organisations_commitment(app, organiser_cli
         f"{link}/commitments/{recoleta_commitment}", data={"status": "done"}
     )
     assert response.status_code == 404
+
+
+def test_demo_holds_the_lo_prado_minutes_and_commitments(app, runner):
+    from eventhub.events.models import Event
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    assert runner.invoke(args=["demo"]).exit_code == 0  # idempotent
+    with app.app_context():
+        lo_prado = db.session.scalar(select(Event).where(Event.title.contains("Lo Prado")))
+        minutes = db.session.scalars(select(Minutes)).one()
+        assert minutes.event_id == lo_prado.id and "Quilicura" in minutes.body
+        owners = {c.organisation.name for c in db.session.scalars(select(Commitment))}
+        assert {"Municipalidad de Quilicura", "Municipalidad de Peñalolén"} <= owners
+        assert count(app, Commitment) == 7
+        assert db.session.scalars(select(Material)).one().content_type == "application/pdf"
+    client = anonymous(app)
+    page = client.get(f"/events/{lo_prado.id}").get_data(as_text=True)
+    assert "Temas tratados" in page  # public minutes on the event page
+
+
+def test_follow_up_pages_cost_the_same_queries_with_more_data(app, organiser_client, world):
+    from tests.test_query_counts import _count
+
+    def grow(n: int) -> None:
+        with app.app_context():
+            from eventhub.events.models import Event
+
+            event = db.session.get(Event, world["event"])
+            for i in range(n):
+                owner = OrganisationFactory()
+                ContactFactory(organisation=owner, is_primary=True)
+                other_event = EventFactory(programme=event.programme, published=True)
+                RegistrationFactory(event=other_event, organisation=owner, checked_in_at=PAST)
+                for target in (event, other_event):
+                    commitment = Commitment(
+                        event=target,
+                        organisation=owner,
+                        description=f"Compromiso {i}",
+                        due_on=date.today() + timedelta(days=i),
+                    )
+                    commitment.updates.append(CommitmentUpdate(status="open", note="n"))
+                    db.session.add(commitment)
+            db.session.commit()
+        for _ in range(n):
+            upload(organiser_client, world, PDF, "acta.pdf", visibility="public")
+
+    pages = [
+        f"/events/{world['event']}/followup",
+        f"/programmes/{world['programme']}",
+        f"/organisations/{world['quilicura']}",
+        f"/events/{world['event']}",
+        f"/r/{world['came_token']}",
+    ]
+    grow(2)
+    small = {page: _count(app, organiser_client, page) for page in pages}
+    grow(10)
+    large = {page: _count(app, organiser_client, page) for page in pages}
+    assert small == large
+
+
+def test_deleting_an_owner_says_its_commitments_go_too(app, organiser_client, world):
+    add_commitment(organiser_client, world)
+    page = organiser_client.get(f"/organisations/{world['quilicura']}/delete")
+    assert "1 commitment of this organisation will be deleted" in page.get_data(as_text=True)

@@ -100,6 +100,7 @@ class DeletionImpact:
     events: int
     contacts: int
     speakers: int
+    commitments: int = 0
 
 
 def name_key(name: str) -> str:
@@ -254,7 +255,17 @@ def deletion_impact(organisation: Organisation) -> DeletionImpact:
     speakers = db.session.scalar(
         select(func.count(Speaker.id)).where(Speaker.organisation_id == organisation.id)
     )
-    return DeletionImpact(events=events or 0, contacts=contacts or 0, speakers=speakers or 0)
+    from eventhub.followup.models import Commitment
+
+    commitments = db.session.scalar(
+        select(func.count(Commitment.id)).where(Commitment.organisation_id == organisation.id)
+    )
+    return DeletionImpact(
+        events=events or 0,
+        contacts=contacts or 0,
+        speakers=speakers or 0,
+        commitments=commitments or 0,
+    )
 
 
 def delete_organisation(organisation: Organisation) -> None:
