@@ -34,6 +34,20 @@ def optional_int(value) -> int | None:
         return -1
 
 
+def commit_form(form: FlaskForm, action: Callable[[], object], success) -> object | None:
+    """Run a service action for a submitted form: commit and say so, or roll back and put the
+    refusal beside the field it concerns. Returns the action's result, or None if refused."""
+    try:
+        result = action()
+    except DomainError as error:
+        db.session.rollback()
+        show_domain_error(form, error)
+        return None
+    db.session.commit()
+    flash(success(result) if callable(success) else success, "success")
+    return result
+
+
 def commit_or_flash(action: Callable[[], object], success: str | Callable[[object], str]) -> bool:
     """Run a service action for a button: commit and say so, or roll back and say why not."""
     try:

@@ -35,7 +35,7 @@ from eventhub.followup.forms import (
 from eventhub.followup.markdown import render_markdown
 from eventhub.followup.models import Commitment, Material, Visibility
 from eventhub.followup.programme import figure_rows, programme_events_query, programme_figures
-from eventhub.forms import commit_or_flash, options, show_domain_error
+from eventhub.forms import commit_form, commit_or_flash, options, show_domain_error
 from eventhub.invitations.models import Invitation
 from eventhub.organisations.models import Contact, Organisation
 from eventhub.organisations.services import get_organisation, organisation_choices
@@ -209,16 +209,12 @@ def event_followup(event_id: int):
 def save_minutes(event_id: int):
     event = event_services.get_event(event_id)
     form = MinutesForm()
-    if form.validate_on_submit():
-        try:
-            services.save_minutes(event, form.body.data, form.visibility.data, current_user)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Minutes saved."), "success")
-            return _to_followup(event, "minutes")
+    if form.validate_on_submit() and commit_form(
+        form,
+        lambda: services.save_minutes(event, form.body.data, form.visibility.data, current_user),
+        _("Minutes saved."),
+    ):
+        return _to_followup(event, "minutes")
     return _followup_page(event, 422, minutes_form=form)
 
 
@@ -258,16 +254,12 @@ def edit_material(event_id: int, material_id: int):
     event = event_services.get_event(event_id)
     material = services.get_material(event, material_id)
     form = MaterialEditForm(obj=material)
-    if form.validate_on_submit():
-        try:
-            services.update_material(material, form.title.data, form.visibility.data)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("File details saved."), "success")
-            return _to_followup(event, "materials")
+    if form.validate_on_submit() and commit_form(
+        form,
+        lambda: services.update_material(material, form.title.data, form.visibility.data),
+        _("File details saved."),
+    ):
+        return _to_followup(event, "materials")
     status = 422 if form.errors else 200
     return render_template(
         "followup/material_form.html", event=event, material=material, form=form
@@ -306,17 +298,15 @@ def add_commitment(event_id: int):
     event = event_services.get_event(event_id)
     form = CommitmentForm()
     _fill_commitment_form(form, event)
-    if form.validate_on_submit():
-        try:
-            commitment = commitments.create_commitment(event, _commitment_data(form), current_user)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Commitment added."), "success")
-            _warn_if_past_due(event, commitment)
-            return _to_followup(event, "commitments")
+    if form.validate_on_submit() and (
+        commitment := commit_form(
+            form,
+            lambda: commitments.create_commitment(event, _commitment_data(form), current_user),
+            _("Commitment added."),
+        )
+    ):
+        _warn_if_past_due(event, commitment)
+        return _to_followup(event, "commitments")
     return _followup_page(event, 422, commitment_form=form)
 
 
@@ -327,17 +317,13 @@ def edit_commitment(event_id: int, commitment_id: int):
     commitment = commitments.get_commitment(event, commitment_id)
     form = CommitmentForm(obj=commitment)
     _fill_commitment_form(form, event)
-    if form.validate_on_submit():
-        try:
-            commitments.update_commitment(commitment, _commitment_data(form))
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Commitment saved."), "success")
-            _warn_if_past_due(event, commitment)
-            return _to_followup(event, f"commitment-{commitment.id}")
+    if form.validate_on_submit() and commit_form(
+        form,
+        lambda: commitments.update_commitment(commitment, _commitment_data(form)),
+        _("Commitment saved."),
+    ):
+        _warn_if_past_due(event, commitment)
+        return _to_followup(event, f"commitment-{commitment.id}")
     status = 422 if form.errors else 200
     return render_template(
         "followup/commitment_form.html", event=event, commitment=commitment, form=form
@@ -380,24 +366,19 @@ def followup_mail_page(event_id: int):
     preview, refused = None, False
     if form.validate_on_submit():
         if form.send.data:
-            try:
-                mailing = followup_mail.send_followup(
+            mailing = commit_form(
+                form,
+                lambda: followup_mail.send_followup(
                     event, form.summary.data, form.include_absent.data, current_user
-                )
-            except DomainError as error:
-                db.session.rollback()
-                show_domain_error(form, error)
-                refused = True
-            else:
-                db.session.commit()
-                flash(
-                    _(
-                        "Follow-up queued for %(count)d people. It is sent from the outbox.",
-                        count=mailing.recipients,
-                    ),
-                    "success",
-                )
+                ),
+                lambda mailing: _(
+                    "Follow-up queued for %(count)d people. It is sent from the outbox.",
+                    count=mailing.recipients,
+                ),
+            )
+            if mailing:
                 return _to_followup(event, "followup-mail")
+            refused = True
         recipients = audience.chosen(form.include_absent.data)
         if recipients:
             preview = followup_mail.render(event, recipients[0], form.summary.data, preview=True)
