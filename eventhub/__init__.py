@@ -8,6 +8,7 @@ from flask import Flask, abort, current_app, has_request_context, request, sessi
 from flask_login import current_user
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from werkzeug.routing import IntegerConverter
 
 from eventhub import config as config_module
@@ -170,7 +171,12 @@ def _register_template_helpers(app: Flask) -> None:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
-        if current_user and getattr(current_user, "is_authenticated", False):
+        try:
+            signed_in = bool(current_user) and getattr(current_user, "is_authenticated", False)
+        except OperationalError:
+            # Loading the user needs the database; when it is down, assume a private page.
+            signed_in = True
+        if signed_in:
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response
 
