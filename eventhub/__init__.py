@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.routing import IntegerConverter
 
 from eventhub import config as config_module
+from eventhub import log_redaction
 from eventhub.errors import register_error_handlers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     _register_template_helpers(app)
     _register_cli(app)
+    log_redaction.install(app.logger.name)
 
     @app.get("/healthz")
     def healthz():
