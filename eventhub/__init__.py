@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = config_module.persistent_secret_key(Path(app.instance_path))
 
     app.url_map.converters["int"] = DatabaseIdConverter
+    _trust_proxy_headers(app)
     _init_extensions(app)
     _register_blueprints(app)
     register_error_handlers(app)
@@ -60,6 +61,19 @@ def create_app(test_config: dict | None = None) -> Flask:
         return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
     return app
+
+
+def _trust_proxy_headers(app: Flask) -> None:
+    """Only as many X-Forwarded-* values as the configured proxies set: a client could
+    send its own, so none is trusted by default."""
+    hops = {
+        name: int(app.config.get(f"PROXY_FIX_X_{name.upper()}") or 0)
+        for name in ("for", "proto", "host", "port", "prefix")
+    }
+    if any(hops.values()):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, **{f"x_{name}": n for name, n in hops.items()})
 
 
 class DatabaseIdConverter(IntegerConverter):
