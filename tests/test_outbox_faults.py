@@ -16,7 +16,9 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import make_url
 
 from eventhub import ROOT
 from eventhub.db import utcnow
@@ -24,6 +26,7 @@ from eventhub.extensions import db
 from eventhub.mail.models import OutboxMessage
 from eventhub.mail.worker import INTERRUPTED, deliver_due
 from tests.smtp import SinkHandler, SmtpSink, running_sink, start_sink
+from tests.tcp_proxy import TcpProxy
 from tests.test_outbox import enqueue
 
 FLASK = [sys.executable, "-m", "flask", "--app", "wsgi"]
@@ -65,8 +68,6 @@ class StallingHandler(SinkHandler):
 def start_custom_sink(handler: SinkHandler) -> SmtpSink:
     sink = start_sink()  # a free port that works; then swap in our handler
     sink.controller.stop()
-    from aiosmtpd.controller import Controller
-
     controller = Controller(handler, hostname="127.0.0.1", port=sink.port)
     controller.start()
     return SmtpSink(handler, controller, sink.port)
@@ -279,3 +280,63 @@ def test_server_stalling_after_data_times_out_and_the_message_is_retried(make_ap
             report = deliver_due()
         assert report.sent == 4
         assert len(healthy.message_ids()) == 4 and set(healthy.message_ids().values()) == {1}
+
+
+def test_worker_process_outlives_a_mail_server_outage(make_app):
+    """The worker starts while nothing listens on the SMTP port; messages wait in RETRY;
+    once the server is up they arrive, each once, and the worker never stopped."""
+    app = make_app()
+    handler = HoldingHandler()
+    sink = start_custom_sink(handler)
+    sink.controller.stop()  # the port is known and closed: "connection refused"
+    ids = enqueue(app, 5)
+    env = worker_env(app, sink, EVENTHUB_MAIL_RETRY_BASE_SECONDS="1")
+    worker = start_worker(env, "--interval", "0.3")
+    try:
+        wait_until(lambda: status_counts(app) == Counter(retry=5), timeout=30, what="retries")
+        with app.app_context():
+            [error] = set(db.session.scalars(select(OutboxMessage.last_error)))
+            db.session.remove()
+        assert error.startswith("Could not connect: The mail server refused the connection")
+
+        sink.controller = Controller(handler, hostname="127.0.0.1", port=sink.port)
+        sink.controller.start()
+        wait_until(lambda: status_counts(app) == Counter(sent=5), timeout=30, what="delivery")
+        assert worker.poll() is None  # still running
+    finally:
+        _out, err = stop_worker(worker)
+        sink.controller.stop()
+    assert worker.returncode == 0, err
+    assert len(sink.message_ids()) == 5 and set(sink.message_ids().values()) == {1}
+    rows = rows_by_status(app)["sent"]
+    assert [row.id for row in rows] == ids and all(row.attempts >= 2 for row in rows)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_worker_process_outlives_a_database_outage(make_app):
+    """The worker reaches PostgreSQL through a proxy that the test cuts: its polls fail,
+    it keeps running, and once the database is back it delivers what was queued meanwhile."""
+    app = make_app()
+    direct = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    proxy = TcpProxy((direct.host, direct.port or 5432)).start()
+    through_proxy = direct.set(port=proxy.port).render_as_string(hide_password=False)
+    with running_sink() as sink:
+        env = {**worker_env(app, sink), "DATABASE_URL": through_proxy}
+        worker = start_worker(env, "--interval", "0.3")
+        try:
+            first = enqueue(app, 2)
+            wait_until(lambda: status_counts(app) == Counter(sent=2), 30, "first delivery")
+            proxy.stop()
+            later = enqueue(app, 3)  # written directly: the app's own path is unaffected
+            time.sleep(2)  # several failed polls
+            assert worker.poll() is None
+            assert status_counts(app) == Counter(sent=2, queued=3)
+            proxy.start()
+            wait_until(lambda: status_counts(app) == Counter(sent=5), 30, "delivery after")
+        finally:
+            _out, err = stop_worker(worker)
+            proxy.stop()
+    assert worker.returncode == 0, err
+    assert "outbox: delivery failed: OperationalError" in err
+    assert len(sink.message_ids()) == 5 and set(sink.message_ids().values()) == {1}
+    assert {row.id for row in rows_by_status(app)["sent"]} == {*first, *later}
