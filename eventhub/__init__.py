@@ -8,9 +8,11 @@ from flask import Flask, abort, current_app, has_request_context, request, sessi
 from flask_login import current_user
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from werkzeug.routing import IntegerConverter
 
 from eventhub import config as config_module
+from eventhub import log_redaction
 from eventhub.errors import register_error_handlers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,17 +48,32 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = config_module.persistent_secret_key(Path(app.instance_path))
 
     app.url_map.converters["int"] = DatabaseIdConverter
+    _trust_proxy_headers(app)
     _init_extensions(app)
     _register_blueprints(app)
     register_error_handlers(app)
     _register_template_helpers(app)
     _register_cli(app)
+    log_redaction.install(app.logger.name)
 
     @app.get("/healthz")
     def healthz():
         return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
     return app
+
+
+def _trust_proxy_headers(app: Flask) -> None:
+    """Only as many X-Forwarded-* values as the configured proxies set: a client could
+    send its own, so none is trusted by default."""
+    hops = {
+        name: int(app.config.get(f"PROXY_FIX_X_{name.upper()}") or 0)
+        for name in ("for", "proto", "host", "port", "prefix")
+    }
+    if any(hops.values()):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, **{f"x_{name}": n for name, n in hops.items()})
 
 
 class DatabaseIdConverter(IntegerConverter):
@@ -172,13 +189,19 @@ def _register_template_helpers(app: Flask) -> None:
             response.headers.setdefault(
                 "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
             )
-        if current_user and getattr(current_user, "is_authenticated", False):
+        try:
+            signed_in = bool(current_user) and getattr(current_user, "is_authenticated", False)
+        except OperationalError:
+            # Loading the user needs the database; when it is down, assume a private page.
+            signed_in = True
+        if signed_in:
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response
 
 
 def _register_cli(app: Flask) -> None:
     from eventhub.auth.cli import users_cli
+    from eventhub.backup import backup_command
     from eventhub.demo import demo_command
     from eventhub.followup.cli import reminders_cli
     from eventhub.mail.cli import outbox_cli
@@ -187,3 +210,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(backup_command)

@@ -28,6 +28,11 @@ INTEGER_SETTINGS = {
     "SPEAKERS_PER_PAGE",
     "UPLOAD_MAX_BYTES",
     "COMMITMENT_REMINDER_DAYS",
+    "PROXY_FIX_X_FOR",
+    "PROXY_FIX_X_PROTO",
+    "PROXY_FIX_X_HOST",
+    "PROXY_FIX_X_PORT",
+    "PROXY_FIX_X_PREFIX",
 }
 BOOLEAN_SETTINGS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 
@@ -64,6 +69,15 @@ class Defaults:
     MAIL_PORT = 25
     MAIL_DEFAULT_SENDER = "EventHub <eventhub@localhost>"
     EVENTHUB_BASE_URL = "http://127.0.0.1:5000"
+    # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (0: trust none).
+    # Without X_FOR every client has the proxy's address, and login throttling per address
+    # would lock everyone out at once; without X_PROTO https is not recognised.
+    PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0
+    PROXY_FIX_X_HOST = 0
+    PROXY_FIX_X_PORT = 0
+    PROXY_FIX_X_PREFIX = 0
+    # memory:// counts per process; several gunicorn processes share redis://host:6379/0.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"

@@ -1,9 +1,18 @@
 """Domain errors raised by services, and how they become HTTP responses."""
 
+import contextlib
+import logging
+
 from flask import Flask, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+# Seconds a client (or the reverse proxy) is told to wait before trying again.
+UNAVAILABLE_RETRY_AFTER = 30
 
 
 class DomainError(Exception):
@@ -75,6 +84,32 @@ def register_error_handlers(app: Flask) -> None:
         if error.description and error.description != type(error).description:
             message = error.description
         return _render(error.code, title, message)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        # The database is down, unreachable or refusing connections: a temporary state, so
+        # 503 with a page that says so. The page touches no database (no signed-in user,
+        # no menu), or it would fail the same way; pool_pre_ping reconnects afterwards.
+        log.error("database unavailable: %s", type(error.orig or error).__name__)
+        from eventhub.extensions import db
+
+        # The connection may be gone too; teardown discards the session anyway.
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        title = _("Temporarily unavailable")
+        message = _("The database cannot be reached right now. Please try again in a minute.")
+        headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER)}
+        if _wants_text():
+            headers["Content-Type"] = "text/plain; charset=utf-8"
+            return f"{title}: {message}\n", 503, headers
+        # Straight from the Jinja environment: render_template would run the context
+        # processors, and Flask-Login's loads the signed-in user from the database.
+        from flask import current_app
+        from flask_babel import get_locale
+
+        template = current_app.jinja_env.get_template("unavailable.html")
+        page = template.render(title=title, message=message, current_locale=str(get_locale()))
+        return page, 503, headers
 
     @app.errorhandler(500)
     def server_error(error):

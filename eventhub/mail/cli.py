@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from eventhub.extensions import db
+from eventhub.log_redaction import redact
 from eventhub.mail.worker import default_worker_id, deliver_due
 
 
@@ -50,7 +51,9 @@ def send(loop: bool, interval: float, batch_size: int | None):
                 report = deliver_due(worker_id=worker_id, batch_size=batch_size)
             except Exception as error:  # a database hiccup must not end the worker
                 db.session.rollback()
-                click.echo(f"outbox: delivery failed: {type(error).__name__}: {error}", err=True)
+                # Database errors quote their SQL parameters, addresses among them.
+                text = redact(f"{type(error).__name__}: {error}")
+                click.echo(f"outbox: delivery failed: {text}", err=True)
                 stop.wait(interval)
                 continue
             finally:
