@@ -9,6 +9,7 @@ from eventhub.agenda.forms import AgendaItemForm, ShiftForm
 from eventhub.agenda.services import AgendaConflictError
 from eventhub.errors import DomainError
 from eventhub.events import services as event_services
+from eventhub.events.permissions import managed_event
 from eventhub.events.timezones import utc_to_local
 from eventhub.extensions import db
 from eventhub.forms import show_domain_error
@@ -59,7 +60,7 @@ def _back_to_agenda(event_id: int):
 @bp.route("/events/<int:event_id>/agenda/<int:item_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_item(event_id: int, item_id: int | None = None):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     item = services.get_item(event, item_id) if item_id else None
     form = (
         AgendaItemForm()
@@ -94,7 +95,7 @@ def edit_item(event_id: int, item_id: int | None = None):
 @bp.post("/events/<int:event_id>/agenda/<int:item_id>/delete")
 @login_required
 def delete_item(event_id: int, item_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     services.delete_item(services.get_item(event, item_id))
     db.session.commit()
     flash(_("Agenda item deleted."), "success")
@@ -104,7 +105,7 @@ def delete_item(event_id: int, item_id: int):
 @bp.post("/events/<int:event_id>/agenda/<int:item_id>/shift")
 @login_required
 def shift_items(event_id: int, item_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     item = services.get_item(event, item_id)
     form = ShiftForm()
     if not form.validate_on_submit():

@@ -5,8 +5,14 @@ from flask_login import current_user, login_required
 
 from eventhub.agenda import services as agenda_services
 from eventhub.errors import DomainError
-from eventhub.events import bp, notifications, services
-from eventhub.events.forms import EventFilterForm, EventForm, ParticipationForm, ProgrammeForm
+from eventhub.events import bp, notifications, permissions, services
+from eventhub.events.forms import (
+    CoOrganiserForm,
+    EventFilterForm,
+    EventForm,
+    ParticipationForm,
+    ProgrammeForm,
+)
 from eventhub.events.models import Event, RegistrationMode
 from eventhub.events.timezones import COMMON_ZONES, utc_to_local
 from eventhub.extensions import db
@@ -99,7 +105,7 @@ def create_event():
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_event(event_id: int):
-    event = services.get_event(event_id)
+    event = permissions.managed_event(event_id)
     form = EventForm(obj=event)
     _fill_choices(form)
     if request.method == "GET":
@@ -154,17 +160,25 @@ def show_event(event_id: int):
     directory = (
         organisation_choices() if current_user.is_authenticated or takes_registrations else []
     )
-    participation_form = registration_form = None
-    if current_user.is_authenticated:
+    manages = permissions.can_manage(current_user, event)
+    participation_form = registration_form = co_organiser_form = None
+    if manages:
         participation_form = ParticipationForm()
         participation_form.organisation_id.choices = options(directory)
+        co_organiser_form = CoOrganiserForm()
+        co_organiser_form.user_id.choices = options(
+            [(None, _l("Choose…")), *permissions.co_organiser_candidates(event)]
+        )
     if takes_registrations:
         registration_form = RegistrationForm()
         fill_organisations(registration_form, directory)
     return render_template(
         "events/show.html",
         event=event,
+        manages=manages,
         participation_form=participation_form,
+        co_organiser_form=co_organiser_form,
+        co_organisers=permissions.co_organisers(event) if current_user.is_authenticated else [],
         registration_form=registration_form,
         listed_participants=registration_services.listed_participants(event),
         registration_closed=closed,
@@ -175,7 +189,7 @@ def show_event(event_id: int):
 
 
 def _life_cycle_action(event_id: int, action, message: str):
-    event = services.get_event(event_id)
+    event = permissions.managed_event(event_id)
     commit_or_flash(lambda: action(event), message)
     return redirect(url_for("events.show_event", event_id=event.id))
 
@@ -204,7 +218,7 @@ def cancel_event(event_id: int):
             lambda event: services.cancel_event(event, notify_registrants=notify),
             _("Event cancelled."),
         )
-    event = services.get_event(event_id)
+    event = permissions.managed_event(event_id)
     return render_template(
         "events/cancel.html", event=event, registrants=notifications.registrants_to_tell(event)
     )
@@ -213,7 +227,7 @@ def cancel_event(event_id: int):
 @bp.post("/events/<int:event_id>/organisations")
 @login_required
 def set_participation(event_id: int):
-    event = services.get_event(event_id)
+    event = permissions.managed_event(event_id)
     form = ParticipationForm()
     form.organisation_id.choices = options(organisation_choices())
     if form.validate_on_submit():
@@ -234,11 +248,48 @@ def set_participation(event_id: int):
 @bp.post("/events/<int:event_id>/organisations/<int:participation_id>/delete")
 @login_required
 def remove_participation(event_id: int, participation_id: int):
-    event = services.get_event(event_id)
+    event = permissions.managed_event(event_id)
     services.remove_participation(event, participation_id)
     db.session.commit()
     flash(_("Organisation removed from the event."), "success")
     return redirect(url_for("events.show_event", event_id=event.id, _anchor="organisations"))
+
+
+@bp.post("/events/<int:event_id>/co-organisers")
+@login_required
+def add_co_organiser(event_id: int):
+    event = permissions.managed_event(event_id)
+    form = CoOrganiserForm()
+    form.user_id.choices = options(permissions.co_organiser_candidates(event))
+    if form.validate_on_submit():
+        try:
+            user = permissions.add_co_organiser(event, form.user_id.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("%(name)s is now a co-organiser of this event.", name=user.name), "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return redirect(url_for("events.show_event", event_id=event.id, _anchor="co-organisers"))
+
+
+@bp.post("/events/<int:event_id>/co-organisers/<int:user_id>/delete")
+@login_required
+def remove_co_organiser(event_id: int, user_id: int):
+    event = permissions.managed_event(event_id)
+    try:
+        user = permissions.remove_co_organiser(event, user_id, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("%(name)s no longer manages this event.", name=user.name), "success")
+    return redirect(url_for("events.show_event", event_id=event.id, _anchor="co-organisers"))
 
 
 @bp.get("/programmes/")

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from eventhub.errors import DomainError
-from eventhub.events import services as event_services
+from eventhub.events.permissions import managed_event
 from eventhub.extensions import csrf, db
 from eventhub.forms import commit_or_flash, optional_int
 from eventhub.invitations import bp, services
@@ -23,7 +23,7 @@ def _ids(name: str) -> list[int]:
 @bp.route("/events/<int:event_id>/invitations/new", methods=["GET", "POST"])
 @login_required
 def invite(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     form = InviteForm()
     kind = request.values.get("kind") or ""
     region = request.values.get("region") or ""
@@ -73,7 +73,7 @@ def invite(event_id: int):
 @bp.get("/events/<int:event_id>/invitations")
 @login_required
 def list_invitations(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     state = request.args.get("state") or None
     if state not in INVITATION_STATE_LABELS:
         state = None
@@ -102,7 +102,7 @@ def _back(event_id: int):
 
 
 def _act(event_id: int, action, message: str):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     commit_or_flash(
         lambda: action(event),
         lambda count: message % {"count": count} if count is not None else message,

@@ -11,6 +11,7 @@ from eventhub.calendar.models import FeedKind
 from eventhub.csv_export import csv_response
 from eventhub.errors import DomainError
 from eventhub.events import services as event_services
+from eventhub.events.permissions import managed_event, require_manager
 from eventhub.extensions import db
 from eventhub.formatting import local_datetime
 from eventhub.forms import commit_or_flash, options, show_domain_error
@@ -149,7 +150,7 @@ def cancel(token: str):
 @bp.get("/events/<int:event_id>/participants")
 @login_required
 def participants(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     status = request.args.get("status") or None
     q = request.args.get("q") or None
     rows = db.session.scalars(services.participants_query(event, status, q)).all()
@@ -168,7 +169,7 @@ def participants(event_id: int):
 @bp.get("/events/<int:event_id>/participants.csv")
 @login_required
 def participants_csv(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     rows = db.session.scalars(services.participants_query(event, None, None)).all()
     header = [
         _("Name"),
@@ -200,7 +201,7 @@ def participants_csv(event_id: int):
 
 
 def _participant_action(event_id: int, registration_id: int, action, message: str):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     registration = services.get_registration(event, registration_id)
     commit_or_flash(lambda: action(registration), message)
     return redirect(url_for("registrations.participants", event_id=event.id))
@@ -236,7 +237,7 @@ def remove(event_id: int, registration_id: int):
 @bp.post("/events/<int:event_id>/registration/toggle")
 @login_required
 def toggle_registration(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     services.set_registration_closed(event, not event.registration_closed)
     db.session.commit()
     flash(
@@ -251,9 +252,11 @@ def toggle_registration(event_id: int):
 
 def _registration_by_code(code: str):
     try:
-        return services.find_by_checkin_code(code)
+        registration = services.find_by_checkin_code(code)
     except services.NotFoundError:
         abort(404, description=_("This check-in code is not valid."))
+    require_manager(registration.event)
+    return registration
 
 
 @bp.get("/checkin/<code>")
@@ -297,7 +300,7 @@ def checkin_undo(code: str):
 @bp.get("/events/<int:event_id>/checkin")
 @login_required
 def door(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     q = request.args.get("q") or None
     rows = db.session.scalars(
         services.participants_query(event, RegistrationStatus.CONFIRMED.value, q)
@@ -316,7 +319,7 @@ def door(event_id: int):
 @bp.post("/events/<int:event_id>/checkin/<int:registration_id>")
 @login_required
 def door_check_in(event_id: int, registration_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     registration = services.get_registration(event, registration_id)
     undo = request.form.get("undo") == "1"
     _door_action(
@@ -332,7 +335,7 @@ def door_check_in(event_id: int, registration_id: int):
 @bp.get("/events/<int:event_id>/participants/sheet")
 @login_required
 def sign_in_sheet(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     rows = db.session.scalars(
         services.participants_query(event, RegistrationStatus.CONFIRMED.value, None)
     ).all()
