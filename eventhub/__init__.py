@@ -123,6 +123,7 @@ BLUEPRINTS = (
     "invitations",
     "registrations",
     "mail",
+    "audit",
 )
 
 

@@ -77,6 +77,8 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/users/<int:user_id>/active", "POST"): ADMIN_POST,
     ("/users/<int:user_id>/password", "GET"): ADMIN,
     ("/users/<int:user_id>/password", "POST"): ADMIN,
+    # the whole audit log; an event's managers read its part with ?event= (test_audit.py)
+    ("/admin/audit", "GET"): ADMIN,
     # events: the list and pages are readable, management is for the event's managers
     ("/events/", "GET"): PUBLIC,
     ("/events/new", "GET"): SIGNED_IN,

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from eventhub.agenda import services as agenda_services
+from eventhub.audit import services as audit
 from eventhub.errors import DomainError
 from eventhub.events import bp, notifications, permissions, services
 from eventhub.events.forms import (
@@ -13,7 +14,7 @@ from eventhub.events.forms import (
     ParticipationForm,
     ProgrammeForm,
 )
-from eventhub.events.models import Event, RegistrationMode
+from eventhub.events.models import Event, EventOrganisation, RegistrationMode
 from eventhub.events.timezones import COMMON_ZONES, utc_to_local
 from eventhub.extensions import db
 from eventhub.forms import commit_or_flash, options, show_domain_error
@@ -30,6 +31,27 @@ def _fill_choices(form: EventForm) -> None:
     form.host_organisation_id.choices = options(none + organisation_choices())
     programmes = [(p.id, p.name) for p in services.all_programmes()]
     form.programme_id.choices = options(none + programmes)
+
+
+# What an edit compares, for the audit log.
+EVENT_FIELDS = (
+    "title",
+    "kind",
+    "summary",
+    "description",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "venue_name",
+    "venue_address",
+    "host_organisation_id",
+    "programme_id",
+    "capacity",
+    "registration_mode",
+    "registration_deadline",
+    "is_public",
+    "requires_approval",
+)
 
 
 def _event_data(form: EventForm) -> services.EventData:
@@ -93,6 +115,7 @@ def create_event():
     if form.validate_on_submit():
         try:
             event = services.create_event(_event_data(form), current_user)
+            audit.log("event.create", event.title, event=event)
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -116,6 +139,7 @@ def edit_event(event_id: int):
                 event.registration_deadline, event.timezone
             )
     decision = conflicts = None
+    before = audit.snapshot(event, EVENT_FIELDS)
     if form.validate_on_submit():
         try:
             services.update_event(
@@ -133,6 +157,7 @@ def edit_event(event_id: int):
         except DomainError as error:
             show_domain_error(form, error)
         else:
+            audit.log("event.edit", audit.changes(before, event), event=event)
             db.session.commit()
             flash(_("Event saved."), "success")
             return redirect(url_for("events.show_event", event_id=event.id))
@@ -188,23 +213,33 @@ def show_event(event_id: int):
     )
 
 
-def _life_cycle_action(event_id: int, action, message: str):
+def _life_cycle_action(event_id: int, action, message: str, audit_action: str, summary=""):
     event = permissions.managed_event(event_id)
-    commit_or_flash(lambda: action(event), message)
+
+    def act():
+        action(event)
+        audit.log(audit_action, summary, event=event)
+
+    commit_or_flash(act, message)
     return redirect(url_for("events.show_event", event_id=event.id))
 
 
 @bp.post("/events/<int:event_id>/publish")
 @login_required
 def publish_event(event_id: int):
-    return _life_cycle_action(event_id, services.publish_event, _("Event published."))
+    return _life_cycle_action(
+        event_id, services.publish_event, _("Event published."), "event.publish"
+    )
 
 
 @bp.post("/events/<int:event_id>/unpublish")
 @login_required
 def unpublish_event(event_id: int):
     return _life_cycle_action(
-        event_id, services.unpublish_event, _("Event unpublished: it is a draft again.")
+        event_id,
+        services.unpublish_event,
+        _("Event unpublished: it is a draft again."),
+        "event.unpublish",
     )
 
 
@@ -217,6 +252,8 @@ def cancel_event(event_id: int):
             event_id,
             lambda event: services.cancel_event(event, notify_registrants=notify),
             _("Event cancelled."),
+            "event.cancel",
+            "registrants told by email" if notify else "",
         )
     event = permissions.managed_event(event_id)
     return render_template(
@@ -232,7 +269,14 @@ def set_participation(event_id: int):
     form.organisation_id.choices = options(organisation_choices())
     if form.validate_on_submit():
         try:
-            services.set_participation(event, form.organisation_id.data, form.role.data)
+            participation = services.set_participation(
+                event, form.organisation_id.data, form.role.data
+            )
+            audit.log(
+                "event.organisation",
+                f"{participation.organisation.name}: {participation.role}",
+                event=event,
+            )
         except DomainError as error:
             flash(error.message, "error")
         else:
@@ -249,7 +293,10 @@ def set_participation(event_id: int):
 @login_required
 def remove_participation(event_id: int, participation_id: int):
     event = permissions.managed_event(event_id)
+    participation = db.session.get(EventOrganisation, participation_id)
+    name = participation.organisation.name if participation else ""
     services.remove_participation(event, participation_id)
+    audit.log("event.organisation_remove", name, event=event)
     db.session.commit()
     flash(_("Organisation removed from the event."), "success")
     return redirect(url_for("events.show_event", event_id=event.id, _anchor="organisations"))
@@ -264,6 +311,7 @@ def add_co_organiser(event_id: int):
     if form.validate_on_submit():
         try:
             user = permissions.add_co_organiser(event, form.user_id.data)
+            audit.log("event.co_organiser_add", f"{user.name} <{user.email}>", event=event)
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -283,6 +331,7 @@ def remove_co_organiser(event_id: int, user_id: int):
     event = permissions.managed_event(event_id)
     try:
         user = permissions.remove_co_organiser(event, user_id, current_user)
+        audit.log("event.co_organiser_remove", f"{user.name} <{user.email}>", event=event)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")

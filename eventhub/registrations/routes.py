@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from eventhub.audit import services as audit
 from eventhub.calendar import services as calendar_services
 from eventhub.calendar.ics import external_url
 from eventhub.calendar.links import feed_urls
@@ -200,10 +201,21 @@ def participants_csv(event_id: int):
     )
 
 
-def _participant_action(event_id: int, registration_id: int, action, message: str):
+def _who(registration) -> str:
+    return f"{registration.name} <{registration.email}>"
+
+
+def _participant_action(
+    event_id: int, registration_id: int, action, message: str, audit_action: str
+):
     event = managed_event(event_id)
     registration = services.get_registration(event, registration_id)
-    commit_or_flash(lambda: action(registration), message)
+
+    def act():
+        action(registration)
+        audit.log(audit_action, _who(registration), event=event)
+
+    commit_or_flash(act, message)
     return redirect(url_for("registrations.participants", event_id=event.id))
 
 
@@ -211,7 +223,11 @@ def _participant_action(event_id: int, registration_id: int, action, message: st
 @login_required
 def promote(event_id: int, registration_id: int):
     return _participant_action(
-        event_id, registration_id, services.promote_by_hand, _("Moved from the waiting list.")
+        event_id,
+        registration_id,
+        services.promote_by_hand,
+        _("Moved from the waiting list."),
+        "registration.promote",
     )
 
 
@@ -223,6 +239,7 @@ def move_to_waiting(event_id: int, registration_id: int):
         registration_id,
         services.move_to_waiting_list,
         _("Moved to the waiting list."),
+        "registration.wait",
     )
 
 
@@ -230,7 +247,11 @@ def move_to_waiting(event_id: int, registration_id: int):
 @login_required
 def remove(event_id: int, registration_id: int):
     return _participant_action(
-        event_id, registration_id, services.cancel, _("Registration cancelled.")
+        event_id,
+        registration_id,
+        services.cancel,
+        _("Registration cancelled."),
+        "registration.cancel",
     )
 
 
@@ -239,6 +260,7 @@ def remove(event_id: int, registration_id: int):
 def toggle_registration(event_id: int):
     event = managed_event(event_id)
     services.set_registration_closed(event, not event.registration_closed)
+    audit.log("registration.toggle", "closed" if event.registration_closed else "reopened", event)
     db.session.commit()
     flash(
         _("Registration closed.") if event.registration_closed else _("Registration reopened."),
@@ -276,7 +298,12 @@ def checkin(code: str):
 
 
 def _door_action(registration, action, message: str):
-    commit_or_flash(lambda: action(registration), message)
+    def act():
+        action(registration)
+        name = "registration.undo_check_in" if action is services.undo_check_in else None
+        audit.log(name or "registration.check_in", _who(registration), registration.event)
+
+    commit_or_flash(act, message)
 
 
 @bp.post("/checkin/<code>")
@@ -350,7 +377,11 @@ def sign_in_sheet(event_id: int):
 @login_required
 def approve(event_id: int, registration_id: int):
     return _participant_action(
-        event_id, registration_id, services.approve, _("Registration approved.")
+        event_id,
+        registration_id,
+        services.approve,
+        _("Registration approved."),
+        "registration.approve",
     )
 
 
@@ -363,4 +394,5 @@ def reject(event_id: int, registration_id: int):
         registration_id,
         lambda registration: services.reject(registration, reason),
         _("Registration not accepted; the person is told by email."),
+        "registration.reject",
     )
