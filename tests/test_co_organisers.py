@@ -39,7 +39,7 @@ def test_non_manager_reads_the_event_but_cannot_manage_it(app, client):
     assert client.get("/events/").status_code == 200
     refused = client.get(f"/events/{event_id}/edit")
     assert refused.status_code == 403
-    assert "You do not manage this event" in refused.get_data(as_text=True)
+    assert "Usted no gestiona este evento" in refused.get_data(as_text=True)  # Spanish first
     assert client.post(f"/events/{event_id}/publish").status_code == 403
     assert client.get(f"/events/{event_id}/participants").status_code == 403
     with app.app_context():
