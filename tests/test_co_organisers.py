@@ -93,7 +93,7 @@ def test_creator_cannot_be_removed_except_by_an_admin(app, client):
     page = client.post(
         f"/events/{event_id}/co-organisers/{ana_id}/delete", follow_redirects=True
     ).get_data(as_text=True)
-    assert "The creator of an event cannot be removed from it." in page
+    assert "No se puede quitar a quien creó el evento." in page
     with app.app_context():
         assert db.session.get(Event, event_id).created_by_id == ana_id
     client.post("/logout")
