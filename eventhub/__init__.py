@@ -141,6 +141,7 @@ BLUEPRINTS = (
     "registrations",
     "mail",
     "followup",
+    "audit",
 )
 
 

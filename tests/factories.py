@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
+from sqlalchemy import select
 
 from eventhub import tokens
 from eventhub.auth.models import User
@@ -14,6 +15,13 @@ from eventhub.people.models import Speaker
 from eventhub.registrations.models import Registration, RegistrationStatus
 
 TEST_PASSWORD = "correct horse battery"
+# The ``organiser`` fixture's account. Events made in tests belong to it unless the test says
+# otherwise, so tests of other features act as the event's manager (see events/permissions.py).
+DEFAULT_CREATOR_EMAIL = "organiser@example.org"
+
+
+def _default_creator_id() -> int | None:
+    return db.session.scalar(select(User.id).where(User.email == DEFAULT_CREATOR_EMAIL))
 
 
 class BaseFactory(SQLAlchemyModelFactory):
@@ -84,6 +92,7 @@ class EventFactory(BaseFactory):
     ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=3))
     status = EventStatus.DRAFT.value
     is_public = True
+    created_by_id = factory.LazyFunction(_default_creator_id)
 
     class Params:
         published = factory.Trait(

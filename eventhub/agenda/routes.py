@@ -7,12 +7,16 @@ from flask_login import current_user, login_required
 from eventhub.agenda import bp, exports, services
 from eventhub.agenda.forms import AgendaItemForm, ShiftForm
 from eventhub.agenda.services import AgendaConflictError
+from eventhub.audit import services as audit
 from eventhub.errors import DomainError
 from eventhub.events import services as event_services
+from eventhub.events.permissions import managed_event
 from eventhub.events.timezones import utc_to_local
 from eventhub.extensions import db
 from eventhub.forms import show_domain_error
 from eventhub.people.services import speaker_choices
+
+ITEM_FIELDS = ("title", "kind", "starts_at", "ends_at", "location", "description")
 
 
 def _item_data(form: AgendaItemForm) -> services.AgendaItemData:
@@ -59,7 +63,7 @@ def _back_to_agenda(event_id: int):
 @bp.route("/events/<int:event_id>/agenda/<int:item_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_item(event_id: int, item_id: int | None = None):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     item = services.get_item(event, item_id) if item_id else None
     form = (
         AgendaItemForm()
@@ -69,12 +73,16 @@ def edit_item(event_id: int, item_id: int | None = None):
     form.add_spare_rows()
     form.fill_speaker_choices(speaker_choices())
     conflicts = []
+    before = audit.snapshot(item, ITEM_FIELDS) if item else None
     if form.validate_on_submit():
         try:
             if item is None:
-                services.add_item(event, _item_data(form))
+                added = services.add_item(event, _item_data(form))
+                audit.log("agenda.add", added.title, event=event)
             else:
                 services.update_item(event, item, _item_data(form))
+                summary = f"{item.title}: {audit.changes(before, item)}"
+                audit.log("agenda.edit", summary, event=event)
         except AgendaConflictError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -94,8 +102,11 @@ def edit_item(event_id: int, item_id: int | None = None):
 @bp.post("/events/<int:event_id>/agenda/<int:item_id>/delete")
 @login_required
 def delete_item(event_id: int, item_id: int):
-    event = event_services.get_event(event_id)
-    services.delete_item(services.get_item(event, item_id))
+    event = managed_event(event_id)
+    item = services.get_item(event, item_id)
+    title = item.title
+    services.delete_item(item)
+    audit.log("agenda.delete", title, event=event)
     db.session.commit()
     flash(_("Agenda item deleted."), "success")
     return _back_to_agenda(event.id)
@@ -104,7 +115,7 @@ def delete_item(event_id: int, item_id: int):
 @bp.post("/events/<int:event_id>/agenda/<int:item_id>/shift")
 @login_required
 def shift_items(event_id: int, item_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     item = services.get_item(event, item_id)
     form = ShiftForm()
     if not form.validate_on_submit():
@@ -114,6 +125,11 @@ def shift_items(event_id: int, item_id: int):
         return _back_to_agenda(event.id)
     try:
         moved = services.shift_following(event, item, form.minutes.data)
+        audit.log(
+            "agenda.shift",
+            f"{len(moved)} items from “{item.title}” by {form.minutes.data} min",
+            event=event,
+        )
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")

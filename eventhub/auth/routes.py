@@ -6,6 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
+from eventhub.audit import services as audit
 from eventhub.auth import bp, services
 from eventhub.auth.forms import LoginForm, PasswordChangeForm, PasswordResetForm, UserCreateForm
 from eventhub.auth.models import User
@@ -99,6 +100,7 @@ def create_user():
             user = services.create_user(
                 form.email.data, form.name.data, form.password.data, form.is_admin.data
             )
+            audit.log("user.create", f"{user.email}{' (admin)' if user.is_admin else ''}")
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -115,6 +117,7 @@ def set_user_active(user_id: int):
     active = request.form.get("active") == "1"
     try:
         services.set_active(user, active, current_user)
+        audit.log("user.activate" if active else "user.deactivate", user.email)
     except DomainError as error:
         flash(error.message, "error")
     else:
@@ -131,6 +134,7 @@ def reset_user_password(user_id: int):
     form = PasswordResetForm()
     if form.validate_on_submit():
         services.reset_password(user, form.password.data)
+        audit.log("user.password_reset", user.email)
         db.session.commit()
         flash(_("New password set for %(email)s.", email=user.email), "success")
         return redirect(url_for("auth.list_users"))

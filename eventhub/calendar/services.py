@@ -60,7 +60,9 @@ def organisation_feed_query(organisation_id: int) -> Select:
 
 def organiser_feed_query(user_id: int) -> Select:
     """The events an organiser manages, drafts included: it is their working calendar."""
-    return _window(select(Event).where(Event.created_by_id == user_id))
+    from eventhub.events.permissions import managed_by
+
+    return _window(select(Event).where(managed_by(user_id)))
 
 
 def with_calendar_content(stmt: Select) -> Select:

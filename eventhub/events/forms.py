@@ -150,6 +150,15 @@ class ParticipationForm(FlaskForm):
             raise ValidationError(_l("Choose an organisation."))
 
 
+class CoOrganiserForm(FlaskForm):
+    user_id = SelectField(_l("Organiser account"), coerce=optional_int)
+    submit = SubmitField(_l("Add co-organiser"))
+
+    def validate_user_id(self, field):
+        if field.data is None:
+            raise ValidationError(_l("Choose an organiser account."))
+
+
 class ProgrammeForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])

@@ -135,6 +135,9 @@ class Event(TimestampMixin, Base):
     participations: Mapped[list["EventOrganisation"]] = relationship(
         back_populates="event", cascade="all, delete-orphan"
     )
+    managers: Mapped[list["EventManager"]] = relationship(
+        back_populates="event", cascade="all, delete-orphan"
+    )
     agenda_items: Mapped[list["AgendaItem"]] = relationship(  # noqa: F821
         back_populates="event",
         cascade="all, delete-orphan",
@@ -187,3 +190,18 @@ class EventOrganisation(Base):
     @property
     def role_label(self):
         return PARTICIPATION_ROLE_LABELS.get(ParticipationRole(self.role), self.role)
+
+
+class EventManager(Base):
+    """An organiser account added as co-organiser: it manages the event like its creator."""
+
+    __tablename__ = "event_manager"
+    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    event: Mapped[Event] = relationship(back_populates="managers")
+    user: Mapped[User] = relationship()

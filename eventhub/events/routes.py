@@ -4,10 +4,17 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from eventhub.agenda import services as agenda_services
+from eventhub.audit import services as audit
 from eventhub.errors import DomainError
-from eventhub.events import bp, notifications, services
-from eventhub.events.forms import EventFilterForm, EventForm, ParticipationForm, ProgrammeForm
-from eventhub.events.models import Event, RegistrationMode
+from eventhub.events import bp, notifications, permissions, services
+from eventhub.events.forms import (
+    CoOrganiserForm,
+    EventFilterForm,
+    EventForm,
+    ParticipationForm,
+    ProgrammeForm,
+)
+from eventhub.events.models import Event, EventOrganisation, RegistrationMode
 from eventhub.events.timezones import COMMON_ZONES, utc_to_local
 from eventhub.extensions import db
 from eventhub.followup.commitments import programme_commitments, today_in
@@ -27,6 +34,27 @@ def _fill_choices(form: EventForm) -> None:
     form.host_organisation_id.choices = options(none + organisation_choices())
     programmes = [(p.id, p.name) for p in services.all_programmes()]
     form.programme_id.choices = options(none + programmes)
+
+
+# What an edit compares, for the audit log.
+EVENT_FIELDS = (
+    "title",
+    "kind",
+    "summary",
+    "description",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "venue_name",
+    "venue_address",
+    "host_organisation_id",
+    "programme_id",
+    "capacity",
+    "registration_mode",
+    "registration_deadline",
+    "is_public",
+    "requires_approval",
+)
 
 
 def _event_data(form: EventForm) -> services.EventData:
@@ -90,6 +118,7 @@ def create_event():
     if form.validate_on_submit():
         try:
             event = services.create_event(_event_data(form), current_user)
+            audit.log("event.create", event.title, event=event)
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -102,7 +131,7 @@ def create_event():
 @bp.route("/events/<int:event_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_event(event_id: int):
-    event = services.get_event(event_id)
+    event = permissions.managed_event(event_id)
     form = EventForm(obj=event)
     _fill_choices(form)
     if request.method == "GET":
@@ -113,6 +142,7 @@ def edit_event(event_id: int):
                 event.registration_deadline, event.timezone
             )
     decision = conflicts = None
+    before = audit.snapshot(event, EVENT_FIELDS)
     if form.validate_on_submit():
         try:
             services.update_event(
@@ -130,6 +160,7 @@ def edit_event(event_id: int):
         except DomainError as error:
             show_domain_error(form, error)
         else:
+            audit.log("event.edit", audit.changes(before, event), event=event)
             db.session.commit()
             flash(_("Event saved."), "success")
             return redirect(url_for("events.show_event", event_id=event.id))
@@ -157,17 +188,25 @@ def show_event(event_id: int):
     directory = (
         organisation_choices() if current_user.is_authenticated or takes_registrations else []
     )
-    participation_form = registration_form = None
-    if current_user.is_authenticated:
+    manages = permissions.can_manage(current_user, event)
+    participation_form = registration_form = co_organiser_form = None
+    if manages:
         participation_form = ParticipationForm()
         participation_form.organisation_id.choices = options(directory)
+        co_organiser_form = CoOrganiserForm()
+        co_organiser_form.user_id.choices = options(
+            [(None, _l("Choose…")), *permissions.co_organiser_candidates(event)]
+        )
     if takes_registrations:
         registration_form = RegistrationForm()
         fill_organisations(registration_form, directory)
     return render_template(
         "events/show.html",
         event=event,
+        manages=manages,
         participation_form=participation_form,
+        co_organiser_form=co_organiser_form,
+        co_organisers=permissions.co_organisers(event) if current_user.is_authenticated else [],
         registration_form=registration_form,
         listed_participants=registration_services.listed_participants(event),
         registration_closed=closed,
@@ -177,23 +216,33 @@ def show_event(event_id: int):
     )
 
 
-def _life_cycle_action(event_id: int, action, message: str):
-    event = services.get_event(event_id)
-    commit_or_flash(lambda: action(event), message)
+def _life_cycle_action(event_id: int, action, message: str, audit_action: str, summary=""):
+    event = permissions.managed_event(event_id)
+
+    def act():
+        action(event)
+        audit.log(audit_action, summary, event=event)
+
+    commit_or_flash(act, message)
     return redirect(url_for("events.show_event", event_id=event.id))
 
 
 @bp.post("/events/<int:event_id>/publish")
 @login_required
 def publish_event(event_id: int):
-    return _life_cycle_action(event_id, services.publish_event, _("Event published."))
+    return _life_cycle_action(
+        event_id, services.publish_event, _("Event published."), "event.publish"
+    )
 
 
 @bp.post("/events/<int:event_id>/unpublish")
 @login_required
 def unpublish_event(event_id: int):
     return _life_cycle_action(
-        event_id, services.unpublish_event, _("Event unpublished: it is a draft again.")
+        event_id,
+        services.unpublish_event,
+        _("Event unpublished: it is a draft again."),
+        "event.unpublish",
     )
 
 
@@ -206,8 +255,10 @@ def cancel_event(event_id: int):
             event_id,
             lambda event: services.cancel_event(event, notify_registrants=notify),
             _("Event cancelled."),
+            "event.cancel",
+            "registrants told by email" if notify else "",
         )
-    event = services.get_event(event_id)
+    event = permissions.managed_event(event_id)
     return render_template(
         "events/cancel.html", event=event, registrants=notifications.registrants_to_tell(event)
     )
@@ -216,12 +267,19 @@ def cancel_event(event_id: int):
 @bp.post("/events/<int:event_id>/organisations")
 @login_required
 def set_participation(event_id: int):
-    event = services.get_event(event_id)
+    event = permissions.managed_event(event_id)
     form = ParticipationForm()
     form.organisation_id.choices = options(organisation_choices())
     if form.validate_on_submit():
         try:
-            services.set_participation(event, form.organisation_id.data, form.role.data)
+            participation = services.set_participation(
+                event, form.organisation_id.data, form.role.data
+            )
+            audit.log(
+                "event.organisation",
+                f"{participation.organisation.name}: {participation.role}",
+                event=event,
+            )
         except DomainError as error:
             flash(error.message, "error")
         else:
@@ -237,11 +295,53 @@ def set_participation(event_id: int):
 @bp.post("/events/<int:event_id>/organisations/<int:participation_id>/delete")
 @login_required
 def remove_participation(event_id: int, participation_id: int):
-    event = services.get_event(event_id)
+    event = permissions.managed_event(event_id)
+    participation = db.session.get(EventOrganisation, participation_id)
+    name = participation.organisation.name if participation else ""
     services.remove_participation(event, participation_id)
+    audit.log("event.organisation_remove", name, event=event)
     db.session.commit()
     flash(_("Organisation removed from the event."), "success")
     return redirect(url_for("events.show_event", event_id=event.id, _anchor="organisations"))
+
+
+@bp.post("/events/<int:event_id>/co-organisers")
+@login_required
+def add_co_organiser(event_id: int):
+    event = permissions.managed_event(event_id)
+    form = CoOrganiserForm()
+    form.user_id.choices = options(permissions.co_organiser_candidates(event))
+    if form.validate_on_submit():
+        try:
+            user = permissions.add_co_organiser(event, form.user_id.data)
+            audit.log("event.co_organiser_add", f"{user.name} <{user.email}>", event=event)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_("%(name)s is now a co-organiser of this event.", name=user.name), "success")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return redirect(url_for("events.show_event", event_id=event.id, _anchor="co-organisers"))
+
+
+@bp.post("/events/<int:event_id>/co-organisers/<int:user_id>/delete")
+@login_required
+def remove_co_organiser(event_id: int, user_id: int):
+    event = permissions.managed_event(event_id)
+    try:
+        user = permissions.remove_co_organiser(event, user_id, current_user)
+        audit.log("event.co_organiser_remove", f"{user.name} <{user.email}>", event=event)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("%(name)s no longer manages this event.", name=user.name), "success")
+    return redirect(url_for("events.show_event", event_id=event.id, _anchor="co-organisers"))
 
 
 @bp.get("/programmes/")

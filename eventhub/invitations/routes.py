@@ -4,8 +4,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from eventhub.audit import services as audit
 from eventhub.errors import DomainError
-from eventhub.events import services as event_services
+from eventhub.events.permissions import managed_event
 from eventhub.extensions import csrf, db
 from eventhub.forms import commit_or_flash, optional_int
 from eventhub.invitations import bp, services
@@ -23,7 +24,7 @@ def _ids(name: str) -> list[int]:
 @bp.route("/events/<int:event_id>/invitations/new", methods=["GET", "POST"])
 @login_required
 def invite(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     form = InviteForm()
     kind = request.values.get("kind") or ""
     region = request.values.get("region") or ""
@@ -47,6 +48,7 @@ def invite(event_id: int):
             )
             if form.send.data:
                 batch = services.send_invitations(event, plan, current_user)
+                audit.log("invitations.send", f"{len(plan.recipients)} invitations", event=event)
                 db.session.commit()
                 flash(_("%(count)d invitations queued.", count=len(plan.recipients)), "success")
                 return redirect(
@@ -73,7 +75,7 @@ def invite(event_id: int):
 @bp.get("/events/<int:event_id>/invitations")
 @login_required
 def list_invitations(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     state = request.args.get("state") or None
     if state not in INVITATION_STATE_LABELS:
         state = None
@@ -101,10 +103,18 @@ def _back(event_id: int):
     return redirect(url_for("invitations.list_invitations", event_id=event_id))
 
 
-def _act(event_id: int, action, message: str):
-    event = event_services.get_event(event_id)
+def _act(event_id: int, action, message: str, audit_action: str | None = None):
+    """``audit_action``: log the count the action returns (else the action logs itself)."""
+    event = managed_event(event_id)
+
+    def act():
+        result = action(event)
+        if audit_action:
+            audit.log(audit_action, f"{result} messages", event=event)
+        return result
+
     commit_or_flash(
-        lambda: action(event),
+        act,
         lambda count: message % {"count": count} if count is not None else message,
     )
     return _back(event.id)
@@ -117,6 +127,7 @@ def resend_failed(event_id: int):
         event_id,
         lambda event: services.resend_failed(event, current_user),
         _("%(count)d failed invitations queued again."),
+        "invitations.resend_failed",
     )
 
 
@@ -127,6 +138,7 @@ def remind(event_id: int):
         event_id,
         lambda event: services.remind_unanswered(event, current_user),
         _("%(count)d reminders queued."),
+        "invitations.remind",
     )
 
 
@@ -134,7 +146,9 @@ def remind(event_id: int):
 @login_required
 def resend_one(event_id: int, invitation_id: int):
     def action(event):
-        services.resend(services.get_invitation(event, invitation_id), current_user)
+        invitation = services.get_invitation(event, invitation_id)
+        services.resend(invitation, current_user)
+        audit.log("invitations.resend", invitation.email, event=event)
 
     return _act(event_id, action, _("Invitation queued again."))
 
@@ -143,7 +157,9 @@ def resend_one(event_id: int, invitation_id: int):
 @login_required
 def revoke(event_id: int, invitation_id: int):
     def action(event):
-        services.revoke(services.get_invitation(event, invitation_id))
+        invitation = services.get_invitation(event, invitation_id)
+        services.revoke(invitation)
+        audit.log("invitations.revoke", invitation.email, event=event)
 
     return _act(event_id, action, _("Invitation revoked: its link no longer works."))
 

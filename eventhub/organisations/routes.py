@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
+from eventhub.audit import services as audit
 from eventhub.calendar import services as calendar_services
 from eventhub.calendar.links import feed_urls
 from eventhub.calendar.models import FeedKind
@@ -21,6 +22,9 @@ from eventhub.organisations.forms import (
     OrganisationForm,
 )
 from eventhub.organisations.models import ORGANISATION_KIND_LABELS
+
+ORGANISATION_FIELDS = ("name", "kind", "region", "commune", "website", "notes")
+CONTACT_FIELDS = ("name", "email", "role", "phone", "language", "is_primary")
 
 
 def _organisation_data(form: OrganisationForm) -> services.OrganisationData:
@@ -71,6 +75,7 @@ def create_organisation():
     if form.validate_on_submit():
         try:
             organisation = services.create_organisation(_organisation_data(form))
+            audit.log("organisation.create", organisation.name)
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -110,9 +115,14 @@ def show_organisation(organisation_id: int):
 def edit_organisation(organisation_id: int):
     organisation = services.get_organisation(organisation_id)
     form = OrganisationForm(obj=organisation)
+    before = audit.snapshot(organisation, ORGANISATION_FIELDS)
     if form.validate_on_submit():
         try:
             services.update_organisation(organisation, _organisation_data(form))
+            audit.log(
+                "organisation.edit",
+                f"{organisation.name}: {audit.changes(before, organisation)}",
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -139,6 +149,7 @@ def delete_organisation(organisation_id: int):
         name = organisation.name
         try:
             services.delete_organisation(organisation)
+            audit.log("organisation.delete", name)
         except DomainError as error:
             flash(error.message, "error")
             return redirect(
@@ -165,9 +176,15 @@ def edit_contact(organisation_id: int, contact_id: int | None = None):
     organisation = services.get_organisation(organisation_id)
     contact = services.get_contact(organisation, contact_id) if contact_id else None
     form = ContactForm(obj=contact)
+    before = audit.snapshot(contact, CONTACT_FIELDS) if contact else None
     if form.validate_on_submit():
         try:
-            services.save_contact(organisation, contact, _contact_data(form))
+            saved = services.save_contact(organisation, contact, _contact_data(form))
+            if before is None:
+                audit.log("contact.create", f"{organisation.name}: {saved.name} <{saved.email}>")
+            else:
+                summary = f"{organisation.name}, {saved.name}: {audit.changes(before, saved)}"
+                audit.log("contact.edit", summary)
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -191,6 +208,7 @@ def edit_contact(organisation_id: int, contact_id: int | None = None):
 def delete_contact(organisation_id: int, contact_id: int):
     organisation = services.get_organisation(organisation_id)
     contact = services.get_contact(organisation, contact_id)
+    audit.log("contact.delete", f"{organisation.name}: {contact.name} <{contact.email}>")
     services.delete_contact(contact)
     db.session.commit()
     flash(_("Contact deleted."), "success")
@@ -214,6 +232,12 @@ def import_organisations():
             show_domain_error(form, error)
         else:
             if report.applied:
+                orgs, contacts = report.organisations, report.contacts
+                audit.log(
+                    "organisation.import",
+                    f"organisations: {orgs.added} added, {orgs.updated} updated; "
+                    f"contacts: {contacts.added} added, {contacts.updated} updated",
+                )
                 db.session.commit()
                 flash(_("The file was imported."), "success")
             else:  # the report says "nothing was imported" next to the rejected rows

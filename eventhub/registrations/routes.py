@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from eventhub.audit import services as audit
 from eventhub.calendar import services as calendar_services
 from eventhub.calendar.ics import external_url
 from eventhub.calendar.links import feed_urls
@@ -11,6 +12,7 @@ from eventhub.calendar.models import FeedKind
 from eventhub.csv_export import csv_response
 from eventhub.errors import DomainError
 from eventhub.events import services as event_services
+from eventhub.events.permissions import managed_event, require_manager
 from eventhub.extensions import db
 from eventhub.formatting import local_datetime
 from eventhub.forms import commit_or_flash, options, show_domain_error
@@ -149,7 +151,7 @@ def cancel(token: str):
 @bp.get("/events/<int:event_id>/participants")
 @login_required
 def participants(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     status = request.args.get("status") or None
     q = request.args.get("q") or None
     rows = db.session.scalars(services.participants_query(event, status, q)).all()
@@ -168,7 +170,7 @@ def participants(event_id: int):
 @bp.get("/events/<int:event_id>/participants.csv")
 @login_required
 def participants_csv(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     rows = db.session.scalars(services.participants_query(event, None, None)).all()
     header = [
         _("Name"),
@@ -199,10 +201,21 @@ def participants_csv(event_id: int):
     )
 
 
-def _participant_action(event_id: int, registration_id: int, action, message: str):
-    event = event_services.get_event(event_id)
+def _who(registration) -> str:
+    return f"{registration.name} <{registration.email}>"
+
+
+def _participant_action(
+    event_id: int, registration_id: int, action, message: str, audit_action: str
+):
+    event = managed_event(event_id)
     registration = services.get_registration(event, registration_id)
-    commit_or_flash(lambda: action(registration), message)
+
+    def act():
+        action(registration)
+        audit.log(audit_action, _who(registration), event=event)
+
+    commit_or_flash(act, message)
     return redirect(url_for("registrations.participants", event_id=event.id))
 
 
@@ -210,7 +223,11 @@ def _participant_action(event_id: int, registration_id: int, action, message: st
 @login_required
 def promote(event_id: int, registration_id: int):
     return _participant_action(
-        event_id, registration_id, services.promote_by_hand, _("Moved from the waiting list.")
+        event_id,
+        registration_id,
+        services.promote_by_hand,
+        _("Moved from the waiting list."),
+        "registration.promote",
     )
 
 
@@ -222,6 +239,7 @@ def move_to_waiting(event_id: int, registration_id: int):
         registration_id,
         services.move_to_waiting_list,
         _("Moved to the waiting list."),
+        "registration.wait",
     )
 
 
@@ -229,15 +247,20 @@ def move_to_waiting(event_id: int, registration_id: int):
 @login_required
 def remove(event_id: int, registration_id: int):
     return _participant_action(
-        event_id, registration_id, services.cancel, _("Registration cancelled.")
+        event_id,
+        registration_id,
+        services.cancel,
+        _("Registration cancelled."),
+        "registration.cancel",
     )
 
 
 @bp.post("/events/<int:event_id>/registration/toggle")
 @login_required
 def toggle_registration(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     services.set_registration_closed(event, not event.registration_closed)
+    audit.log("registration.toggle", "closed" if event.registration_closed else "reopened", event)
     db.session.commit()
     flash(
         _("Registration closed.") if event.registration_closed else _("Registration reopened."),
@@ -251,9 +274,11 @@ def toggle_registration(event_id: int):
 
 def _registration_by_code(code: str):
     try:
-        return services.find_by_checkin_code(code)
+        registration = services.find_by_checkin_code(code)
     except services.NotFoundError:
         abort(404, description=_("This check-in code is not valid."))
+    require_manager(registration.event)
+    return registration
 
 
 @bp.get("/checkin/<code>")
@@ -273,7 +298,12 @@ def checkin(code: str):
 
 
 def _door_action(registration, action, message: str):
-    commit_or_flash(lambda: action(registration), message)
+    def act():
+        action(registration)
+        name = "registration.undo_check_in" if action is services.undo_check_in else None
+        audit.log(name or "registration.check_in", _who(registration), registration.event)
+
+    commit_or_flash(act, message)
 
 
 @bp.post("/checkin/<code>")
@@ -297,7 +327,7 @@ def checkin_undo(code: str):
 @bp.get("/events/<int:event_id>/checkin")
 @login_required
 def door(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     q = request.args.get("q") or None
     rows = db.session.scalars(
         services.participants_query(event, RegistrationStatus.CONFIRMED.value, q)
@@ -316,7 +346,7 @@ def door(event_id: int):
 @bp.post("/events/<int:event_id>/checkin/<int:registration_id>")
 @login_required
 def door_check_in(event_id: int, registration_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     registration = services.get_registration(event, registration_id)
     undo = request.form.get("undo") == "1"
     _door_action(
@@ -332,7 +362,7 @@ def door_check_in(event_id: int, registration_id: int):
 @bp.get("/events/<int:event_id>/participants/sheet")
 @login_required
 def sign_in_sheet(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     rows = db.session.scalars(
         services.participants_query(event, RegistrationStatus.CONFIRMED.value, None)
     ).all()
@@ -347,7 +377,11 @@ def sign_in_sheet(event_id: int):
 @login_required
 def approve(event_id: int, registration_id: int):
     return _participant_action(
-        event_id, registration_id, services.approve, _("Registration approved.")
+        event_id,
+        registration_id,
+        services.approve,
+        _("Registration approved."),
+        "registration.approve",
     )
 
 
@@ -360,4 +394,5 @@ def reject(event_id: int, registration_id: int):
         registration_id,
         lambda registration: services.reject(registration, reason),
         _("Registration not accepted; the person is told by email."),
+        "registration.reject",
     )

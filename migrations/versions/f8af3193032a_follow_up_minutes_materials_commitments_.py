@@ -1,7 +1,7 @@
 """Follow-up: minutes, materials, commitments, reminders
 
 Revision ID: f8af3193032a
-Revises: 6e61b7c5856d
+Revises: 95179cef49f5
 Create Date: 2026-11-28 21:57:56.467724
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'f8af3193032a'
-down_revision = '6e61b7c5856d'
+down_revision = '95179cef49f5'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,125 @@
+"""The audit log: organiser actions, written in the same transaction as the change itself.
+
+Routes call ``log(action, summary, event=...)`` right after the service call that changes
+something and before their single commit, so a refused or failed change leaves no entry
+(the rollback takes it away) and a committed change always has one.
+"""
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from enum import Enum
+
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
+
+from eventhub.audit.models import AuditEntry
+from eventhub.auth.models import User
+from eventhub.events.models import Event
+from eventhub.extensions import db
+
+SUMMARY_LENGTH = 1000
+VALUE_LENGTH = 80
+
+ACTION_LABELS = {
+    "event.create": _l("Event created"),
+    "event.edit": _l("Event edited"),
+    "event.publish": _l("Event published"),
+    "event.unpublish": _l("Event unpublished"),
+    "event.cancel": _l("Event cancelled"),
+    "event.organisation": _l("Participating organisation set"),
+    "event.organisation_remove": _l("Participating organisation removed"),
+    "event.co_organiser_add": _l("Co-organiser added"),
+    "event.co_organiser_remove": _l("Co-organiser removed"),
+    "agenda.add": _l("Agenda item added"),
+    "agenda.edit": _l("Agenda item edited"),
+    "agenda.delete": _l("Agenda item deleted"),
+    "agenda.shift": _l("Agenda items moved"),
+    "invitations.send": _l("Invitations sent"),
+    "invitations.resend": _l("Invitation sent again"),
+    "invitations.resend_failed": _l("Failed invitations sent again"),
+    "invitations.remind": _l("Reminders sent"),
+    "invitations.revoke": _l("Invitation revoked"),
+    "registration.approve": _l("Registration approved"),
+    "registration.reject": _l("Registration rejected"),
+    "registration.promote": _l("Moved from the waiting list"),
+    "registration.wait": _l("Moved to the waiting list"),
+    "registration.cancel": _l("Registration cancelled"),
+    "registration.toggle": _l("Registration closed or reopened"),
+    "registration.check_in": _l("Arrival checked in"),
+    "registration.undo_check_in": _l("Arrival undone"),
+    "organisation.create": _l("Organisation created"),
+    "organisation.edit": _l("Organisation edited"),
+    "organisation.delete": _l("Organisation deleted"),
+    "organisation.import": _l("Organisations imported"),
+    "contact.create": _l("Contact created"),
+    "contact.edit": _l("Contact edited"),
+    "contact.delete": _l("Contact deleted"),
+    "user.create": _l("Account created"),
+    "user.activate": _l("Account reactivated"),
+    "user.deactivate": _l("Account deactivated"),
+    "user.password_reset": _l("Password reset by an admin"),
+}
+
+
+def record(user: User | None, action: str, summary: str = "", event: Event | None = None):
+    entry = AuditEntry(
+        user_id=user.id if user is not None else None,
+        user_email=user.email if user is not None else None,
+        action=action,
+        event_id=event.id if event is not None else None,
+        summary=_one_line(summary)[:SUMMARY_LENGTH],
+    )
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def log(action: str, summary: str = "", event: Event | None = None) -> AuditEntry:
+    """``record`` for the signed-in organiser of the current request."""
+    user = current_user if getattr(current_user, "is_authenticated", False) else None
+    return record(user._get_current_object() if user is not None else None, action, summary, event)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _show(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        text = _one_line(value)
+        return f"“{text[:VALUE_LENGTH]}…”" if len(text) > VALUE_LENGTH else f"“{text}”"
+    return str(value)
+
+
+def snapshot(obj, fields: Iterable[str]) -> dict:
+    """The values of ``fields`` now, to compare after the change."""
+    return {name: getattr(obj, name) for name in fields}
+
+
+def changes(before: dict, obj) -> str:
+    """``field: old → new`` for each field that changed since ``snapshot``."""
+    parts = [
+        f"{name}: {_show(old)} → {_show(getattr(obj, name))}"
+        for name, old in before.items()
+        if getattr(obj, name) != old
+    ]
+    return "; ".join(parts) or "no change"
+
+
+def entries_query(event_id: int | None = None, user_id: int | None = None) -> Select:
+    stmt = select(AuditEntry).options(selectinload(AuditEntry.user), selectinload(AuditEntry.event))
+    if event_id is not None:
+        stmt = stmt.where(AuditEntry.event_id == event_id)
+    if user_id is not None:
+        stmt = stmt.where(AuditEntry.user_id == user_id)
+    return stmt.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())

@@ -1,0 +1,168 @@
+"""The audit log: organiser actions recorded with the change, readable by admins."""
+
+from sqlalchemy import select
+
+from eventhub.audit.models import AuditEntry
+from eventhub.events.models import Event
+from eventhub.extensions import db
+from tests.conftest import login
+from tests.factories import (
+    ContactFactory,
+    EventFactory,
+    OrganisationFactory,
+    RegistrationFactory,
+    UserFactory,
+)
+from tests.test_events import event_form
+
+
+def entries(app, action=None) -> list[tuple]:
+    with app.app_context():
+        stmt = select(AuditEntry).order_by(AuditEntry.id)
+        if action:
+            stmt = stmt.where(AuditEntry.action == action)
+        return [(e.action, e.user_email, e.event_id, e.summary) for e in db.session.scalars(stmt)]
+
+
+def test_event_life_cycle_is_logged_with_who_and_what_changed(app, organiser_client):
+    organiser_client.post("/events/new", data=event_form(title="Mesa de Recoleta"))
+    with app.app_context():
+        event_id = db.session.scalar(select(Event.id))
+    organiser_client.post(
+        f"/events/{event_id}/edit", data=event_form(title="Mesa de Lo Prado", capacity="40")
+    )
+    organiser_client.post(f"/events/{event_id}/publish")
+    organiser_client.post(f"/events/{event_id}/unpublish")
+    organiser_client.post(f"/events/{event_id}/cancel")
+    log = entries(app)
+    assert [e[0] for e in log] == [
+        "event.create",
+        "event.edit",
+        "event.publish",
+        "event.unpublish",
+        "event.cancel",
+    ]
+    assert all(e[1] == "organiser@example.org" and e[2] == event_id for e in log)
+    assert log[0][3] == "Mesa de Recoleta"
+    assert "title: “Mesa de Recoleta” → “Mesa de Lo Prado”" in log[1][3]
+    assert "capacity: — → 40" in log[1][3]
+    assert "venue_name" not in log[1][3]  # unchanged fields are not listed
+
+
+def test_refused_actions_leave_no_entry(app, organiser_client):
+    with app.app_context():
+        event = EventFactory(status="cancelled")  # cannot be published any more
+        db.session.commit()
+        event_id = event.id
+    organiser_client.post(f"/events/{event_id}/publish")
+    organiser_client.post(f"/events/{event_id}/edit", data=event_form(title=""))
+    assert entries(app) == []
+
+
+def test_non_manager_attempts_are_not_logged_as_changes(app, client, organiser):
+    with app.app_context():
+        UserFactory(email="other@example.org")
+        event = EventFactory()
+        db.session.commit()
+        event_id = event.id
+    login(client, "other@example.org")
+    assert client.post(f"/events/{event_id}/publish").status_code == 403
+    assert entries(app) == []
+
+
+def test_registration_moderation_and_door_are_logged(app, organiser_client):
+    with app.app_context():
+        registration = RegistrationFactory(name="Rosa", email="rosa@example.org")
+        db.session.commit()
+        event_id, registration_id = registration.event_id, registration.id
+    organiser_client.post(f"/events/{event_id}/checkin/{registration_id}")
+    organiser_client.post(f"/events/{event_id}/checkin/{registration_id}", data={"undo": "1"})
+    organiser_client.post(f"/events/{event_id}/participants/{registration_id}/remove")
+    organiser_client.post(f"/events/{event_id}/registration/toggle")
+    assert [(e[0], e[3]) for e in entries(app)] == [
+        ("registration.check_in", "Rosa <rosa@example.org>"),
+        ("registration.undo_check_in", "Rosa <rosa@example.org>"),
+        ("registration.cancel", "Rosa <rosa@example.org>"),
+        ("registration.toggle", "closed"),
+    ]
+
+
+def test_directory_and_account_actions_are_logged_without_event(app, admin_client):
+    with app.app_context():
+        organisation = OrganisationFactory(name="Municipalidad de Recoleta")
+        contact = ContactFactory(
+            organisation=organisation, name="Ana", email="ana@example.org", role="Jefa"
+        )
+        other = UserFactory(email="bea@example.org")
+        db.session.commit()
+        org_id, contact_id, other_id = organisation.id, contact.id, other.id
+    admin_client.post(
+        f"/organisations/{org_id}/contacts/{contact_id}/edit",
+        data={"name": "Ana", "email": "ana@example.org", "role": "Alcaldesa", "language": "es"},
+    )
+    admin_client.post(f"/organisations/{org_id}/contacts/{contact_id}/delete")
+    admin_client.post(f"/users/{other_id}/active", data={"active": "0"})
+    log = entries(app)
+    assert [e[0] for e in log] == ["contact.edit", "contact.delete", "user.deactivate"]
+    assert log[0][3] == "Municipalidad de Recoleta, Ana: role: “Jefa” → “Alcaldesa”"
+    assert log[1][3] == "Municipalidad de Recoleta: Ana <ana@example.org>"
+    assert log[2][3] == "bea@example.org"
+    assert all(e[1] == "admin@example.org" and e[2] is None for e in log)
+
+
+def test_co_organiser_changes_are_logged(app, organiser_client):
+    with app.app_context():
+        bea = UserFactory(email="bea@example.org", name="Bea")
+        event = EventFactory()
+        db.session.commit()
+        event_id, bea_id = event.id, bea.id
+    organiser_client.post(f"/events/{event_id}/co-organisers", data={"user_id": bea_id})
+    organiser_client.post(f"/events/{event_id}/co-organisers/{bea_id}/delete")
+    assert [(e[0], e[3]) for e in entries(app)] == [
+        ("event.co_organiser_add", "Bea <bea@example.org>"),
+        ("event.co_organiser_remove", "Bea <bea@example.org>"),
+    ]
+
+
+def test_admin_page_filters_and_pages(make_app):
+    app = make_app(AUDIT_PER_PAGE=3)
+    client = app.test_client()
+    with app.app_context():
+        UserFactory(email="admin@example.org", name="Admin", is_admin=True)
+        ana = UserFactory(email="organiser@example.org", name="Ana")
+        first, second = EventFactory(title="Primera mesa"), EventFactory(title="Segunda mesa")
+        db.session.commit()
+        ids = first.id, second.id, ana.id
+    login(client, "organiser@example.org")
+    for event_id in ids[:2]:
+        for _ in range(2):
+            client.post(f"/events/{event_id}/registration/toggle")
+    client.post("/logout")
+    login(client, "admin@example.org")
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "4 entries" in page or "4 entradas" in page
+    assert page.count('id="entry-') == 3 and "page=2" in page
+    only_second = client.get(f"/admin/audit?event={ids[1]}").get_data(as_text=True)
+    assert only_second.count('id="entry-') == 2
+    assert "Segunda mesa" in only_second and "Primera mesa" not in only_second
+    by_user = client.get(f"/admin/audit?user={ids[2]}").get_data(as_text=True)
+    assert by_user.count('id="entry-') == 3
+    for junk in ("x", "-1", "99999999999", "²"):
+        response = client.get(f"/admin/audit?event={junk}&user={junk}")
+        assert response.status_code == 200
+
+
+def test_managers_read_their_events_history_only(app, client, organiser):
+    with app.app_context():
+        UserFactory(email="other@example.org")
+        mine, theirs = EventFactory(title="Mía"), EventFactory(title="Ajena", created_by_id=None)
+        db.session.commit()
+        mine_id, theirs_id = mine.id, theirs.id
+    login(client, "organiser@example.org")
+    client.post(f"/events/{mine_id}/registration/toggle")
+    page = client.get(f"/events/{mine_id}")
+    assert f"/admin/audit?event={mine_id}" in page.get_data(as_text=True)
+    assert client.get(f"/admin/audit?event={mine_id}").status_code == 200
+    assert client.get(f"/admin/audit?event={theirs_id}").status_code == 403
+    assert client.get("/admin/audit").status_code == 403
+    assert client.get(f"/admin/audit?event={mine_id}&user=1").status_code == 200

@@ -1,0 +1,375 @@
+"""Every route, every method, against five kinds of visitor: the status each one gets.
+
+The table below has one row per (rule, method) of ``app.url_map``: a new route without a row
+fails ``test_every_route_has_a_row``. Each case runs on a fresh copy of one SQLite database
+(built once), so state-changing requests never affect the next case.
+
+Roles, and how they fill URL arguments:
+- anonymous: no session; token arguments get well-formed tokens that match nothing.
+- invitee: no session; holds an invitation, a registration, a calendar feed and an opt-out link
+  of ANOTHER event (B): token arguments get those. Everything about event A must stay closed.
+- organiser: signed in, does not manage event A (the directory is shared, A is not).
+- manager: co-organiser of event A (added by its creator, another organiser).
+- admin.
+Signed-in roles use event A's own tokens. Bodies are empty (CSRF is off in tests): what is
+checked is who gets in, not what the forms accept (an empty POST to an edit form keeps the
+stored values, so it saves and redirects). "login" means a redirect to the sign-in page.
+"""
+
+import secrets
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from eventhub import create_app
+from eventhub.agenda.models import AgendaItem
+from eventhub.calendar.models import FeedKind
+from eventhub.calendar.services import rotate_feed_token
+from eventhub.events.models import Event, EventManager, EventOrganisation
+from eventhub.extensions import db
+from eventhub.invitations import services as invitation_services
+from eventhub.invitations.mail import opt_out_token
+from eventhub.invitations.models import Invitation
+from eventhub.mail.models import OutboxMessage
+from eventhub.registrations import services as registration_services
+from tests.conftest import base_config, login
+from tests.factories import (
+    ContactFactory,
+    EventFactory,
+    OrganisationFactory,
+    ProgrammeFactory,
+    SpeakerFactory,
+    UserFactory,
+)
+
+ROLES = ("anonymous", "invitee", "organiser", "manager", "admin")
+L = "login"
+
+PUBLIC = (200, 200, 200, 200, 200)
+SIGNED_IN = (L, L, 200, 200, 200)  # the shared directory and the organiser's own pages
+SIGNED_IN_POST = (L, L, 302, 302, 302)
+MANAGE = (L, L, 403, 200, 200)  # pages of event A
+MANAGE_POST = (L, L, 403, 302, 302)  # actions on event A
+ADMIN = (L, L, 403, 403, 200)
+ADMIN_POST = (L, L, 403, 403, 302)
+TOKEN = (404, 200, 200, 200, 200)  # the link is the key, whoever holds it
+
+EXPECTED: dict[tuple[str, str], tuple] = {
+    ("/", "GET"): (302,) * 5,
+    ("/healthz", "GET"): PUBLIC,
+    ("/static/<path:filename>", "GET"): PUBLIC,
+    ("/language", "POST"): (302,) * 5,
+    ("/login", "GET"): (200, 200, 302, 302, 302),
+    ("/login", "POST"): (200, 200, 302, 302, 302),
+    ("/logout", "POST"): (L,) * 5,  # signing out ends on the sign-in page
+    ("/account/password", "GET"): SIGNED_IN,
+    ("/account/password", "POST"): SIGNED_IN,
+    ("/account/calendar", "GET"): SIGNED_IN,
+    ("/account/calendar", "POST"): SIGNED_IN_POST,
+    # user administration
+    ("/users/", "GET"): ADMIN,
+    ("/users/new", "GET"): ADMIN,
+    ("/users/new", "POST"): ADMIN,
+    ("/users/<int:user_id>/active", "POST"): ADMIN_POST,
+    ("/users/<int:user_id>/password", "GET"): ADMIN,
+    ("/users/<int:user_id>/password", "POST"): ADMIN,
+    # the whole audit log; an event's managers read its part with ?event= (test_audit.py)
+    ("/admin/audit", "GET"): ADMIN,
+    # events: the list and pages are readable, management is for the event's managers
+    ("/events/", "GET"): PUBLIC,
+    ("/events/new", "GET"): SIGNED_IN,
+    ("/events/new", "POST"): SIGNED_IN,
+    ("/events/<int:event_id>", "GET"): PUBLIC,
+    ("/events/<int:event_id>.ics", "GET"): PUBLIC,
+    ("/events/<int:event_id>/agenda", "GET"): PUBLIC,
+    ("/events/<int:event_id>/agenda.csv", "GET"): PUBLIC,
+    ("/events/<int:event_id>/edit", "GET"): MANAGE,
+    ("/events/<int:event_id>/edit", "POST"): MANAGE,
+    ("/events/<int:event_id>/publish", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/unpublish", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/cancel", "GET"): MANAGE,
+    ("/events/<int:event_id>/cancel", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/organisations", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/organisations/<int:participation_id>/delete", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/co-organisers", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/co-organisers/<int:user_id>/delete", "POST"): MANAGE_POST,
+    # agenda
+    ("/events/<int:event_id>/agenda/new", "GET"): MANAGE,
+    ("/events/<int:event_id>/agenda/new", "POST"): MANAGE,
+    ("/events/<int:event_id>/agenda/<int:item_id>/edit", "GET"): MANAGE,
+    ("/events/<int:event_id>/agenda/<int:item_id>/edit", "POST"): MANAGE,
+    ("/events/<int:event_id>/agenda/<int:item_id>/delete", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/agenda/<int:item_id>/shift", "POST"): MANAGE_POST,
+    # invitations: organisers' side, then the invitee's
+    ("/events/<int:event_id>/invitations", "GET"): MANAGE,
+    ("/events/<int:event_id>/invitations/new", "GET"): MANAGE,
+    ("/events/<int:event_id>/invitations/new", "POST"): MANAGE,
+    ("/events/<int:event_id>/invitations/remind", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/invitations/resend-failed", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/invitations/<int:invitation_id>/resend", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/invitations/<int:invitation_id>/revoke", "POST"): MANAGE_POST,
+    ("/i/<token>", "GET"): TOKEN,
+    ("/i/<token>/accept", "POST"): (404, 422, 422, 422, 422),  # empty name: refused
+    ("/i/<token>/decline", "POST"): (404, 302, 302, 302, 302),
+    ("/unsubscribe/<token>", "GET"): TOKEN,
+    ("/unsubscribe/<token>", "POST"): TOKEN,
+    # registrations: the public form, the registrant's link, the organisers' pages, the door
+    ("/events/<int:event_id>/register", "POST"): (422,) * 5,  # empty form: refused
+    ("/r/<token>", "GET"): TOKEN,
+    ("/r/<token>", "POST"): (404, 422, 422, 422, 422),  # empty form: refused
+    ("/r/<token>/cancel", "POST"): (404, 302, 302, 302, 302),
+    ("/r/<token>/feed", "POST"): (404, 302, 302, 302, 302),
+    ("/events/<int:event_id>/participants", "GET"): MANAGE,
+    ("/events/<int:event_id>/participants.csv", "GET"): MANAGE,
+    ("/events/<int:event_id>/participants/sheet", "GET"): MANAGE,
+    ("/events/<int:event_id>/participants/<int:registration_id>/approve", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/participants/<int:registration_id>/reject", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/participants/<int:registration_id>/promote", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/participants/<int:registration_id>/wait", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/participants/<int:registration_id>/remove", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/registration/toggle", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/checkin", "GET"): MANAGE,
+    ("/events/<int:event_id>/checkin/<int:registration_id>", "POST"): MANAGE_POST,
+    ("/checkin/<code>", "GET"): MANAGE,
+    ("/checkin/<code>", "POST"): MANAGE_POST,
+    ("/checkin/<code>/undo", "POST"): MANAGE_POST,
+    # calendars
+    ("/calendar", "GET"): PUBLIC,
+    ("/calendar.ics", "GET"): PUBLIC,
+    ("/feeds/<token>.ics", "GET"): TOKEN,
+    ("/organisations/<int:organisation_id>/feed", "POST"): SIGNED_IN_POST,
+    # the shared directory
+    ("/organisations/", "GET"): SIGNED_IN,
+    ("/organisations/new", "GET"): SIGNED_IN,
+    ("/organisations/new", "POST"): SIGNED_IN,
+    ("/organisations/import", "GET"): SIGNED_IN,
+    ("/organisations/import", "POST"): SIGNED_IN,
+    ("/organisations/import/template.csv", "GET"): SIGNED_IN,
+    ("/organisations/<int:organisation_id>", "GET"): SIGNED_IN,
+    ("/organisations/<int:organisation_id>/edit", "GET"): SIGNED_IN,
+    ("/organisations/<int:organisation_id>/edit", "POST"): SIGNED_IN_POST,
+    ("/organisations/<int:organisation_id>/delete", "GET"): SIGNED_IN,
+    ("/organisations/<int:organisation_id>/delete", "POST"): SIGNED_IN_POST,
+    ("/organisations/<int:organisation_id>/contacts/new", "GET"): SIGNED_IN,
+    ("/organisations/<int:organisation_id>/contacts/new", "POST"): SIGNED_IN,
+    ("/organisations/<int:organisation_id>/contacts/<int:contact_id>/edit", "GET"): SIGNED_IN,
+    ("/organisations/<int:organisation_id>/contacts/<int:contact_id>/edit", "POST"): SIGNED_IN_POST,
+    ("/organisations/<int:organisation_id>/contacts/<int:contact_id>/delete", "POST"): (
+        SIGNED_IN_POST
+    ),
+    ("/speakers/", "GET"): SIGNED_IN,
+    ("/speakers/new", "GET"): SIGNED_IN,
+    ("/speakers/new", "POST"): SIGNED_IN,
+    ("/speakers/<int:speaker_id>", "GET"): PUBLIC,  # speakers' public profiles
+    ("/speakers/<int:speaker_id>/edit", "GET"): SIGNED_IN,
+    ("/speakers/<int:speaker_id>/edit", "POST"): SIGNED_IN_POST,
+    ("/speakers/<int:speaker_id>/delete", "GET"): SIGNED_IN,
+    ("/speakers/<int:speaker_id>/delete", "POST"): SIGNED_IN_POST,
+    ("/programmes/", "GET"): SIGNED_IN,
+    ("/programmes/new", "GET"): SIGNED_IN,
+    ("/programmes/new", "POST"): SIGNED_IN,
+    ("/programmes/<int:programme_id>", "GET"): SIGNED_IN,
+    ("/programmes/<int:programme_id>/edit", "GET"): SIGNED_IN,
+    ("/programmes/<int:programme_id>/edit", "POST"): SIGNED_IN_POST,
+    # the outbox is not tied to an event: every organiser follows delivery
+    ("/outbox/", "GET"): SIGNED_IN,
+    ("/outbox/<int:message_id>", "GET"): SIGNED_IN,
+    ("/outbox/<int:message_id>/html", "GET"): SIGNED_IN,
+    ("/outbox/<int:message_id>/resend", "POST"): SIGNED_IN_POST,
+    ("/outbox/resend-failed", "POST"): SIGNED_IN_POST,
+}
+
+TOKEN_KINDS = {
+    "invitations.respond": "invitation",
+    "invitations.accept": "invitation",
+    "invitations.decline": "invitation",
+    "invitations.opt_out": "opt_out",
+    "registrations.manage": "registration",
+    "registrations.update": "registration",
+    "registrations.cancel": "registration",
+    "registrations.personal_feed": "registration",
+    "calendar.private_feed": "feed",
+}
+
+
+def _cases(app: Flask):
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def _invite(event: Event, organisation_id: int, organiser) -> Invitation:
+    plan = invitation_services.plan_invitations(event, [organisation_id], True, [], "")
+    invitation_services.send_invitations(event, plan, organiser)
+    db.session.flush()
+    return db.session.scalar(select(Invitation).where(Invitation.event_id == event.id))
+
+
+def _registration(event: Event, email: str):
+    data = registration_services.RegistrantData(name="Rosa Invitada", email=email)
+    return registration_services.register(event, data)
+
+
+def _build_world(app: Flask) -> dict:
+    """Event A (managed by a co-organiser) with one of everything; event B for the invitee."""
+    starts = datetime.now(UTC) + timedelta(days=30)
+    with app.app_context(), app.test_request_context():
+        db.create_all()
+        UserFactory(email="admin@example.org", is_admin=True)
+        creator = UserFactory(email="creator@example.org")
+        manager = UserFactory(email="manager@example.org")
+        outsider = UserFactory(email="outsider@example.org")
+        organisation = OrganisationFactory()
+        ContactFactory(organisation=organisation, email="alcaldia@example.org")
+        other_organisation = OrganisationFactory()
+        ContactFactory(organisation=other_organisation, email="invitee@example.org")
+        speaker = SpeakerFactory(organisation=organisation)
+        programme = ProgrammeFactory()
+        event_a, event_b = (
+            EventFactory(
+                published=True,
+                registration_mode="open",
+                created_by_id=creator.id,
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=3),
+            )
+            for _ in range(2)
+        )
+        db.session.flush()
+        db.session.add(EventManager(event_id=event_a.id, user_id=manager.id))
+        participation = EventOrganisation(
+            event=event_a, organisation=other_organisation, role="host"
+        )
+        db.session.add(participation)
+        item = AgendaItem(
+            title="Apertura", kind="talk", starts_at=starts, ends_at=starts + timedelta(minutes=30)
+        )
+        event_a.agenda_items.append(item)
+        invitation_a = _invite(event_a, organisation.id, creator)
+        invitation_b = _invite(event_b, other_organisation.id, creator)
+        registration_a = _registration(event_a, "participante@example.org")
+        registration_b = _registration(event_b, "invitee@example.org")
+        db.session.flush()
+        world = {
+            "ids": {
+                "event_id": event_a.id,
+                "item_id": item.id,
+                "invitation_id": invitation_a.id,
+                "registration_id": registration_a.id,
+                "participation_id": participation.id,
+                "organisation_id": organisation.id,
+                "contact_id": organisation.contacts[0].id,
+                "speaker_id": speaker.id,
+                "programme_id": programme.id,
+                "message_id": db.session.scalar(select(OutboxMessage.id).limit(1)),
+                "filename": "style.css",
+                "code": registration_services.checkin_code(registration_a),
+            },
+            "user_ids": {"users": outsider.id, "events": manager.id},
+            "tokens": {
+                "signed_in": {
+                    "invitation": invitation_services.invitation_token(invitation_a),
+                    "registration": registration_services.registration_token(registration_a),
+                    "feed": rotate_feed_token(FeedKind.ORGANISATION, organisation.id),
+                    "opt_out": opt_out_token("alcaldia@example.org"),
+                },
+                "invitee": {
+                    "invitation": invitation_services.invitation_token(invitation_b),
+                    "registration": registration_services.registration_token(registration_b),
+                    "feed": rotate_feed_token(FeedKind.REGISTRANT, "invitee@example.org"),
+                    "opt_out": opt_out_token("invitee@example.org"),
+                },
+                "anonymous": {
+                    kind: secrets.token_urlsafe(32)
+                    for kind in ("invitation", "registration", "feed", "opt_out")
+                },
+            },
+        }
+        db.session.commit()
+    return world
+
+
+def _url(app: Flask, rule, role: str, world: dict) -> str:
+    values = {}
+    for name in rule.arguments:
+        if name == "token":
+            holder = role if role in ("anonymous", "invitee") else "signed_in"
+            values[name] = world["tokens"][holder][TOKEN_KINDS[rule.endpoint]]
+        elif name == "user_id":
+            # /users/<id>: the organiser's account; /events/<id>/co-organisers/<id>: the manager
+            scope = "users" if rule.endpoint.startswith("auth.") else "events"
+            values[name] = world["user_ids"][scope]
+        else:
+            values[name] = world["ids"][name]
+    return rule.build(values, append_unknown=False)[1]
+
+
+@pytest.fixture(scope="module")
+def matrix(tmp_path_factory):
+    """One app on a database file that is replaced by a pristine copy before each case."""
+    folder = tmp_path_factory.mktemp("matrix")
+    template, live = folder / "template.sqlite", folder / "live.sqlite"
+    builder = create_app(base_config(f"sqlite:///{template}", folder))
+    world = _build_world(builder)
+    cookies = {}
+    for role in ("organiser", "manager", "admin"):
+        email = {"organiser": "outsider", "manager": "manager", "admin": "admin"}[role]
+        client = builder.test_client()
+        assert login(client, f"{email}@example.org").status_code == 302
+        cookies[role] = client.get_cookie("session").value
+    with builder.app_context():
+        db.session.remove()
+        db.engine.dispose()  # the last connection closes: the WAL is merged into the file
+    app = create_app(base_config(f"sqlite:///{live}", folder))
+    return app, template, live, world, cookies
+
+
+def _fresh_copy(app: Flask, template: Path, live: Path) -> None:
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{live}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(template, live)
+
+
+def _status(response) -> int | str:
+    location = response.headers.get("Location", "")
+    if response.status_code == 302 and location.startswith("/login"):
+        return L
+    return response.status_code
+
+
+def test_every_route_has_a_row(matrix):
+    app = matrix[0]
+    routes = {(rule.rule, method) for rule, method in _cases(app)}
+    assert sorted(routes - EXPECTED.keys()) == [], "new routes need a row in EXPECTED"
+    assert sorted(EXPECTED.keys() - routes) == [], "rows for routes that no longer exist"
+
+
+def test_authorisation_matrix(matrix):
+    app, template, live, world, cookies = matrix
+    wrong, checked = [], 0
+    for rule, method in sorted(_cases(app), key=lambda case: (case[0].rule, case[1])):
+        expected = EXPECTED.get((rule.rule, method))
+        if expected is None:
+            continue  # reported by test_every_route_has_a_row
+        for role, want in zip(ROLES, expected, strict=True):
+            _fresh_copy(app, template, live)
+            client = app.test_client()
+            if role in cookies:
+                client.set_cookie("session", cookies[role])
+            url = _url(app, rule, role, world)
+            response = client.open(url, method=method)
+            got = _status(response)
+            response.close()
+            checked += 1
+            if got != want:
+                wrong.append(f"{method} {url} as {role}: expected {want}, got {got}")
+    print(f"authorisation matrix: {checked} route × role cases checked")
+    assert wrong == [], "\n".join(wrong)
+    assert checked == len(EXPECTED) * len(ROLES)
