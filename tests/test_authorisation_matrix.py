@@ -31,6 +31,8 @@ from eventhub.calendar.models import FeedKind
 from eventhub.calendar.services import rotate_feed_token
 from eventhub.events.models import Event, EventManager, EventOrganisation
 from eventhub.extensions import db
+from eventhub.followup import commitments
+from eventhub.followup import services as followup_services
 from eventhub.invitations import services as invitation_services
 from eventhub.invitations.mail import opt_out_token
 from eventhub.invitations.models import Invitation
@@ -57,6 +59,13 @@ MANAGE_POST = (L, L, 403, 302, 302)  # actions on event A
 ADMIN = (L, L, 403, 403, 200)
 ADMIN_POST = (L, L, 403, 403, 302)
 TOKEN = (404, 200, 200, 200, 200)  # the link is the key, whoever holds it
+OWN_EVENT_TOKEN = (404, 404, 200, 200, 200)  # another event's link opens nothing of event A
+READ_BY_ORGANISERS = (404, 404, 200, 200, 200)
+REFUSED_FOR_MANAGERS = (L, L, 403, 422, 422)  # empty form: managers get the form back
+
+REVOKE_OWNER_LINK = (
+    "/organisations/<int:organisation_id>/contacts/<int:contact_id>/commitment-link/revoke"
+)
 
 EXPECTED: dict[tuple[str, str], tuple] = {
     ("/", "GET"): (302,) * 5,
@@ -175,6 +184,30 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/programmes/<int:programme_id>", "GET"): SIGNED_IN,
     ("/programmes/<int:programme_id>/edit", "GET"): SIGNED_IN,
     ("/programmes/<int:programme_id>/edit", "POST"): SIGNED_IN_POST,
+    # follow-up: an event's managers keep its minutes, files and commitments; files are read
+    # by organisers, by holders of the event's personal links (participants visibility here)
+    ("/events/<int:event_id>/followup", "GET"): MANAGE,
+    ("/events/<int:event_id>/followup/mail", "GET"): MANAGE,
+    ("/events/<int:event_id>/followup/mail", "POST"): MANAGE,  # empty: preview only
+    ("/events/<int:event_id>/minutes", "POST"): MANAGE_POST,  # empty minutes are allowed
+    ("/events/<int:event_id>/materials", "POST"): REFUSED_FOR_MANAGERS,  # no file
+    ("/events/<int:event_id>/materials/<int:material_id>", "GET"): READ_BY_ORGANISERS,
+    ("/events/<int:event_id>/materials/<int:material_id>/edit", "GET"): MANAGE,
+    ("/events/<int:event_id>/materials/<int:material_id>/edit", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/materials/<int:material_id>/delete", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/commitments", "POST"): REFUSED_FOR_MANAGERS,  # nothing agreed
+    ("/events/<int:event_id>/commitments/<int:commitment_id>/edit", "GET"): MANAGE,
+    ("/events/<int:event_id>/commitments/<int:commitment_id>/edit", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/commitments/<int:commitment_id>/status", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/commitments/<int:commitment_id>/delete", "POST"): MANAGE_POST,
+    ("/r/<token>/materials/<int:material_id>", "GET"): OWN_EVENT_TOKEN,
+    ("/i/<token>/materials/<int:material_id>", "GET"): OWN_EVENT_TOKEN,
+    # an owner's link reaches only its own organisation's commitments
+    ("/c/<token>", "GET"): TOKEN,
+    ("/c/<token>/commitments/<int:commitment_id>", "POST"): (404, 404, 422, 422, 422),
+    (REVOKE_OWNER_LINK, "POST"): SIGNED_IN_POST,
+    ("/programmes/<int:programme_id>/commitments.csv", "GET"): SIGNED_IN,
+    ("/programmes/<int:programme_id>/figures.csv", "GET"): SIGNED_IN,
     # the outbox is not tied to an event: every organiser follows delivery
     ("/outbox/", "GET"): SIGNED_IN,
     ("/outbox/<int:message_id>", "GET"): SIGNED_IN,
@@ -193,6 +226,10 @@ TOKEN_KINDS = {
     "registrations.cancel": "registration",
     "registrations.personal_feed": "registration",
     "calendar.private_feed": "feed",
+    "followup.registrant_material": "registration",
+    "followup.invitee_material": "invitation",
+    "followup.owner_commitments": "commitments",
+    "followup.owner_update": "commitments",
 }
 
 
@@ -253,6 +290,19 @@ def _build_world(app: Flask) -> dict:
         invitation_b = _invite(event_b, other_organisation.id, creator)
         registration_a = _registration(event_a, "participante@example.org")
         registration_b = _registration(event_b, "invitee@example.org")
+        material = followup_services.add_material(
+            event_a,
+            followup_services.Upload("acta.pdf", b"%PDF-1.4 acta"),
+            "Acta",
+            "participants",
+            None,
+            creator,
+        )
+        commitment = commitments.create_commitment(
+            event_a,
+            commitments.CommitmentData("Mapear oficinas", organisation.id),
+            creator,
+        )
         db.session.flush()
         world = {
             "ids": {
@@ -268,6 +318,8 @@ def _build_world(app: Flask) -> dict:
                 "message_id": db.session.scalar(select(OutboxMessage.id).limit(1)),
                 "filename": "style.css",
                 "code": registration_services.checkin_code(registration_a),
+                "material_id": material.id,
+                "commitment_id": commitment.id,
             },
             "user_ids": {"users": outsider.id, "events": manager.id},
             "tokens": {
@@ -276,16 +328,18 @@ def _build_world(app: Flask) -> dict:
                     "registration": registration_services.registration_token(registration_a),
                     "feed": rotate_feed_token(FeedKind.ORGANISATION, organisation.id),
                     "opt_out": opt_out_token("alcaldia@example.org"),
+                    "commitments": commitments.ensure_link(organisation.contacts[0]),
                 },
                 "invitee": {
                     "invitation": invitation_services.invitation_token(invitation_b),
                     "registration": registration_services.registration_token(registration_b),
                     "feed": rotate_feed_token(FeedKind.REGISTRANT, "invitee@example.org"),
                     "opt_out": opt_out_token("invitee@example.org"),
+                    "commitments": commitments.ensure_link(other_organisation.contacts[0]),
                 },
                 "anonymous": {
                     kind: secrets.token_urlsafe(32)
-                    for kind in ("invitation", "registration", "feed", "opt_out")
+                    for kind in ("invitation", "registration", "feed", "opt_out", "commitments")
                 },
             },
         }
@@ -321,6 +375,8 @@ def matrix(tmp_path_factory):
         client = builder.test_client()
         assert login(client, f"{email}@example.org").status_code == 302
         cookies[role] = client.get_cookie("session").value
+    uploads = Path(builder.config["UPLOAD_FOLDER"])
+    shutil.copytree(uploads, folder / "uploads-template")
     with builder.app_context():
         db.session.remove()
         db.engine.dispose()  # the last connection closes: the WAL is merged into the file
@@ -335,6 +391,10 @@ def _fresh_copy(app: Flask, template: Path, live: Path) -> None:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{live}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(template, live)
+    # Uploaded files too: a case that deletes a file must not take it from the next one.
+    uploads = Path(app.config["UPLOAD_FOLDER"])
+    shutil.rmtree(uploads, ignore_errors=True)
+    shutil.copytree(uploads.parent / "uploads-template", uploads)
 
 
 def _status(response) -> int | str:

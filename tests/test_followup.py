@@ -306,8 +306,8 @@ def test_a_file_over_the_limit_is_refused(make_app, world_factory=None):
     from tests.factories import UserFactory
 
     with app.app_context():
-        UserFactory(email="o@example.org")
-        event = EventFactory()
+        creator = UserFactory(email="o@example.org")
+        event = EventFactory(created_by_id=creator.id)
         db.session.commit()
         event_id = event.id
     client = anonymous(app)
@@ -333,8 +333,8 @@ def test_the_upload_limit_is_larger_than_the_form_limit(make_app):
     from tests.factories import UserFactory
 
     with app.app_context():
-        UserFactory(email="o@example.org")
-        event = EventFactory()
+        creator = UserFactory(email="o@example.org")
+        event = EventFactory(created_by_id=creator.id)
         db.session.commit()
         event_id = event.id
     client = anonymous(app)
@@ -646,3 +646,17 @@ def test_deleting_an_owner_says_its_commitments_go_too(app, organiser_client, wo
     add_commitment(organiser_client, world)
     page = organiser_client.get(f"/organisations/{world['quilicura']}/delete")
     assert "1 commitment of this organisation will be deleted" in page.get_data(as_text=True)
+
+
+def test_follow_up_actions_are_in_the_audit_log(app, organiser_client, world):
+    from eventhub.audit.models import AuditEntry
+
+    organiser_client.post(
+        f"/events/{world['event']}/minutes", data={"body": "# Acta", "visibility": "public"}
+    )
+    add_commitment(organiser_client, world)
+    with app.app_context():
+        entries = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert [e.action for e in entries] == ["minutes.save", "commitment.add"]
+        assert all(e.event_id == world["event"] for e in entries)
+        assert "Municipalidad de Quilicura" in entries[1].summary

@@ -15,10 +15,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from eventhub.audit import services as audit
 from eventhub.csv_export import csv_response
 from eventhub.errors import DomainError
 from eventhub.events import services as event_services
 from eventhub.events.models import Event, EventOrganisation
+from eventhub.events.permissions import managed_event
 from eventhub.extensions import db
 from eventhub.followup import bp, commitments, services
 from eventhub.followup import mail as followup_mail
@@ -194,6 +196,17 @@ def _followup_page(event: Event, status: int = 200, **forms):
     ), status
 
 
+def _logged(result, action: str, event: Event, summary):
+    """Record the organiser's action in the audit log, in the same transaction."""
+    audit.log(action, summary(result), event=event)
+    return result
+
+
+def _commitment_summary(commitment: Commitment) -> str:
+    due = commitment.due_on.isoformat() if commitment.due_on else "—"
+    return f"{commitment.organisation.name}: {commitment.description} ({due})"
+
+
 def _to_followup(event: Event, anchor: str):
     return redirect(url_for("followup.event_followup", event_id=event.id, _anchor=anchor))
 
@@ -201,17 +214,22 @@ def _to_followup(event: Event, anchor: str):
 @bp.get("/events/<int:event_id>/followup")
 @login_required
 def event_followup(event_id: int):
-    return _followup_page(event_services.get_event(event_id))
+    return _followup_page(managed_event(event_id))
 
 
 @bp.post("/events/<int:event_id>/minutes")
 @login_required
 def save_minutes(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     form = MinutesForm()
     if form.validate_on_submit() and commit_form(
         form,
-        lambda: services.save_minutes(event, form.body.data, form.visibility.data, current_user),
+        lambda: _logged(
+            services.save_minutes(event, form.body.data, form.visibility.data, current_user),
+            "minutes.save",
+            event,
+            lambda minutes: f"{len(minutes.body)} characters, {minutes.visibility}",
+        ),
         _("Minutes saved."),
     ):
         return _to_followup(event, "minutes")
@@ -221,7 +239,7 @@ def save_minutes(event_id: int):
 @bp.post("/events/<int:event_id>/materials")
 @login_required
 def upload_material(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     form = _material_form(event)
     if form.validate_on_submit():
         upload = services.Upload(form.file.data.filename, form.file.data.read())
@@ -238,6 +256,7 @@ def upload_material(event_id: int):
             db.session.rollback()
             show_domain_error(form, error)
         else:
+            audit.log("material.add", material.filename, event=event)
             try:
                 db.session.commit()
             except Exception:
@@ -251,12 +270,17 @@ def upload_material(event_id: int):
 @bp.route("/events/<int:event_id>/materials/<int:material_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_material(event_id: int, material_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     material = services.get_material(event, material_id)
     form = MaterialEditForm(obj=material)
     if form.validate_on_submit() and commit_form(
         form,
-        lambda: services.update_material(material, form.title.data, form.visibility.data),
+        lambda: _logged(
+            services.update_material(material, form.title.data, form.visibility.data),
+            "material.edit",
+            event,
+            lambda material: f"{material.title} ({material.visibility})",
+        ),
         _("File details saved."),
     ):
         return _to_followup(event, "materials")
@@ -269,8 +293,9 @@ def edit_material(event_id: int, material_id: int):
 @bp.post("/events/<int:event_id>/materials/<int:material_id>/delete")
 @login_required
 def delete_material(event_id: int, material_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     material = services.get_material(event, material_id)
+    audit.log("material.delete", material.filename, event=event)
     key = services.delete_material(material)
     db.session.commit()
     storage().delete(key)  # after the commit: a failed commit must not lose the file
@@ -295,13 +320,18 @@ def _warn_if_past_due(event: Event, commitment: Commitment) -> None:
 @bp.post("/events/<int:event_id>/commitments")
 @login_required
 def add_commitment(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     form = CommitmentForm()
     _fill_commitment_form(form, event)
     if form.validate_on_submit() and (
         commitment := commit_form(
             form,
-            lambda: commitments.create_commitment(event, _commitment_data(form), current_user),
+            lambda: _logged(
+                commitments.create_commitment(event, _commitment_data(form), current_user),
+                "commitment.add",
+                event,
+                _commitment_summary,
+            ),
             _("Commitment added."),
         )
     ):
@@ -313,13 +343,18 @@ def add_commitment(event_id: int):
 @bp.route("/events/<int:event_id>/commitments/<int:commitment_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_commitment(event_id: int, commitment_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     commitment = commitments.get_commitment(event, commitment_id)
     form = CommitmentForm(obj=commitment)
     _fill_commitment_form(form, event)
     if form.validate_on_submit() and commit_form(
         form,
-        lambda: commitments.update_commitment(commitment, _commitment_data(form)),
+        lambda: _logged(
+            commitments.update_commitment(commitment, _commitment_data(form)),
+            "commitment.edit",
+            event,
+            _commitment_summary,
+        ),
         _("Commitment saved."),
     ):
         _warn_if_past_due(event, commitment)
@@ -333,15 +368,20 @@ def edit_commitment(event_id: int, commitment_id: int):
 @bp.post("/events/<int:event_id>/commitments/<int:commitment_id>/status")
 @login_required
 def change_commitment_status(event_id: int, commitment_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     commitment = commitments.get_commitment(event, commitment_id)
     form = StatusForm()
     if not form.validate_on_submit():
         flash(_("Choose a status."), "error")
     else:
         commit_or_flash(
-            lambda: commitments.change_status(
-                commitment, form.status.data, form.note.data, user=current_user
+            lambda: _logged(
+                commitments.change_status(
+                    commitment, form.status.data, form.note.data, user=current_user
+                ),
+                "commitment.status",
+                event,
+                lambda update: f"{commitment.organisation.name}: {update.status}",
             ),
             _("Status updated."),
         )
@@ -351,8 +391,9 @@ def change_commitment_status(event_id: int, commitment_id: int):
 @bp.post("/events/<int:event_id>/commitments/<int:commitment_id>/delete")
 @login_required
 def delete_commitment(event_id: int, commitment_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     commitment = commitments.get_commitment(event, commitment_id)
+    audit.log("commitment.delete", _commitment_summary(commitment), event=event)
     commit_or_flash(lambda: commitments.delete_commitment(commitment), _("Commitment deleted."))
     return _to_followup(event, "commitments")
 
@@ -360,7 +401,7 @@ def delete_commitment(event_id: int, commitment_id: int):
 @bp.route("/events/<int:event_id>/followup/mail", methods=["GET", "POST"])
 @login_required
 def followup_mail_page(event_id: int):
-    event = event_services.get_event(event_id)
+    event = managed_event(event_id)
     form = FollowupMailForm()
     audience = followup_mail.audience(event)
     preview, refused = None, False
@@ -368,8 +409,13 @@ def followup_mail_page(event_id: int):
         if form.send.data:
             mailing = commit_form(
                 form,
-                lambda: followup_mail.send_followup(
-                    event, form.summary.data, form.include_absent.data, current_user
+                lambda: _logged(
+                    followup_mail.send_followup(
+                        event, form.summary.data, form.include_absent.data, current_user
+                    ),
+                    "followup.send",
+                    event,
+                    lambda mailing: f"{mailing.recipients} recipients",
                 ),
                 lambda mailing: _(
                     "Follow-up queued for %(count)d people. It is sent from the outbox.",
@@ -446,6 +492,7 @@ def revoke_owner_link(organisation_id: int, contact_id: int):
     contact = db.session.get(Contact, contact_id)
     if contact is None or contact.organisation_id != organisation.id:
         abort(404)
+    audit.log("commitment_link.revoke", contact.name)
     commit_or_flash(
         lambda: commitments.revoke_link(contact),
         _("The link is revoked; the next reminder carries a new one."),
