@@ -224,6 +224,17 @@ def month_bounds(year: int, month: int) -> tuple[date, date]:
     return first, following
 
 
+def active_feed_tokens(kind: FeedKind, owners) -> dict:
+    """``active_feed_token`` for many owners in one query: {owner: token} for those with one."""
+    column = getattr(FeedToken, OWNER_COLUMNS[kind])
+    rows = db.session.execute(
+        select(column, FeedToken.salt).where(
+            FeedToken.kind == kind, column.in_(list(owners)), FeedToken.revoked_at.is_(None)
+        )
+    )
+    return {owner: _token_for(kind, owner, salt) for owner, salt in rows}
+
+
 def active_feed_token(kind: FeedKind, owner: int | str) -> str | None:
     """The current token, or None when no feed was created (showing a page creates nothing)."""
     row = db.session.scalar(_active_token_query(kind, owner))
