@@ -86,6 +86,8 @@ def make_app(url: str):
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
             "MAIL_BACKEND": "sink",
+            # Query counts are of the work a page does, not of its remembered copy.
+            "CACHE_TTL": 0,
         }
     )
 

@@ -26,7 +26,7 @@ INTEGER_SETTINGS = {
     "EVENTS_PER_PAGE",
     "ORGANISATIONS_PER_PAGE",
     "SPEAKERS_PER_PAGE",
-    "FEED_VERSION_TTL",
+    "CACHE_TTL",
     "FEED_CACHE_BYTES",
 }
 BOOLEAN_SETTINGS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
@@ -63,9 +63,9 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
-    # Calendar polls are answered from memory (calendar/cache.py): a change committed by
-    # another process shows in a feed within this many seconds (0: no cache).
-    FEED_VERSION_TTL = 5
+    # Calendar polls and anonymous pages are answered from memory (eventhub/cache.py): a
+    # change committed by another process shows within this many seconds (0: no cache).
+    CACHE_TTL = 5
     FEED_CACHE_BYTES = 16 * 1024 * 1024
 
 

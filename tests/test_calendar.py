@@ -482,7 +482,7 @@ def test_polls_are_answered_from_memory_until_something_is_committed(app, client
 
 
 def test_without_the_poll_cache_every_poll_asks_the_database(make_app):
-    app = make_app(FEED_VERSION_TTL=0)
+    app = make_app(CACHE_TTL=0)
     client = app.test_client()
     make_event(app)
     etag = client.get("/calendar.ics").headers["ETag"]
@@ -499,7 +499,7 @@ def test_without_the_poll_cache_every_poll_asks_the_database(make_app):
 
 
 def test_changes_made_by_other_processes_show_within_the_ttl(app, client, monkeypatch):
-    from eventhub.calendar import cache
+    from eventhub import cache
 
     event_id = make_event(app)
     etag = client.get("/calendar.ics").headers["ETag"]
@@ -510,7 +510,7 @@ def test_changes_made_by_other_processes_show_within_the_ttl(app, client, monkey
         db.session.commit()
     monkeypatch.setattr(cache, "_generation", seen)  # as if another worker had committed
     assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
-    later = cache.time.monotonic() + app.config["FEED_VERSION_TTL"] + 1
+    later = cache.time.monotonic() + app.config["CACHE_TTL"] + 1
     monkeypatch.setattr(cache.time, "monotonic", lambda: later)
     changed = client.get("/calendar.ics", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and b"Cambiado por otro proceso" in changed.data

@@ -8,7 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
-from eventhub.calendar import bp, cache, ics, links, services
+from eventhub import cache
+from eventhub.calendar import bp, ics, links, services
 from eventhub.calendar.models import FeedKind
 from eventhub.events import services as event_services
 from eventhub.events.models import EVENT_KIND_LABELS, Event, EventKind
@@ -34,7 +35,7 @@ def ics_response(
     """The calendar, or 304 when the poller has it already (decided before building it).
 
     ``query`` builds the statement listing the events; a poll answered from the version
-    cache (see calendar/cache.py) never builds it.
+    cache (see eventhub/cache.py) never builds it.
     """
     salt = (identity, str(detailed), str(get_locale()), name)
     version = cache.remembered(("version", *salt), lambda: services.feed_version(query(), *salt))
