@@ -91,7 +91,10 @@ class _Bounded:
 
 
 def _caches() -> _Caches:
-    return current_app.extensions.setdefault("eventhub_cache", _Caches())
+    caches = current_app.extensions.get("eventhub_cache")
+    if caches is None:
+        caches = current_app.extensions.setdefault("eventhub_cache", _Caches())
+    return caches
 
 
 def _ttl() -> float:

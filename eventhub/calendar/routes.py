@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
@@ -18,6 +20,7 @@ from eventhub.forms import optional_int
 from eventhub.organisations.services import get_organisation
 
 ICS_TYPE = "text/calendar; charset=utf-8"
+EVENT_KINDS = frozenset(kind.value for kind in EventKind)
 
 
 def _not_modified(version: services.FeedVersion) -> bool:
@@ -30,22 +33,28 @@ def _not_modified(version: services.FeedVersion) -> bool:
 
 
 def ics_response(
-    query: Callable[[], Select], name: str, identity: str, filename: str, detailed: bool = False
+    query: Callable[[], Select],
+    name: str | LazyString,
+    identity: str,
+    filename: str,
+    detailed: bool = False,
 ):
     """The calendar, or 304 when the poller has it already (decided before building it).
 
-    ``query`` builds the statement listing the events; a poll answered from the version
-    cache (see eventhub/cache.py) never builds it.
+    ``query`` builds the statement listing the events and ``name`` may be lazy: a poll
+    answered from the version cache (see eventhub/cache.py) needs neither.
     """
-    salt = (identity, str(detailed), str(get_locale()), name)
-    version = cache.remembered(("version", *salt), lambda: services.feed_version(query(), *salt))
+    salt = (identity, str(detailed), str(get_locale()))
+    version = cache.remembered(
+        ("version", *salt), lambda: services.feed_version(query(), *salt, str(name))
+    )
     if _not_modified(version):
         response = Response(status=304)
     else:
 
         def build() -> bytes:
             events = db.session.scalars(services.with_calendar_content(query())).all()
-            return ics.build_calendar(events, name, identity, detailed=detailed).to_ical()
+            return ics.build_calendar(events, str(name), identity, detailed=detailed).to_ical()
 
         # The ETag digests what the calendar shows: same ETag, same bytes.
         body = cache.body((version.etag, *salt), build)
@@ -78,7 +87,7 @@ def _public_filters() -> services.FeedFilters:
     kind = request.args.get("kind") or None
     return services.FeedFilters(
         programme_id=optional_int(request.args.get("programme")),
-        kind=kind if kind in {k.value for k in EventKind} else None,
+        kind=kind if kind in EVENT_KINDS else None,
     )
 
 
@@ -87,7 +96,7 @@ def public_feed():
     filters = _public_filters()
     return ics_response(
         lambda: services.public_feed_query(filters),
-        _("EventHub: public events"),
+        _l("EventHub: public events"),
         f"public/{filters.programme_id}/{filters.kind}",
         "eventhub.ics",
     )
