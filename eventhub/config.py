@@ -34,6 +34,8 @@ INTEGER_SETTINGS = {
     "PROXY_FIX_X_PORT",
     "PROXY_FIX_X_PREFIX",
     "AUDIT_PER_PAGE",
+    "CACHE_TTL",
+    "FEED_CACHE_BYTES",
 }
 BOOLEAN_SETTINGS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 
@@ -83,6 +85,10 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"
+    # Calendar polls and anonymous pages are answered from memory (eventhub/cache.py): a
+    # change committed by another process shows within this many seconds (0: no cache).
+    CACHE_TTL = 5
+    FEED_CACHE_BYTES = 16 * 1024 * 1024
 
 
 def _coerce(name: str, value: str):

@@ -4,7 +4,9 @@ from collections.abc import Callable
 
 from flask import flash
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import Select
 
 from eventhub.errors import DomainError
 from eventhub.extensions import db
@@ -22,6 +24,19 @@ def show_domain_error(form: FlaskForm, error: DomainError) -> None:
 def options(pairs) -> list[SelectChoice]:
     """Select options from (value, label) pairs; ``None`` stands for the empty choice."""
     return [SelectChoice("" if value is None else value, label) for value, label in pairs]
+
+
+class DirectorySelect(Select):
+    """WTForms' select, for the hundreds of options of the directory: the same HTML, written
+    without building an attribute dictionary per option (a third of the event page's time)."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs):
+        if kwargs or choice.render_kw or isinstance(choice.value, bool):
+            return super().render_option(choice, **kwargs)
+        selected = " selected" if choice.selected else ""
+        value, label = escape(choice.value), escape(choice.label or choice.value)
+        return Markup(f'<option{selected} value="{value}">{label}</option>')  # noqa: S704 (escaped)
 
 
 def optional_int(value) -> int | None:

@@ -407,3 +407,110 @@ def test_external_urls_need_no_request(make_app):
         assert external_url("calendar.public_feed", kind="visit") == (
             "https://eventhub.example.org/app/calendar.ics?kind=visit"
         )
+
+
+def test_speaker_and_organisation_renames_change_the_feeds(app, client):
+    """Feeds show speakers' and organisations' names: renaming them is a new version."""
+    soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
+    event_id = make_event(app, starts_at=soon, ends_at=soon + timedelta(hours=2))
+    with app.app_context():
+        org = OrganisationFactory(name="Municipalidad de Lo Prado")
+        speaker = SpeakerFactory(name="Fernando Cejudo", organisation=org)
+        item = AgendaItem(
+            event_id=event_id,
+            title="Bienvenida",
+            kind="opening",
+            starts_at=soon,
+            ends_at=soon + timedelta(minutes=15),
+        )
+        item.speakers.append(AgendaItemSpeaker(speaker=speaker, role="host"))
+        db.session.add(item)
+        db.session.commit()
+        speaker_id, org_id = speaker.id, org.id
+
+    def poll(etag, expected):
+        response = client.get("/calendar.ics", headers={"If-None-Match": etag})
+        assert response.status_code == 200, "the rename did not change the ETag"
+        assert expected in str(vevents(response)[0]["DESCRIPTION"])
+        return response.headers["ETag"]
+
+    etag = client.get("/calendar.ics").headers["ETag"]
+    assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
+    with app.app_context():
+        from eventhub.people.models import Speaker
+
+        db.session.get(Speaker, speaker_id).name = "Fernando Cejudo Pérez"
+        db.session.commit()
+    etag = poll(etag, "Fernando Cejudo Pérez")
+    with app.app_context():
+        from eventhub.organisations.models import Organisation
+
+        db.session.get(Organisation, org_id).name = "Municipalidad de Lo Prado (OMIL)"
+        db.session.commit()
+    poll(etag, "Municipalidad de Lo Prado (OMIL)")
+
+
+def test_polls_are_answered_from_memory_until_something_is_committed(app, client, monkeypatch):
+    """A repeated poll costs no SQL and a repeated download builds nothing; a commit in this
+    process shows at once."""
+    event_id = make_event(app, title="Mesa de Quilicura")
+    first = client.get("/calendar.ics")
+    etag = first.headers["ETag"]
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    sa_event.listen(engine, "before_cursor_execute", listener)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the calendar was built again")
+
+    monkeypatch.setattr("eventhub.calendar.ics.build_calendar", refuse)
+    try:
+        assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
+        again = client.get("/calendar.ics")
+        assert again.data == first.data and again.headers["ETag"] == etag
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", listener)
+    assert statements == []
+    monkeypatch.undo()
+    with app.app_context():
+        db.session.get(Event, event_id).title = "Mesa de Quilicura, segunda sesión"
+        db.session.commit()
+    changed = client.get("/calendar.ics", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and b"segunda sesi" in changed.data
+
+
+def test_without_the_poll_cache_every_poll_asks_the_database(make_app):
+    app = make_app(CACHE_TTL=0)
+    client = app.test_client()
+    make_event(app)
+    etag = client.get("/calendar.ics").headers["ETag"]
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    sa_event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", listener)
+    assert len(statements) == 1
+
+
+def test_changes_made_by_other_processes_show_within_the_ttl(app, client, monkeypatch):
+    from eventhub import cache
+
+    event_id = make_event(app)
+    etag = client.get("/calendar.ics").headers["ETag"]
+    assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
+    seen = cache.generation()
+    with app.app_context():
+        db.session.get(Event, event_id).title = "Cambiado por otro proceso"
+        db.session.commit()
+    monkeypatch.setattr(cache, "_generation", seen)  # as if another worker had committed
+    assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
+    later = cache.time.monotonic() + app.config["CACHE_TTL"] + 1
+    monkeypatch.setattr(cache.time, "monotonic", lambda: later)
+    changed = client.get("/calendar.ics", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and b"Cambiado por otro proceso" in changed.data

@@ -297,3 +297,56 @@ def test_invitation_carries_the_organisation_calendar_when_it_exists(app, organi
 def test_hints_are_escaped_text(organiser_client, world):
     page = organiser_client.get(f"/events/{world['event']}/invitations/new").get_data(as_text=True)
     assert "Nombre &lt;nombre@example.org&gt;" in page
+
+
+def test_a_batch_renders_each_email_once_yet_every_email_is_as_if_rendered_alone(app, world):
+    """Sending to hundreds renders once per language and fills in the personal parts: the
+    result must be exactly what rendering each email on its own gives."""
+    from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
+    from eventhub.auth.models import User
+    from eventhub.calendar import services as calendar_services
+    from eventhub.calendar.models import FeedKind
+    from eventhub.invitations import mail as invitation_mail
+    from tests.factories import SpeakerFactory, UserFactory
+
+    with app.app_context(), app.test_request_context():
+        event = db.session.get(Event, world["event"])
+        item = AgendaItem(
+            title='Bienvenida <y> "saludo" & café',
+            kind="opening",
+            starts_at=WINTER,
+            ends_at=WINTER + timedelta(minutes=15),
+        )
+        item.speakers.append(AgendaItemSpeaker(speaker=SpeakerFactory(), role="host"))
+        event.agenda_items.append(item)
+        organiser = UserFactory()
+        calendar_services.rotate_feed_token(FeedKind.ORGANISATION, world["quilicura"])
+        db.session.commit()
+        organiser = db.session.get(User, organiser.id)
+        people = [
+            ("ana@example.org", 'Ana <b>"Tere"</b> & Cía', "es", world["quilicura"]),
+            ("bob@example.org", None, "en", world["recoleta"]),
+            ("eve@example.org", "Eve O'Neil ⟦x⟧ \ue000", "en", world["quilicura"]),
+            ("sin@example.org", "", "es", None),
+        ]
+        cache = invitation_mail.BatchCache()
+        compared = 0
+        for reminder in (False, True):
+            for email, name, language, organisation_id in people:
+                invitation = Invitation(
+                    event=event,
+                    event_id=event.id,
+                    email=email,
+                    name=name,
+                    language=language,
+                    organisation_id=organisation_id,
+                    token_salt="salt",
+                )
+                token = services.invitation_token(invitation)
+                batched = invitation_mail.build(invitation, token, organiser, reminder, cache)
+                alone = invitation_mail.build(invitation, token, organiser, reminder)
+                assert batched == alone
+                assert token in batched.text_body and token in batched.html_body
+                compared += 1
+        db.session.rollback()
+    assert compared == 8

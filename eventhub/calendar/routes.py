@@ -1,12 +1,16 @@
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
+from eventhub import cache
 from eventhub.calendar import bp, ics, links, services
 from eventhub.calendar.models import FeedKind
 from eventhub.events import services as event_services
@@ -16,6 +20,7 @@ from eventhub.forms import optional_int
 from eventhub.organisations.services import get_organisation
 
 ICS_TYPE = "text/calendar; charset=utf-8"
+EVENT_KINDS = frozenset(kind.value for kind in EventKind)
 
 
 def _not_modified(version: services.FeedVersion) -> bool:
@@ -27,15 +32,33 @@ def _not_modified(version: services.FeedVersion) -> bool:
     )
 
 
-def ics_response(stmt, name: str, identity: str, filename: str, detailed: bool = False):
-    """The calendar, or 304 when the poller has it already (decided before building it)."""
-    version = services.feed_version(stmt, identity, str(detailed), str(get_locale()))
+def ics_response(
+    query: Callable[[], Select],
+    name: str | LazyString,
+    identity: str,
+    filename: str,
+    detailed: bool = False,
+):
+    """The calendar, or 304 when the poller has it already (decided before building it).
+
+    ``query`` builds the statement listing the events and ``name`` may be lazy: a poll
+    answered from the version cache (see eventhub/cache.py) needs neither.
+    """
+    salt = (identity, str(detailed), str(get_locale()))
+    version = cache.remembered(
+        ("version", *salt), lambda: services.feed_version(query(), *salt, str(name))
+    )
     if _not_modified(version):
         response = Response(status=304)
     else:
-        events = db.session.scalars(services.with_calendar_content(stmt)).all()
-        calendar = ics.build_calendar(events, name, identity, detailed=detailed)
-        response = Response(calendar.to_ical(), content_type=ICS_TYPE)
+
+        def build() -> bytes:
+            events = db.session.scalars(services.with_calendar_content(query())).all()
+            return ics.build_calendar(events, str(name), identity, detailed=detailed).to_ical()
+
+        # The ETag digests what the calendar shows: same ETag, same bytes.
+        body = cache.body((version.etag, *salt), build)
+        response = Response(body, content_type=ICS_TYPE)
         response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.set_etag(version.etag)
     if version.last_modified:
@@ -50,10 +73,13 @@ def event_ics(event_id: int):
     if event is None or not (current_user.is_authenticated or event.is_visible_to_public):
         abort(404)
     detailed = request.args.get("detailed") in {"1", "true", "yes"}
-    stmt = select(Event).where(Event.id == event.id)
     suffix = "-agenda" if detailed else ""
     return ics_response(
-        stmt, event.title, f"event/{event.uid}", f"event-{event.id}{suffix}.ics", detailed
+        lambda: select(Event).where(Event.id == event.id),
+        event.title,
+        f"event/{event.uid}",
+        f"event-{event.id}{suffix}.ics",
+        detailed,
     )
 
 
@@ -61,7 +87,7 @@ def _public_filters() -> services.FeedFilters:
     kind = request.args.get("kind") or None
     return services.FeedFilters(
         programme_id=optional_int(request.args.get("programme")),
-        kind=kind if kind in {k.value for k in EventKind} else None,
+        kind=kind if kind in EVENT_KINDS else None,
     )
 
 
@@ -69,8 +95,8 @@ def _public_filters() -> services.FeedFilters:
 def public_feed():
     filters = _public_filters()
     return ics_response(
-        services.public_feed_query(filters),
-        _("EventHub: public events"),
+        lambda: services.public_feed_query(filters),
+        _l("EventHub: public events"),
         f"public/{filters.programme_id}/{filters.kind}",
         "eventhub.ics",
     )
@@ -78,9 +104,17 @@ def public_feed():
 
 @bp.get("/feeds/<token>.ics")
 def private_feed(token: str):
-    feed = services.resolve_feed(token)
-    stmt, name = services.feed_query_for(feed)
-    return ics_response(stmt, name, f"feed/{feed.id}", "eventhub-feed.ics")
+    # Unknown tokens are not remembered: a new feed works at once in every process.
+    target = cache.remembered(
+        ("feed", token, str(get_locale())),
+        lambda: services.feed_target(services.resolve_feed(token)),
+    )
+    return ics_response(
+        lambda: services.target_query(target),
+        target.name,
+        f"feed/{target.feed_id}",
+        "eventhub-feed.ics",
+    )
 
 
 @bp.post("/organisations/<int:organisation_id>/feed")

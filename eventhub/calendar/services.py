@@ -83,24 +83,33 @@ class FeedVersion:
 
 
 def feed_version(stmt: Select, *salt: str) -> FeedVersion:
-    """What a poll compares against, from two small queries and without building any ICS.
+    """What a poll compares against, from one query and without building any ICS.
 
-    The ETag covers each listed event's id, SEQUENCE and last change; Last-Modified is the
-    latest change to any event, so an event leaving the feed (unpublished, uninvited) counts.
+    The ETag covers the listed events (count, ids, SEQUENCE), the latest change to any event
+    and to any speaker or organisation (feeds show their names); Last-Modified is the latest
+    of those changes, so an event leaving the feed (unpublished, uninvited) counts.
     """
     # Aggregates computed by the database: a poll costs the same with 10 or 10,000 events.
     # Any change to any event moves the latest change, so the ETag can only err on the side
     # of sending the calendar again; count and sums notice events entering or leaving.
-    listed = db.session.execute(
+    changes = [
+        select(func.max(column)).correlate(None).scalar_subquery()
+        for column in (Event.content_changed_at, Speaker.updated_at, Organisation.updated_at)
+    ]
+    count, ids, sequences, *stamps = db.session.execute(
         stmt.with_only_columns(
             func.count(Event.id),
             func.coalesce(func.sum(Event.id), 0),
             func.coalesce(func.sum(Event.sequence), 0),
+            *changes,
         ).order_by(None)
     ).one()
-    last_modified = db.session.scalar(select(func.max(Event.content_changed_at)))
-    stamp = last_modified.isoformat() if last_modified else "-"
-    fingerprint = "|".join([*salt, *map(str, listed), stamp])
+    known = [stamp for stamp in stamps if stamp is not None]
+    last_modified = max(known) if known else None
+    fingerprint = "|".join(
+        [*salt, str(count), str(ids), str(sequences)]
+        + [stamp.isoformat() if stamp else "-" for stamp in stamps]
+    )
     etag = hashlib.sha256(fingerprint.encode()).hexdigest()[:32]
     return FeedVersion(etag=etag, last_modified=last_modified)
 
@@ -175,13 +184,37 @@ def registrant_feed_query(email: str) -> Select:
 
 
 def feed_query_for(feed: FeedToken) -> tuple[Select, str]:
+    target = feed_target(feed)
+    return target_query(target), target.name
+
+
+@dataclass(frozen=True)
+class FeedTarget:
+    """What a private feed shows, without its rows: cacheable between polls."""
+
+    feed_id: int
+    kind: str
+    owner: int | str
+    name: str
+
+
+def feed_target(feed: FeedToken) -> FeedTarget:
     if feed.kind == FeedKind.REGISTRANT:
-        return registrant_feed_query(feed.email), _("My events")
+        return FeedTarget(feed.id, feed.kind, feed.email, _("My events"))
     if feed.kind == FeedKind.ORGANISATION:
         organisation: Organisation = feed.organisation
-        return organisation_feed_query(organisation.id), organisation.name
+        return FeedTarget(feed.id, feed.kind, organisation.id, organisation.name)
     user: User = feed.user
-    return organiser_feed_query(user.id), _("Events managed by %(name)s", name=user.name)
+    name = _("Events managed by %(name)s", name=user.name)
+    return FeedTarget(feed.id, feed.kind, user.id, name)
+
+
+def target_query(target: FeedTarget) -> Select:
+    if target.kind == FeedKind.REGISTRANT:
+        return registrant_feed_query(str(target.owner))
+    if target.kind == FeedKind.ORGANISATION:
+        return organisation_feed_query(int(target.owner))
+    return organiser_feed_query(int(target.owner))
 
 
 # --- month view -------------------------------------------------------------------------------
@@ -191,6 +224,17 @@ def month_bounds(year: int, month: int) -> tuple[date, date]:
     first = date(year, month, 1)
     following = date(year + (month == 12), month % 12 + 1, 1)
     return first, following
+
+
+def active_feed_tokens(kind: FeedKind, owners) -> dict:
+    """``active_feed_token`` for many owners in one query: {owner: token} for those with one."""
+    column = getattr(FeedToken, OWNER_COLUMNS[kind])
+    rows = db.session.execute(
+        select(column, FeedToken.salt).where(
+            FeedToken.kind == kind, column.in_(list(owners)), FeedToken.revoked_at.is_(None)
+        )
+    )
+    return {owner: _token_for(kind, owner, salt) for owner, salt in rows}
 
 
 def active_feed_token(kind: FeedKind, owner: int | str) -> str | None:

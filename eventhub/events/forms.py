@@ -27,7 +27,7 @@ from eventhub.events.models import (
     REGISTRATION_MODE_LABELS,
 )
 from eventhub.events.timezones import is_valid_zone
-from eventhub.forms import optional_int, options
+from eventhub.forms import DirectorySelect, optional_int, options
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -141,7 +141,7 @@ class EventFilterForm(FlaskForm):
 
 
 class ParticipationForm(FlaskForm):
-    organisation_id = SelectField(_l("Organisation"), coerce=optional_int)
+    organisation_id = SelectField(_l("Organisation"), coerce=optional_int, widget=DirectorySelect())
     role = SelectField(_l("Role"), default="invited", choices=_choices(PARTICIPATION_ROLE_LABELS))
     submit = SubmitField(_l("Add or update"))
 

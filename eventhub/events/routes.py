@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from eventhub import cache
 from eventhub.agenda import services as agenda_services
 from eventhub.audit import services as audit
 from eventhub.errors import DomainError
@@ -80,6 +81,10 @@ def _event_data(form: EventForm) -> services.EventData:
 
 @bp.get("/events/")
 def list_events():
+    return cache.anonymous_page(_events_list_page)
+
+
+def _events_list_page() -> str:
     form = EventFilterForm(request.args)
     programmes = services.all_programmes()
     form.programme.choices = options(
@@ -178,6 +183,10 @@ def edit_event(event_id: int):
 
 @bp.get("/events/<int:event_id>")
 def show_event(event_id: int):
+    return cache.anonymous_page(lambda: _event_page(event_id))
+
+
+def _event_page(event_id: int) -> str:
     event = db.session.scalar(services.event_page_query(event_id))
     if event is None or not (current_user.is_authenticated or event.is_visible_to_public):
         abort(404)

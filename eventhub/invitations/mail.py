@@ -1,9 +1,14 @@
 """The invitation email, in the invitee's language, with the event attached as .ics."""
 
+import re
+import secrets
+from dataclasses import dataclass
+
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
+from markupsafe import escape
 
 from eventhub.auth.models import User
 from eventhub.calendar import services as calendar_services
@@ -30,13 +35,25 @@ def email_from_opt_out_token(token: str) -> str | None:
     return email if isinstance(email, str) else None
 
 
+@dataclass(frozen=True)
+class _Invitee:
+    """What the invitation templates read of the invitation (they see nothing else)."""
+
+    name: str | None
+    language: str
+
+
 class BatchCache:
-    """What every invitation of one sending shares, computed once: the event's .ics and each
-    organisation's feed address (sending to 350 organisations must only queue, fast)."""
+    """What every invitation of one sending shares, computed once: the event's .ics, each
+    organisation's feed address, and the email itself, rendered once per language with slots
+    for the personal parts (sending to 350 organisations must only queue, fast)."""
 
     def __init__(self):
         self._calendars: dict[tuple[int, str], str] = {}
         self._feeds: dict[int, dict | None] = {}
+        self._layouts: dict[tuple, tuple[str, str, str]] = {}
+        # Unguessable per batch, so no event text or name can contain a slot.
+        self._nonce = secrets.token_hex(8)
 
     def calendar(self, event, language: str) -> str:
         key = (event.id, language)  # its description is in the invitee's language
@@ -44,6 +61,12 @@ class BatchCache:
             calendar = build_calendar([event], event.title, f"event/{event.uid}")
             self._calendars[key] = calendar.to_ical().decode()
         return self._calendars[key]
+
+    def prefetch_organisation_feeds(self, organisation_ids) -> None:
+        wanted = {i for i in organisation_ids if i is not None} - self._feeds.keys()
+        tokens = calendar_services.active_feed_tokens(FeedKind.ORGANISATION, wanted)
+        for organisation_id in wanted:
+            self._feeds[organisation_id] = feed_urls(tokens.get(organisation_id))
 
     def organisation_feed(self, organisation_id: int | None) -> dict | None:
         # The organisation's calendar, if organisers created one: subscribe once, see every
@@ -55,27 +78,53 @@ class BatchCache:
             self._feeds[organisation_id] = feed_urls(token)
         return self._feeds[organisation_id]
 
+    def slot(self, name: str) -> str:
+        return f"\ue000{self._nonce}:{name}\ue001"
 
-def build(
-    invitation: Invitation,
-    token: str,
-    organiser: User | None,
-    reminder: bool,
-    cache: BatchCache | None = None,
-) -> OutgoingMail:
-    cache = cache or BatchCache()
-    event = invitation.event
-    link = external_url("invitations.respond", token=token)
-    organisation_feed = cache.organisation_feed(invitation.organisation_id)
-    opt_out = external_url("invitations.opt_out", token=opt_out_token(invitation.email))
-    with force_locale(invitation.language):
+    def filled(self, invitation: Invitation, reminder: bool, personal: dict) -> tuple:
+        """(subject, text, html) rendered once per kind of email, then the personal parts
+        put in their slots: escaped for HTML exactly as the template would have."""
+        key = (
+            invitation.event_id,
+            invitation.language,
+            reminder,
+            bool(invitation.name),
+            bool(personal["organisation_feed"]),
+        )
+        if key not in self._layouts:
+            feed = personal["organisation_feed"]
+            slots = {
+                "name": self.slot("name") if invitation.name else None,
+                "link": self.slot("link"),
+                "opt_out": self.slot("opt_out"),
+                "organisation_feed": feed and {k: self.slot(k) for k in ("webcal", "https")},
+            }
+            self._layouts[key] = _render(invitation.event, invitation.language, reminder, slots)
+        subject, text, html = self._layouts[key]
+        values = {
+            "name": invitation.name or "",
+            "link": personal["link"],
+            "opt_out": personal["opt_out"],
+            **(personal["organisation_feed"] or {}),
+        }
+        escaped = {name: str(escape(value)) for name, value in values.items()}
+        pattern = re.compile(f"\ue000{self._nonce}:(\\w+)\ue001")
+        return (
+            subject,
+            pattern.sub(lambda m: values[m.group(1)], text),
+            pattern.sub(lambda m: escaped[m.group(1)], html),
+        )
+
+
+def _render(event, language: str, reminder: bool, personal: dict) -> tuple[str, str, str]:
+    with force_locale(language):
         context = {
-            "invitation": invitation,
+            "invitation": _Invitee(name=personal["name"], language=language),
             "event": event,
-            "link": link,
-            "opt_out": opt_out,
+            "link": personal["link"],
+            "opt_out": personal["opt_out"],
             "reminder": reminder,
-            "organisation_feed": organisation_feed,
+            "organisation_feed": personal["organisation_feed"],
             "event_url": external_url("events.show_event", event_id=event.id),
         }
         if reminder:
@@ -84,7 +133,31 @@ def build(
             subject = _("Invitation: %(title)s", title=event.title)
         text = render_template("mail/invitation.txt", **context)
         html = render_template("mail/invitation.html", **context)
-        calendar = cache.calendar(event, invitation.language)
+    return subject, text, html
+
+
+def build(
+    invitation: Invitation,
+    token: str,
+    organiser: User | None,
+    reminder: bool,
+    cache: BatchCache | None = None,
+) -> OutgoingMail:
+    """The email; with a batch's ``cache``, rendered once per language and filled in."""
+    event = invitation.event
+    shared = cache or BatchCache()
+    personal = {
+        "name": invitation.name,
+        "link": external_url("invitations.respond", token=token),
+        "opt_out": external_url("invitations.opt_out", token=opt_out_token(invitation.email)),
+        "organisation_feed": shared.organisation_feed(invitation.organisation_id),
+    }
+    if cache is None:
+        subject, text, html = _render(event, invitation.language, reminder, personal)
+    else:
+        subject, text, html = cache.filled(invitation, reminder, personal)
+    calendar = shared.calendar(event, invitation.language)
+    opt_out = personal["opt_out"]
     return OutgoingMail(
         to_address=invitation.email,
         to_name=invitation.name,

@@ -189,6 +189,7 @@ def send_invitations(event: Event, plan: InvitationPlan, organiser: User) -> Inv
     db.session.add(batch)
     participating = {p.organisation_id for p in event.participations}
     cache = invitation_mail.BatchCache()
+    cache.prefetch_organisation_feeds(r.organisation_id for r in plan.recipients)
     for recipient in plan.recipients:
         invitation = Invitation(
             event=event,

@@ -10,7 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from eventhub.forms import optional_int
+from eventhub.forms import DirectorySelect, optional_int
 from eventhub.people.services import AFFILIATION_MAX, BIO_MAX, EMAIL_MAX, NAME_MAX, TITLE_MAX
 
 
@@ -29,7 +29,9 @@ class SpeakerForm(FlaskForm):
         description=_l("For example: Head of the Migrant Office."),
     )
     # Existence is checked by the service, which puts "Unknown organisation" on this field.
-    organisation_id = SelectField(_l("Organisation"), coerce=optional_int, validate_choice=False)
+    organisation_id = SelectField(
+        _l("Organisation"), coerce=optional_int, validate_choice=False, widget=DirectorySelect()
+    )
     affiliation = StringField(
         _l("Other affiliation"),
         filters=[_strip],

@@ -3,12 +3,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from eventhub.forms import optional_int
+from eventhub.forms import DirectorySelect, optional_int
 
 
 class RegistrantDetailsForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    organisation_id = SelectField(_l("Organisation"), coerce=optional_int, validate_choice=False)
+    organisation_id = SelectField(
+        _l("Organisation"), coerce=optional_int, validate_choice=False, widget=DirectorySelect()
+    )
     organisation_name = StringField(
         _l("Organisation, if not in the list"), validators=[Optional(), Length(max=200)]
     )

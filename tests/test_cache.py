@@ -1,0 +1,119 @@
+"""Pages remembered for anonymous visitors (eventhub/cache.py): fast, yet never wrong for
+anyone: each visitor's own CSRF token, organisers' pages never shared, changes shown."""
+
+import re
+
+import pytest
+from sqlalchemy import event as sa_event
+
+from eventhub.events.models import Event
+from eventhub.extensions import db
+from tests.conftest import login
+from tests.factories import EventFactory, UserFactory
+
+
+@pytest.fixture
+def csrf_app(make_app):
+    return make_app(WTF_CSRF_ENABLED=True)
+
+
+def make_event(app, **fields) -> int:
+    with app.app_context():
+        event = EventFactory(published=True, registration_mode="open", **fields)
+        db.session.commit()
+        return event.id
+
+
+def statements_during(app, action) -> int:
+    seen = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    sa_event.listen(engine, "before_cursor_execute", listener)
+    try:
+        action()
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", listener)
+    return len(seen)
+
+
+def tokens(page: str) -> set[str]:
+    return set(re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', page)) | set(
+        re.findall(r'value="([^"]+)"[^>]*name="csrf_token"', page)
+    )
+
+
+def test_visitors_share_the_page_but_each_gets_their_own_working_token(csrf_app):
+    app = csrf_app
+    event_id = make_event(app, title="Mesa de Quilicura")
+    first, second = app.test_client(), app.test_client()
+    page_one = first.get(f"/events/{event_id}").get_data(as_text=True)
+    pages = []
+    assert (
+        statements_during(
+            app, lambda: pages.append(second.get(f"/events/{event_id}").get_data(as_text=True))
+        )
+        == 0
+    ), "the second visitor's page was computed again"
+    page_two = pages[0]
+    assert "Mesa de Quilicura" in page_two and 'id="registration-form"' in page_two
+    [token_one], [token_two] = tokens(page_one), tokens(page_two)
+    assert token_one != token_two and "csrf-slot" not in page_two
+    strip = lambda page, token: page.replace(token, "TOKEN")  # noqa: E731
+    assert strip(page_one, token_one) == strip(page_two, token_two)
+    # The second visitor's token is theirs: their registration goes through.
+    response = second.post(
+        f"/events/{event_id}/register",
+        data={"csrf_token": token_two, "name": "Ana Pérez", "email": "ana@example.org"},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    # ...and the first visitor's token is not.
+    refused = second.post(
+        f"/events/{event_id}/register",
+        data={"csrf_token": token_one, "name": "Eva", "email": "eva@example.org"},
+    )
+    assert refused.status_code == 400
+
+
+def test_a_commit_shows_at_once(app, client):
+    event_id = make_event(app, title="Desayuno ASEXMA")
+    assert "Desayuno ASEXMA" in client.get("/events/").get_data(as_text=True)
+    with app.app_context():
+        db.session.get(Event, event_id).title = "Desayuno empresarial ASEXMA"
+        db.session.commit()
+    assert "Desayuno empresarial ASEXMA" in client.get(f"/events/{event_id}").get_data(as_text=True)
+    assert "Desayuno empresarial ASEXMA" in client.get("/events/").get_data(as_text=True)
+
+
+def test_organisers_pages_are_never_remembered_or_shared(app, client):
+    make_event(app, title="Mesa pública")
+    with app.app_context():
+        EventFactory(title="Mesa en borrador")
+        UserFactory(email="org@example.org")
+        db.session.commit()
+    organiser = app.test_client()
+    login(organiser, "org@example.org")
+    assert "Mesa en borrador" in organiser.get("/events/").get_data(as_text=True)
+    visitor = client.get("/events/").get_data(as_text=True)
+    assert "Mesa pública" in visitor and "Mesa en borrador" not in visitor
+    assert statements_during(app, lambda: organiser.get("/events/")) > 0
+
+
+def test_pages_with_a_message_are_not_remembered(app, client):
+    event_id = make_event(app)
+    client.get(f"/events/{event_id}")
+    with client.session_transaction() as session:
+        session["_flashes"] = [("info", "Mensaje solo para esta visita")]
+    page = client.get(f"/events/{event_id}").get_data(as_text=True)
+    assert "Mensaje solo para esta visita" in page
+    assert "Mensaje solo para esta visita" not in client.get(f"/events/{event_id}").get_data(
+        as_text=True
+    )
+
+
+def test_languages_are_remembered_apart(app, client):
+    event_id = make_event(app)
+    spanish = client.get(f"/events/{event_id}").get_data(as_text=True)
+    client.post("/language", data={"lang": "en", "next": f"/events/{event_id}"})
+    english = client.get(f"/events/{event_id}").get_data(as_text=True)
+    assert 'lang="es"' in spanish and 'lang="en"' in english
