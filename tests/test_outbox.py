@@ -1,6 +1,5 @@
 """The outbox worker against a real SMTP server (aiosmtpd), the CLI, and the Outbox pages."""
 
-import itertools
 import os
 import signal
 import socket
@@ -11,7 +10,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from eventhub import ROOT
 from eventhub.db import utcnow
@@ -294,14 +293,16 @@ def test_unexpected_error_releases_what_was_not_attempted(smtp_app, smtp_sink, m
     from eventhub.mail import worker
 
     ids = enqueue(smtp_app, 3)
-    real_mark_sent = worker._mark_sent
+    real_start = worker._start_sending
+    started = []
 
-    def crash_after_first(jobs, report):
-        real_mark_sent(jobs, report)
-        raise RuntimeError("the database went away")
+    def crash_on_second(job, worker_id, accepted, report):
+        started.append(job.id)
+        if len(started) == 2:
+            raise RuntimeError("the database went away")
+        return real_start(job, worker_id, accepted, report)
 
-    monkeypatch.setattr(worker, "SEND_CHUNK", 1)
-    monkeypatch.setattr(worker, "_mark_sent", crash_after_first)
+    monkeypatch.setattr(worker, "_start_sending", crash_on_second)
     with pytest.raises(RuntimeError):
         run(smtp_app)
     assert statuses(smtp_app, ids) == ["sent", "queued", "queued"]
@@ -620,12 +621,29 @@ def test_resend_all_failed(app, organiser_client, outbox_rows):
     assert _count(app) == before + 2  # already resent: not again
 
 
-def test_status_changes_are_committed_per_chunk_not_per_message(smtp_app, smtp_sink):
+def test_one_commit_per_message_and_never_more_than_one_in_doubt(smtp_app, smtp_sink, monkeypatch):
+    """Each commit marks the last accepted message SENT and the next SENDING: half the
+    commits of SENDING-then-SENT, and at any moment at most one row whose fate is unknown."""
     from sqlalchemy import event as sa_event
 
     from eventhub.mail import worker
 
-    ids = enqueue(smtp_app, 2 * worker.SEND_CHUNK + 3)
+    ids = enqueue(smtp_app, 30)
+    real_send = worker._send
+    in_doubt = []
+
+    def send(connection, job, message, timeout, report):
+        with smtp_app.app_context():
+            sending = db.session.scalar(
+                select(func.count(OutboxMessage.id)).where(
+                    OutboxMessage.status == OutboxStatus.SENDING.value
+                )
+            )
+            db.session.remove()
+        in_doubt.append(sending)
+        return real_send(connection, job, message, timeout, report)
+
+    monkeypatch.setattr(worker, "_send", send)
     commits = []
     with smtp_app.app_context():
         engine = db.engine
@@ -637,32 +655,7 @@ def test_status_changes_are_committed_per_chunk_not_per_message(smtp_app, smtp_s
         sa_event.remove(engine, "commit", listener)
     assert report.sent == len(ids) and statuses(smtp_app, ids) == ["sent"] * len(ids)
     assert all(load(smtp_app, i).attempts == 1 for i in ids)
-    assert len(smtp_sink.messages) == len(ids)
-    # recover, claim, read the claim, 3 chunks × (SENDING, SENT), release
-    assert len(commits) <= 4 + 2 * 3, len(commits)
-
-
-def test_a_slow_chunk_gives_back_what_it_has_not_sent_before_its_lease_runs(
-    make_app, smtp_sink, monkeypatch
-):
-    """Rows wait in SENDING only briefly: past a quarter of the lease, the rest of the chunk
-    goes back to CLAIMED and is started again with a fresh lease; each is sent once."""
-    from eventhub.mail import worker
-
-    app = make_app(**smtp_sink.app_config(MAIL_CLAIM_LEASE_SECONDS=40))
-    ids = enqueue(app, 4)
-    clock = itertools.count(0, 11)  # each look at the clock: 11 s later
-    monkeypatch.setattr(worker, "_clock", lambda: next(clock))
-    seen_sending = []
-    real_start = worker._start_sending
-
-    def start(jobs, worker_id):
-        seen_sending.append(len(jobs))
-        return real_start(jobs, worker_id)
-
-    monkeypatch.setattr(worker, "_start_sending", start)
-    report = run(app)
-    assert report.sent == 4 and statuses(app, ids) == ["sent"] * 4
-    assert all(load(app, i).attempts == 1 for i in ids)
-    assert sorted(smtp_sink.message_ids().values()) == [1, 1, 1, 1]
-    assert seen_sending[0] == 4 and len(seen_sending) > 1
+    assert sorted(smtp_sink.message_ids().values()) == [1] * len(ids)
+    assert in_doubt == [1] * len(ids)
+    # recover, claim, read the claim, one per message, the last SENT, release
+    assert len(commits) <= len(ids) + 6, len(commits)

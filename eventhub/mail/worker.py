@@ -114,7 +114,7 @@ class _Job:
 class _ConnectionBroken(Exception):
     """The SMTP connection cannot be used for the rest of the batch."""
 
-    unattempted: list[_Job]  # set where it is raised: the jobs not handed to SMTP
+    unattempted: list[_Job]  # set where it is raised: the jobs not handed to SMTP (CLAIMED)
 
 
 def default_worker_id() -> str:
@@ -255,64 +255,55 @@ def _set(job_id: int, **values) -> None:
     db.session.commit()
 
 
-def _start_sending(jobs: list[_Job], worker_id: str) -> list[_Job]:
-    """CLAIMED → SENDING for the rows still ours; committed before any network I/O."""
-    if not jobs:
-        return []
+def _record_sent(jobs: list[_Job]) -> None:
+    """Part of the next commit: the messages the server accepted become SENT."""
+    if jobs:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_([job.id for job in jobs]))
+            .values(status=OutboxStatus.SENT.value, sent_at=utcnow(), last_error=None),
+            execution_options=_NO_SYNC,
+        )
+
+
+def _start_sending(job: _Job, worker_id: str, accepted: list[_Job], report) -> bool:
+    """One commit: what the server accepted becomes SENT, and ``job`` SENDING (if still ours).
+
+    SENDING is committed before any network I/O, so at any moment at most one row is in
+    doubt: a worker killed mid-send leaves exactly one SENDING row, which is never resent.
+    Folding the previous SENT into this commit halves the commits of a batch.
+    """
+    _record_sent(accepted)
     result = db.session.execute(
         update(OutboxMessage)
         .where(
-            OutboxMessage.id.in_([job.id for job in jobs]),
+            OutboxMessage.id == job.id,
             OutboxMessage.claimed_by == worker_id,
             OutboxMessage.status == OutboxStatus.CLAIMED.value,
         )
         .values(
             status=OutboxStatus.SENDING.value,
-            attempts=OutboxMessage.attempts + 1,
+            attempts=job.attempts + 1,
             # The lease of a send starts now: a slow batch must not look interrupted.
             claimed_at=utcnow(),
-        )
-        .returning(OutboxMessage.id),
+        ),
         execution_options=_NO_SYNC,
     )
-    ours = set(result.scalars())
     db.session.commit()
-    ready = [job for job in jobs if job.id in ours]
-    for job in ready:
-        job.attempts += 1
-    return ready
-
-
-def _back_to_claimed(jobs: list[_Job], worker_id: str) -> list[_Job]:
-    """SENDING rows this worker never handed to SMTP: CLAIMED again, attempt not counted."""
-    if jobs:
-        db.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_([job.id for job in jobs]),
-                OutboxMessage.claimed_by == worker_id,
-                OutboxMessage.status == OutboxStatus.SENDING.value,
-            )
-            .values(status=OutboxStatus.CLAIMED.value, attempts=OutboxMessage.attempts - 1),
-            execution_options=_NO_SYNC,
-        )
-        db.session.commit()
-        for job in jobs:
-            job.attempts -= 1
-    return jobs
+    report.sent += len(accepted)
+    accepted.clear()
+    if result.rowcount != 1:
+        return False
+    job.attempts += 1
+    return True
 
 
 def _mark_sent(jobs: list[_Job], report: DeliveryReport) -> None:
-    if not jobs:
-        return
-    db.session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_([job.id for job in jobs]))
-        .values(status=OutboxStatus.SENT.value, sent_at=utcnow(), last_error=None),
-        execution_options=_NO_SYNC,
-    )
-    db.session.commit()
-    report.sent += len(jobs)
+    if jobs:
+        _record_sent(jobs)
+        db.session.commit()
+        report.sent += len(jobs)
+        jobs.clear()
 
 
 def _mark_failed(job: _Job, error: str, report: DeliveryReport) -> None:
@@ -516,11 +507,11 @@ def _deliver_over_smtp(jobs: list[_Job], worker_id: str, report: DeliveryReport)
                 except (OSError, smtplib.SMTPException) as error:
                     log.warning("outbox: reconnect failed: %s", error)
                     return
-            chunk, pending = pending[:SEND_CHUNK], pending[SEND_CHUNK:]
             try:
-                pending[:0] = _deliver_chunk(connection, chunk, worker_id, timeout, report)
+                _deliver(connection, pending, worker_id, timeout, report)
+                pending = []
             except _ConnectionBroken as broken:
-                pending[:0] = broken.unattempted
+                pending = broken.unattempted
                 _close(connection)
                 connection = None
     finally:
@@ -528,37 +519,27 @@ def _deliver_over_smtp(jobs: list[_Job], worker_id: str, report: DeliveryReport)
             _close(connection)
 
 
-# Messages moved to SENDING, and then to SENT, by one commit each: two commits per message
-# were most of a batch's time. A chunk stops early (its rest goes back to CLAIMED) once it
-# has taken a quarter of the lease, so no SENDING row can look interrupted while we work.
-SEND_CHUNK = 25
-_clock = time.monotonic
-
-
-def _deliver_chunk(
-    connection: Connection, chunk: list[_Job], worker_id: str, timeout: float, report
-) -> list[_Job]:
-    """Send a chunk; the jobs not attempted (back in CLAIMED) are returned."""
-    built = [(job, message) for job in chunk if (message := _build(job, report)) is not None]
-    ready = _start_sending([job for job, _ in built], worker_id)
-    report.skipped += len(built) - len(ready)
-    messages = {job.id: message for job, message in built}
-    lease = int(current_app.config["MAIL_CLAIM_LEASE_SECONDS"])
-    started = _clock()
-    sent: list[_Job] = []
+def _deliver(
+    connection: Connection, jobs: list[_Job], worker_id: str, timeout: float, report
+) -> None:
+    """Send each job in turn; a broken connection carries the jobs not yet attempted."""
+    accepted: list[_Job] = []
     try:
-        for n, job in enumerate(ready):
-            if n and _clock() - started > lease / 4:
-                return _back_to_claimed(ready[n:], worker_id)
+        for n, job in enumerate(jobs):
+            message = _build(job, report)
+            if message is None:
+                continue
+            if not _start_sending(job, worker_id, accepted, report):
+                report.skipped += 1
+                continue
             try:
-                if _send(connection, job, messages[job.id], timeout, report):
-                    sent.append(job)
+                if _send(connection, job, message, timeout, report):
+                    accepted.append(job)
             except _ConnectionBroken as broken:
-                broken.unattempted = _back_to_claimed(ready[n + 1 :], worker_id)
+                broken.unattempted = jobs[n + 1 :]
                 raise
     finally:
-        _mark_sent(sent, report)
-    return []
+        _mark_sent(accepted, report)
 
 
 def _build(job: _Job, report: DeliveryReport) -> Message | None:
