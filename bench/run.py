@@ -837,10 +837,10 @@ EXPLANATIONS: list[str] = [
     "personal parts (name, links; escaped as the template would) and reads the "
     "organisations' feed addresses in one query; what remains is mostly the ORM flush of "
     "about 1,050 rows (invitations, outbox messages, participations).",
-    "The outbox worker moves messages to SENDING and then to SENT with one commit per "
-    "chunk of 25 instead of two commits per message (each commit is a disk sync); a chunk "
-    "hands back what it has not sent once a quarter of the claim lease has passed, so the "
-    "never-send-twice rules of eventhub/mail/worker.py hold as before.",
+    "The outbox worker makes one commit per message instead of two: the commit that marks "
+    "a message SENDING also marks the one the server just accepted SENT, so a killed "
+    "worker still leaves at most one message in doubt; SQLite runs WAL with "
+    "synchronous=NORMAL (no fsync per commit; safe against any process crash).",
     "Memory was watched on the small size's event page because 20,000 requests to the "
     "40-item page take several minutes; RSS was flat.",
 ]
