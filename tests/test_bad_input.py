@@ -1,0 +1,49 @@
+"""Bad input the fuzz test found, kept as fast regression tests."""
+
+import pytest
+
+from eventhub.extensions import db
+from tests.factories import EventFactory, RegistrationFactory
+
+HUGE = "é" * 60_000  # over SQLite's 50,000-byte LIKE pattern limit
+
+
+@pytest.fixture
+def event_id(app):
+    with app.app_context():
+        registration = RegistrationFactory()
+        db.session.commit()
+        return registration.event_id
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/events/?q={q}",
+        "/organisations/?q={q}",
+        "/speakers/?q={q}",
+        "/events/{event_id}/participants?q={q}",
+        "/events/{event_id}/checkin?q={q}",
+    ],
+)
+def test_huge_search_is_answered(organiser_client, event_id, path):
+    response = organiser_client.get(path.format(q=HUGE, event_id=event_id))
+    assert response.status_code == 200
+
+
+def test_event_edit_without_start_says_so(app, organiser_client):
+    with app.app_context():
+        event_id = EventFactory().id
+        db.session.commit()
+    response = organiser_client.post(
+        f"/events/{event_id}/edit",
+        data={
+            "title": "Mesa",
+            "kind": "round_table",
+            "timezone": "America/Santiago",
+            "ends_at": "2027-07-15T13:00",
+            "registration_mode": "invite_only",
+        },
+    )
+    assert response.status_code in (200, 422)
+    assert 'id="starts_at-errors"' in response.get_data(as_text=True)
