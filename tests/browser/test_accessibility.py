@@ -8,10 +8,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from eventhub import create_app
 from eventhub.extensions import db
+from eventhub.registrations.models import Registration
+from eventhub.registrations.services import checkin_code
 from tests.conftest import base_config
 from tests.crawl import crawl, local_path
 from tests.factories import TEST_PASSWORD
@@ -67,6 +70,13 @@ def a11y_site(tmp_path_factory):
             page = site.pages.get((endpoint, role))
             assert page is not None and page.status == 200, f"{endpoint} not found as {role}"
             urls[(role, endpoint)] = local_path(page.url)
+    # The registration form (an open event) and the door's check-in page (a QR code's link).
+    urls[("anonymous", "registrations.register")] = f"/events/{world.open_event_id}"
+    with app.app_context():
+        registration = db.session.scalars(
+            select(Registration).where(Registration.event_id == world.open_event_id)
+        ).first()
+        urls[("admin", "registrations.checkin")] = f"/checkin/{checkin_code(registration)}"
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -113,7 +123,8 @@ def test_no_serious_accessibility_violations(a11y_site, browser, language, viewp
         for (page_role, endpoint), path in urls.items():
             if page_role != role:
                 continue
-            page.goto(base + path)
+            response = page.goto(base + path)
+            assert response.ok, f"{endpoint} answered {response.status}"
             assert page.locator("html").get_attribute("lang") == language, endpoint
             found += [f"{role} {endpoint}: {v}" for v in axe_violations(page)]
         context.close()
