@@ -47,3 +47,18 @@ def test_event_edit_without_start_says_so(app, organiser_client):
     )
     assert response.status_code in (200, 422)
     assert 'id="starts_at-errors"' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("batch", ["99999999999999999999", "-99999999999999999999", "x", "0"])
+def test_invitations_page_with_an_impossible_batch_id(organiser_client, event_id, batch):
+    response = organiser_client.get(f"/events/{event_id}/invitations?batch={batch}")
+    assert response.status_code == 200
+
+
+def test_ids_no_column_can_hold_are_junk():
+    from eventhub.forms import optional_int
+
+    assert optional_int("2147483647") == 2147483647
+    assert optional_int("2147483648") == -1
+    assert optional_int("99999999999999999999") == -1
+    assert optional_int("") is None
