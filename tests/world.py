@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
+from eventhub.db import utcnow
 from eventhub.events.models import Event, EventStatus, RegistrationMode
 from eventhub.extensions import db
 from eventhub.invitations import services as invitations
 from eventhub.invitations.models import Invitation
-from eventhub.mail.models import OutboxMessage
+from eventhub.mail.models import OutboxMessage, OutboxStatus
 from eventhub.registrations import services as registrations
 from tests.conftest import login
 from tests.crawl import outbox_links
@@ -25,6 +26,7 @@ SEEDS = [
     "/",
     "/events/",
     "/calendar",
+    "/calendar.ics",
     "/organisations/",
     "/speakers/",
     "/programmes/",
@@ -57,20 +59,64 @@ def build_world(app) -> World:
             .order_by(Event.starts_at.desc())
         ).first()
         plan = invitations.plan_invitations(
-            event, [], False, [], "Invitada <invitada@example.org>\nguest@example.org", "es"
+            event,
+            [],
+            False,
+            [],
+            "Invitada <invitada@example.org>\nguest@example.org\nthird@example.org",
+            "es",
         )
         invitations.send_invitations(event, plan, admin)
         invited = db.session.scalars(
             select(Invitation).where(Invitation.email == "invitada@example.org")
         ).one()
         invitations.accept(invited, "Invitada Aceptada")
-        registrations.register(
+        first = registrations.register(
             event, registrations.RegistrantData(name="Participante Uno", email="uno@example.org")
         )
+        waiting_list = _every_state(event)
+        registrations.check_in(first)  # the door page offers to undo it
+        # One invitation bounced (offered again), one delivered and unanswered (reminded).
+        for email, status in (("guest@example.org", "failed"), ("third@example.org", "sent")):
+            message = db.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.to_address == email)
+            ).first()
+            message.status = OutboxStatus(status).value
+            message.last_error = "550 mailbox unavailable" if status == "failed" else None
+            message.sent_at = utcnow() if status == "sent" else None
         db.session.commit()
         bodies = list(db.session.scalars(select(OutboxMessage.text_body)))
         links = outbox_links(bodies, app.config["EVENTHUB_BASE_URL"])
+        # The door's link is in a QR code, not in a mail; every event page is a seed.
+        links += [f"/checkin/{registrations.checkin_code(r)}" for r in (first, *waiting_list)]
+        links += [f"/events/{event_id}" for event_id in db.session.scalars(select(Event.id))]
         return World(seeds=SEEDS + links, open_event_id=event.id)
+
+
+def _every_state(open_event: Event) -> list:
+    """Registrations waiting for a place (another open event) and waiting for approval."""
+    others = db.session.scalars(
+        select(Event).where(
+            Event.registration_mode == RegistrationMode.OPEN,
+            Event.status == EventStatus.PUBLISHED,
+            Event.id != open_event.id,
+        )
+    ).all()
+    waiting_list = []
+    if others:
+        full = others[0]
+        full.capacity = 1
+        waiting_list = [
+            registrations.register(
+                full, registrations.RegistrantData(name=f"Lista {n}", email=f"w{n}@example.org")
+            )
+            for n in (1, 2)
+        ]
+    open_event.requires_approval = True
+    registrations.register_publicly(
+        open_event, registrations.RegistrantData(name="Pendiente", email="p@example.org")
+    )
+    return waiting_list
 
 
 def clients(app) -> dict:
