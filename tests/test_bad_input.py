@@ -62,3 +62,22 @@ def test_ids_no_column_can_hold_are_junk():
     assert optional_int("2147483648") == -1
     assert optional_int("99999999999999999999") == -1
     assert optional_int("") is None
+
+
+@pytest.mark.parametrize(
+    "website",
+    ["javascript:alert(1)", "JaVaScRiPt://x.example.org/%0aalert(1)", "data:text/html,<b>x</b>"],
+)
+def test_script_urls_are_refused_as_websites(app, organiser_client, website):
+    from sqlalchemy import func, select
+
+    from eventhub.organisations.models import Organisation
+
+    response = organiser_client.post(
+        "/organisations/new",
+        data={"name": "Municipalidad de Prueba", "kind": "municipality", "website": website},
+    )
+    assert response.status_code in (200, 422)
+    assert 'id="website-errors"' in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Organisation.id))) == 0
