@@ -186,4 +186,4 @@ def pytest_terminal_summary(terminalreporter):
         counts = ", ".join(f"{key} {value}" for key, value in stats.items())
         terminalreporter.write_line(f"{test_id}: {counts}")
     total = sum(stats["examples"] for _, stats in _FUZZ_REPORT)
-    terminalreporter.write_line(f"{len(_FUZZ_REPORT)} forms, {total} cases")
+    terminalreporter.write_line(f"{len(_FUZZ_REPORT)} form runs (forms × databases), {total} cases")
