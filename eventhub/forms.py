@@ -26,6 +26,9 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice("" if value is None else value, label) for value, label in pairs]
 
 
+MAX_ID = 2**31 - 1  # the largest key a 32-bit integer column holds (as in the URL converter)
+
+
 class DirectorySelect(Select):
     """WTForms' select, for the hundreds of options of the directory: the same HTML, written
     without building an attribute dictionary per option (a third of the event page's time)."""
@@ -40,13 +43,17 @@ class DirectorySelect(Select):
 
 
 def optional_int(value) -> int | None:
-    """Coerce a select's value to an id; empty means none, junk means none (then refused)."""
+    """Coerce a select's value to an id; empty means none, junk means none (then refused).
+
+    Numbers no id column can hold are junk too: the database would overflow, not answer.
+    """
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return -1
+    return number if -MAX_ID <= number <= MAX_ID else -1
 
 
 def commit_form(form: FlaskForm, action: Callable[[], object], success) -> object | None:

@@ -28,3 +28,16 @@ def fold(text: str) -> str:
         bare = bare.replace(mark, "")
     bare = bare.replace("_", " ").replace("-", " ")
     return " ".join(bare.casefold().split())
+
+
+SEARCH_MAX = 200
+
+
+def search_term(text: str | None) -> str | None:
+    """What a search box looks for: clean text, cut to a length no name or title exceeds.
+
+    SQLite refuses LIKE patterns over 50,000 bytes ("pattern too complex"); a longer search
+    could match nothing anyway.
+    """
+    term = clean(text)
+    return term[:SEARCH_MAX] if term else None

@@ -164,3 +164,27 @@ def admin_client(client, admin):
     response = login(client, "admin@example.org")
     assert response.status_code == 302
     return client
+
+
+_FUZZ_REPORT: list[tuple[str, dict]] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        _FUZZ_REPORT.extend(
+            (report.nodeid.split("::", 1)[1], value)
+            for name, value in report.user_properties
+            if name == "fuzz_cases"
+        )
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Cases run per fuzzed form (tests/test_fuzz_forms.py)."""
+    if not _FUZZ_REPORT:
+        return
+    terminalreporter.section("fuzz cases per form")
+    for test_id, stats in sorted(_FUZZ_REPORT):
+        counts = ", ".join(f"{key} {value}" for key, value in stats.items())
+        terminalreporter.write_line(f"{test_id}: {counts}")
+    total = sum(stats["examples"] for _, stats in _FUZZ_REPORT)
+    terminalreporter.write_line(f"{len(_FUZZ_REPORT)} form runs (forms × databases), {total} cases")

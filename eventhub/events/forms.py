@@ -36,15 +36,29 @@ def _choices(labels: dict) -> list:
     return options((key.value, label) for key, label in labels.items())
 
 
+class WallClockField(DateTimeLocalField):
+    """A wall-clock time typed in the form; a submitted form without it has none.
+
+    WTForms otherwise keeps the edited object's value (an aware UTC instant) for a field
+    missing from the submission, and comparing it with the other, naive fields fails.
+    """
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+
 def start_and_end_fields() -> tuple[DateTimeLocalField, DateTimeLocalField]:
     """Wall-clock start and end, typed in the event's zone (events and agenda items)."""
     return (
-        DateTimeLocalField(
+        WallClockField(
             _l("Starts"),
             format=LOCAL_FORMAT,
             validators=[InputRequired(message=_l("Give the start date and time."))],
         ),
-        DateTimeLocalField(
+        WallClockField(
             _l("Ends"),
             format=LOCAL_FORMAT,
             validators=[InputRequired(message=_l("Give the end date and time."))],
@@ -82,7 +96,7 @@ class EventForm(FlaskForm):
         description=_l("Leave empty for no limit."),
     )
     registration_mode = SelectField(_l("Registration"), choices=_choices(REGISTRATION_MODE_LABELS))
-    registration_deadline = DateTimeLocalField(
+    registration_deadline = WallClockField(
         _l("Registration deadline"), format=LOCAL_FORMAT, validators=[Optional()]
     )
     is_public = BooleanField(_l("List in the public events list once published"), default=True)

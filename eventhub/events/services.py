@@ -24,7 +24,7 @@ from eventhub.events.models import (
 from eventhub.events.timezones import NonexistentLocalTimeError, is_valid_zone, local_to_utc
 from eventhub.extensions import db
 from eventhub.organisations.models import Organisation
-from eventhub.text import clean
+from eventhub.text import clean, search_term
 
 
 @dataclass
@@ -272,8 +272,8 @@ def list_events_query(filters: EventFilters, for_organiser: bool, zone: str) -> 
     ``zone`` is the zone in which the date filters are read.
     """
     stmt = select(Event) if for_organiser else publicly_listed()
-    if filters.q:
-        stmt = stmt.where(Event.title.icontains(filters.q.strip(), autoescape=True))
+    if q := search_term(filters.q):
+        stmt = stmt.where(Event.title.icontains(q, autoescape=True))
     if filters.kind:
         stmt = stmt.where(Event.kind == filters.kind)
     if filters.status:

@@ -82,7 +82,7 @@ def list_invitations(event_id: int):
     sort = request.args.get("sort", "date")
     rows = services.invitation_table(event, state, sort)
     all_rows = services.event_invitations(event) if state else rows
-    batch = services.get_batch(event, request.args.get("batch", type=int) or 0)
+    batch = services.get_batch(event, optional_int(request.args.get("batch")) or 0)
     progress = services.batch_progress(batch.id) if batch else None
     return render_template(
         "invitations/list.html",

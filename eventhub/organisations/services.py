@@ -15,7 +15,7 @@ from eventhub.events.models import Event, EventOrganisation
 from eventhub.extensions import db
 from eventhub.organisations.models import LANGUAGES, Contact, Organisation, OrganisationKind
 from eventhub.people.models import Speaker
-from eventhub.text import clean, fold
+from eventhub.text import clean, fold, search_term
 
 # Chile's 16 regions, north to south: proper names, not translated.
 CHILE_REGIONS = (
@@ -276,7 +276,7 @@ def delete_organisation(organisation: Organisation) -> None:
 
 def list_organisations_query(filters: OrganisationFilters) -> Select:
     stmt = select(Organisation)
-    q = clean(filters.q)
+    q = search_term(filters.q)
     if q:
         stmt = stmt.where(Organisation.name.icontains(q, autoescape=True))
     if filters.kind:

@@ -10,7 +10,7 @@ from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.extensions import db
 from eventhub.organisations.models import Organisation
 from eventhub.people.models import Speaker
-from eventhub.text import clean
+from eventhub.text import clean, search_term
 
 NAME_MAX = 120
 TITLE_MAX = 200
@@ -139,7 +139,7 @@ def delete_speaker(speaker: Speaker) -> None:
 def list_speakers_query(q: str | None = None) -> Select:
     """Speakers by name; ``q`` matches the name, the directory organisation or the affiliation."""
     stmt = select(Speaker).outerjoin(Speaker.organisation)
-    q = clean(q)
+    q = search_term(q)
     if q:
         stmt = stmt.where(
             or_(

@@ -19,7 +19,7 @@ from eventhub.mail import services as outbox
 from eventhub.organisations.models import Organisation
 from eventhub.registrations import mail as registration_mail
 from eventhub.registrations.models import Registration, RegistrationStatus
-from eventhub.text import clean
+from eventhub.text import clean, search_term
 from eventhub.tokens import derive_token, lookup, new_salt, token_hash
 
 ACTIVE = (
@@ -356,7 +356,7 @@ def participants_query(event: Event, status: str | None, q: str | None) -> Selec
     )
     if status in {s.value for s in RegistrationStatus}:
         stmt = stmt.where(Registration.status == status)
-    if q := clean(q):
+    if q := search_term(q):
         stmt = stmt.where(
             or_(
                 Registration.name.icontains(q, autoescape=True),

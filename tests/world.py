@@ -1,0 +1,144 @@
+"""A populated EventHub for tests that walk every page: the demo world plus personal links.
+
+Built the same way every time (same ids), so a form found on one build is found again at the
+same address on another; personal links carry random salts and are read back from the outbox.
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from eventhub.db import utcnow
+from eventhub.events.models import Event, EventStatus, RegistrationMode
+from eventhub.extensions import db
+from eventhub.invitations import services as invitations
+from eventhub.invitations.models import Invitation
+from eventhub.mail.models import OutboxMessage, OutboxStatus
+from eventhub.registrations import services as registrations
+from tests.conftest import login
+from tests.crawl import outbox_links
+from tests.factories import UserFactory
+
+ADMIN_EMAIL = "admin@example.org"
+ORGANISER_EMAIL = "organiser@example.org"
+SEEDS = [
+    "/",
+    "/events/",
+    "/calendar",
+    "/calendar.ics",
+    "/organisations/",
+    "/speakers/",
+    "/programmes/",
+    "/outbox/",
+    "/users/",
+    "/account/calendar",
+    "/account/password",
+    "/login",
+]
+
+
+@dataclass
+class World:
+    seeds: list[str] = field(default_factory=list)
+    open_event_id: int = 0
+
+
+def build_world(app) -> World:
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        admin = UserFactory(email=ADMIN_EMAIL, name="Admin", is_admin=True)
+        UserFactory(email=ORGANISER_EMAIL, name="Ana Organiser")
+        event = db.session.scalars(
+            select(Event)
+            .where(
+                Event.registration_mode == RegistrationMode.OPEN,
+                Event.status == EventStatus.PUBLISHED,
+            )
+            .order_by(Event.starts_at.desc())
+        ).first()
+        plan = invitations.plan_invitations(
+            event,
+            [],
+            False,
+            [],
+            "Invitada <invitada@example.org>\nguest@example.org\nthird@example.org",
+            "es",
+        )
+        invitations.send_invitations(event, plan, admin)
+        invited = db.session.scalars(
+            select(Invitation).where(Invitation.email == "invitada@example.org")
+        ).one()
+        invitations.accept(invited, "Invitada Aceptada")
+        first = registrations.register(
+            event, registrations.RegistrantData(name="Participante Uno", email="uno@example.org")
+        )
+        waiting_list = _every_state(event)
+        registrations.check_in(first)  # the door page offers to undo it
+        # One invitation bounced (offered again), one delivered and unanswered (reminded).
+        for email, status in (("guest@example.org", "failed"), ("third@example.org", "sent")):
+            message = db.session.scalars(
+                select(OutboxMessage).where(OutboxMessage.to_address == email)
+            ).first()
+            message.status = OutboxStatus(status).value
+            message.last_error = "550 mailbox unavailable" if status == "failed" else None
+            message.sent_at = utcnow() if status == "sent" else None
+        db.session.commit()
+        bodies = list(db.session.scalars(select(OutboxMessage.text_body)))
+        links = outbox_links(bodies, app.config["EVENTHUB_BASE_URL"])
+        # The door's link is in a QR code, not in a mail; every event page is a seed.
+        links += [f"/checkin/{registrations.checkin_code(r)}" for r in (first, *waiting_list)]
+        links += [f"/events/{event_id}" for event_id in db.session.scalars(select(Event.id))]
+        return World(seeds=SEEDS + links, open_event_id=event.id)
+
+
+def _every_state(open_event: Event) -> list:
+    """Registrations waiting for a place (another open event) and waiting for approval."""
+    others = db.session.scalars(
+        select(Event).where(
+            Event.registration_mode == RegistrationMode.OPEN,
+            Event.status == EventStatus.PUBLISHED,
+            Event.id != open_event.id,
+        )
+    ).all()
+    waiting_list = []
+    if others:
+        full = others[0]
+        full.capacity = 1
+        waiting_list = [
+            registrations.register(
+                full, registrations.RegistrantData(name=f"Lista {n}", email=f"w{n}@example.org")
+            )
+            for n in (1, 2)
+        ]
+    open_event.requires_approval = True
+    registrations.register_publicly(
+        open_event, registrations.RegistrantData(name="Pendiente", email="p@example.org")
+    )
+    return waiting_list
+
+
+def clients(app) -> dict:
+    """Anonymous first: a form anyone can reach is fuzzed as anyone."""
+    anonymous = app.test_client()
+    admin = app.test_client()
+    response = login(admin, ADMIN_EMAIL)
+    assert response.status_code == 302
+    return {"anonymous": anonymous, "admin": admin}
+
+
+def _frozen(value):
+    """JSON columns come back as lists and dicts: comparable, hashable text instead."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, list | dict) else value
+
+
+def snapshot(app) -> dict[str, list]:
+    """Every row of every table, to prove a refused request wrote nothing."""
+    with app.app_context():
+        rows = {}
+        for table in db.metadata.sorted_tables:
+            stmt = select(table).order_by(*table.primary_key.columns)
+            rows[table.name] = [tuple(map(_frozen, r)) for r in db.session.execute(stmt)]
+        db.session.remove()
+        return rows
