@@ -182,6 +182,8 @@ def crawl(app, clients: dict, seeds: list[str], limit_per_endpoint: int = 1) -> 
             response = client.get(path)
             content_type = response.headers.get("Content-Type", "")
             html = response.get_data(as_text=True) if "html" in content_type else ""
+            response.get_data()
+            response.close()  # files (materials) are streamed: let go of them
             site.pages.setdefault(
                 (endpoint, role), Page(path, endpoint, role, response.status_code, html)
             )

@@ -292,6 +292,8 @@ def no_server_error(client, method: str, path: str, **kwargs):
     except Exception as error:  # TESTING propagates the exception a user would see as a 500
         raise AssertionError(f"{method} {path} raised {error!r}") from error
     assert response.status_code < 500, f"{method} {path} answered {response.status_code}"
+    response.get_data()  # read (and keep) the body, then let go of any streamed file
+    response.close()
     return response
 
 

@@ -47,6 +47,9 @@ class World:
 def build_world(app) -> World:
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 0, result.output
+    # The demo's commitments due soon get reminders: their owners' links become seeds.
+    result = app.test_cli_runner().invoke(args=["reminders", "send"])
+    assert "Reminders queued: 0;" not in result.output, result.output
     with app.app_context():
         admin = UserFactory(email=ADMIN_EMAIL, name="Admin", is_admin=True)
         UserFactory(email=ORGANISER_EMAIL, name="Ana Organiser")
