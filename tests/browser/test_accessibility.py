@@ -31,6 +31,7 @@ PAGES = {
         "invitations.respond",
         "invitations.opt_out",
         "calendar.month_view",
+        "followup.owner_commitments",
     ],
     "admin": [
         "events.list_events",
@@ -48,6 +49,9 @@ PAGES = {
         "registrations.door",
         "invitations.list_invitations",
         "agenda.edit_item",
+        "followup.event_followup",
+        "followup.followup_mail_page",
+        "events.show_programme",
     ],
 }
 
