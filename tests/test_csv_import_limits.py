@@ -28,9 +28,10 @@ def en_client(organiser_client):
 def upload_big(client, data: bytes):
     """The multipart body built in memory: the test client would spool it to a temporary
     file it never closes (a ResourceWarning in a later test)."""
+    from werkzeug.datastructures import FileStorage
     from werkzeug.test import encode_multipart
 
-    boundary, body = encode_multipart({"file": (io.BytesIO(data), "organisations.csv")})
+    boundary, body = encode_multipart({"file": FileStorage(io.BytesIO(data), "organisations.csv")})
     return client.post(
         "/organisations/import",
         data=body,
