@@ -660,3 +660,24 @@ def test_follow_up_actions_are_in_the_audit_log(app, organiser_client, world):
         assert [e.action for e in entries] == ["minutes.save", "commitment.add"]
         assert all(e.event_id == world["event"] for e in entries)
         assert "Municipalidad de Quilicura" in entries[1].summary
+
+
+def test_a_long_title_after_the_file_is_refused_by_the_form(app, organiser_client, world):
+    """Werkzeug's form-memory limit would answer 413 after spooling the file, leaving its
+    temporary file unclosed (a ResourceWarning, an error under pytest): the form refuses it."""
+    from werkzeug.datastructures import FileStorage
+    from werkzeug.test import encode_multipart
+
+    fields = {
+        "file": FileStorage(io.BytesIO(PDF + b"0" * 600_000), "acta.pdf"),
+        "title": "t" * 700_000,
+        "visibility": "public",
+    }
+    boundary, body = encode_multipart(fields)
+    response = organiser_client.post(
+        f"/events/{world['event']}/materials",
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+    )
+    assert response.status_code == 422
+    assert count(app, Material) == 0

@@ -47,7 +47,12 @@ from eventhub.organisations.services import get_organisation, organisation_choic
 def allow_large_uploads(endpoint, values):
     # Runs before the CSRF check reads the body, so the upload's own limit applies to it.
     if endpoint == "followup.upload_material":
-        request.max_content_length = current_app.config["UPLOAD_MAX_BYTES"] + 256 * 1024
+        limit = current_app.config["UPLOAD_MAX_BYTES"] + 256 * 1024
+        request.max_content_length = limit
+        # The text fields are bounded by the form's validators (and the body by the limit):
+        # a form-memory 413 raised after the file part was spooled would leave Werkzeug's
+        # temporary file unclosed.
+        request.max_form_memory_size = limit
 
 
 # --- what participants and the public see ------------------------------------------------------
