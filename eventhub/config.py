@@ -84,7 +84,8 @@ class Defaults:
     # memory:// counts per process; several gunicorn processes share redis://host:6379/0.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = "10 per minute"
+    LOGIN_RATE_LIMIT = "10 per minute"  # per client address
+    LOGIN_ACCOUNT_RATE_LIMIT = "20 per 10 minutes"  # per account, from any address
     # Calendar polls and anonymous pages are answered from memory (eventhub/cache.py): a
     # change committed by another process shows within this many seconds (0: no cache).
     CACHE_TTL = 5

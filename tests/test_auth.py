@@ -223,6 +223,24 @@ def test_login_is_throttled(make_app):
     assert client.get("/login").status_code == 200  # reading the form is never throttled
 
 
+def test_login_is_throttled_per_account_from_any_address(make_app):
+    app = make_app(
+        RATELIMIT_ENABLED=True,
+        LOGIN_RATE_LIMIT="100 per minute",
+        LOGIN_ACCOUNT_RATE_LIMIT="3 per minute",
+    )
+    client = app.test_client()
+
+    def attempt(email: str, address: str) -> int:
+        data = {"email": email, "password": "nope"}
+        return client.post("/login", data=data, environ_base={"REMOTE_ADDR": address}).status_code
+
+    codes = [attempt("Ana@Example.org", f"10.0.0.{n}") for n in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert attempt("ana@example.org ", "10.0.0.9") == 429  # the same account, however typed
+    assert attempt("otra@example.org", "10.0.0.9") == 200  # other accounts are not locked
+
+
 def test_oversized_request_is_413(client):
     response = client.post("/login", data={"email": "a" * (6 * 1024 * 1024), "password": "x"})
     assert response.status_code == 413
