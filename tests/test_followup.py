@@ -681,3 +681,23 @@ def test_a_long_title_after_the_file_is_refused_by_the_form(app, organiser_clien
     )
     assert response.status_code == 422
     assert count(app, Material) == 0
+
+
+def test_only_confirmed_registrants_read_what_is_for_participants(app, organiser_client, world):
+    from eventhub.registrations.models import Registration
+
+    organiser_client.post(
+        f"/events/{world['event']}/minutes",
+        data={"body": "## Acuerdos", "visibility": "participants"},
+    )
+    upload(organiser_client, world, PDF, "acta.pdf")
+    with app.app_context():
+        material_id = db.session.scalar(select(Material.id))
+        db.session.get(Registration, world["came"]).status = "rejected"
+        db.session.commit()
+    visitor = anonymous(app)
+    assert "Acuerdos" not in visitor.get(f"/r/{world['came_token']}").get_data(as_text=True)
+    refused = fetch(visitor, f"/r/{world['came_token']}/materials/{material_id}")
+    assert refused.status_code == 404
+    allowed = fetch(visitor, f"/r/{world['absent_token']}/materials/{material_id}")
+    assert allowed.status_code == 200  # confirmed, even if they did not come

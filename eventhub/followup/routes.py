@@ -68,6 +68,9 @@ class SharedFollowup:
         return bool(self.minutes_html or self.materials)
 
 
+bp.add_app_template_global(services.registrant_audience, "registrant_audience")
+
+
 @bp.app_template_global("shared_followup")
 def shared_followup(
     event: Event, audience: str, token: str | None = None, via: str | None = None
@@ -128,8 +131,8 @@ def registrant_material(token: str, material_id: int):
     from eventhub.registrations.routes import _registration_or_invalid
 
     registration = _registration_or_invalid(token)
-    material = services.readable_material(registration.event, material_id, Visibility.PARTICIPANTS)
-    return _send_material(material)
+    audience = services.registrant_audience(registration)
+    return _send_material(services.readable_material(registration.event, material_id, audience))
 
 
 @bp.get("/i/<token>/materials/<int:material_id>")

@@ -24,6 +24,16 @@ def public_audience(event: Event) -> bool:
     return event.status == EventStatus.PUBLISHED and event.is_public
 
 
+def registrant_audience(registration) -> Visibility:
+    """A confirmed place makes a participant; a cancelled, rejected or pending registration
+    (or a waiting one) reads only what is public."""
+    from eventhub.registrations.models import RegistrationStatus
+
+    if registration.status == RegistrationStatus.CONFIRMED:
+        return Visibility.PARTICIPANTS
+    return Visibility.PUBLIC
+
+
 # --- minutes -----------------------------------------------------------------------------------
 
 
