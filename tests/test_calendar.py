@@ -224,13 +224,18 @@ def test_polls_get_304_without_building_the_calendar(app, client, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the calendar was built for a 304")
 
-    monkeypatch.setattr("eventhub.calendar.ics.build_calendar", refuse)
+    monkeypatch.setattr("eventhub.calendar.ics.calendar_bytes", refuse)
     assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
+    # Lists of ETags, weak ones and "*" are understood too.
+    for sent in (f'"other", {etag}', f"W/{etag}", "*"):
+        assert client.get("/calendar.ics", headers={"If-None-Match": sent}).status_code == 304
     since = client.get("/calendar.ics", headers={"If-Modified-Since": last_modified})
     assert since.status_code == 304
     monkeypatch.undo()
     bad = client.get("/calendar.ics", headers={"If-Modified-Since": "yesterday-ish"})
     assert bad.status_code == 200
+    other = client.get("/calendar.ics", headers={"If-None-Match": '"other"'})
+    assert other.status_code == 200 and other.headers["ETag"] == etag
     with app.app_context():
         db.session.get(Event, event_id).title = "Otro título"
         db.session.commit()
@@ -465,7 +470,7 @@ def test_polls_are_answered_from_memory_until_something_is_committed(app, client
     def refuse(*args, **kwargs):
         raise AssertionError("the calendar was built again")
 
-    monkeypatch.setattr("eventhub.calendar.ics.build_calendar", refuse)
+    monkeypatch.setattr("eventhub.calendar.ics.calendar_bytes", refuse)
     try:
         assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
         again = client.get("/calendar.ics")

@@ -3,14 +3,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
-from eventhub import cache
+from eventhub import cache, select_locale
 from eventhub.calendar import bp, ics, links, services
 from eventhub.calendar.models import FeedKind
 from eventhub.events import services as event_services
@@ -24,8 +23,11 @@ EVENT_KINDS = frozenset(kind.value for kind in EventKind)
 
 
 def _not_modified(version: services.FeedVersion) -> bool:
-    if request.if_none_match:
-        return request.if_none_match.contains(version.etag)
+    sent = request.headers.get("If-None-Match")
+    if sent is not None:
+        # A poller sends back the ETag it was given: compared as it stands, before parsing.
+        # If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" matches "x".
+        return sent == version.etag_header or request.if_none_match.contains_weak(version.etag)
     since = request.if_modified_since  # a malformed date parses to None: ignored
     return bool(
         since and version.last_modified and version.last_modified.replace(microsecond=0) <= since
@@ -42,9 +44,10 @@ def ics_response(
     """The calendar, or 304 when the poller has it already (decided before building it).
 
     ``query`` builds the statement listing the events and ``name`` may be lazy: a poll
-    answered from the version cache (see eventhub/cache.py) needs neither.
+    answered from the version cache (see eventhub/cache.py) needs neither, nor Babel's
+    locale object (the language's name is enough to tell the versions apart).
     """
-    salt = (identity, str(detailed), str(get_locale()))
+    salt = (identity, str(detailed), select_locale())
     version = cache.remembered(
         ("version", *salt), lambda: services.feed_version(query(), *salt, str(name))
     )
@@ -53,16 +56,16 @@ def ics_response(
     else:
 
         def build() -> bytes:
-            events = db.session.scalars(services.with_calendar_content(query())).all()
-            return ics.build_calendar(events, str(name), identity, detailed=detailed).to_ical()
+            events = services.calendar_events(query())
+            return ics.calendar_bytes(events, str(name), identity, detailed=detailed)
 
         # The ETag digests what the calendar shows: same ETag, same bytes.
         body = cache.body((version.etag, *salt), build)
         response = Response(body, content_type=ICS_TYPE)
         response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.set_etag(version.etag)
-    if version.last_modified:
-        response.last_modified = version.last_modified
+    response.headers["ETag"] = version.etag_header
+    if version.last_modified_header:
+        response.headers["Last-Modified"] = version.last_modified_header
     response.headers["Cache-Control"] = "no-cache"
     return response
 
@@ -106,7 +109,7 @@ def public_feed():
 def private_feed(token: str):
     # Unknown tokens are not remembered: a new feed works at once in every process.
     target = cache.remembered(
-        ("feed", token, str(get_locale())),
+        ("feed", token, select_locale()),
         lambda: services.feed_target(services.resolve_feed(token)),
     )
     return ics_response(

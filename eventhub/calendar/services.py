@@ -3,10 +3,13 @@
 import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload, subqueryload
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+from werkzeug.http import http_date, quote_etag
 
 from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
 from eventhub.auth.models import User
@@ -65,21 +68,48 @@ def organiser_feed_query(user_id: int) -> Select:
     return _window(select(Event).where(managed_by(user_id)))
 
 
-def with_calendar_content(stmt: Select) -> Select:
-    """Load everything the ICS shows in three queries, however many events: subquery loads,
-    because selectin loads split the parent ids into chunks of 500."""
-    return stmt.options(
-        subqueryload(Event.agenda_items)
-        .subqueryload(AgendaItem.speakers)
-        .joinedload(AgendaItemSpeaker.speaker)
-        .joinedload(Speaker.organisation)
-    ).order_by(Event.starts_at, Event.id)
+def calendar_events(stmt: Select) -> list[Event]:
+    """The events a calendar shows, with everything it prints about them, in two queries
+    however many events: the events, then all their agenda items with speakers joined.
+
+    Loading the agenda items ourselves costs half what ORM subquery loads did for a small
+    feed; selectin loads would split the events into chunks of 500 (more queries with more
+    events).
+    """
+    events = db.session.scalars(stmt.order_by(Event.starts_at, Event.id)).all()
+    if not events:
+        return []
+    items = db.session.scalars(
+        select(AgendaItem)
+        .where(AgendaItem.event_id.in_(stmt.with_only_columns(Event.id).order_by(None)))
+        .options(
+            joinedload(AgendaItem.speakers)
+            .joinedload(AgendaItemSpeaker.speaker)
+            .joinedload(Speaker.organisation)
+        )
+        .order_by(AgendaItem.event_id, AgendaItem.starts_at, AgendaItem.ends_at, AgendaItem.id)
+    ).unique()
+    agendas: dict[int, list[AgendaItem]] = {event.id: [] for event in events}
+    for item in items:
+        if item.event_id in agendas:  # not an event that appeared between the two queries
+            agendas[item.event_id].append(item)
+    for event in events:
+        set_committed_value(event, "agenda_items", agendas[event.id])
+    return events
 
 
 @dataclass(frozen=True)
 class FeedVersion:
     etag: str
     last_modified: datetime | None
+
+    @cached_property
+    def etag_header(self) -> str:
+        return quote_etag(self.etag)
+
+    @cached_property
+    def last_modified_header(self) -> str | None:
+        return http_date(self.last_modified) if self.last_modified else None
 
 
 def feed_version(stmt: Select, *salt: str) -> FeedVersion:

@@ -13,7 +13,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from eventhub.calendar.ics import build_calendar, external_url
+from eventhub.calendar.ics import calendar_bytes, external_url
 from eventhub.events.models import Event
 from eventhub.extensions import db
 from eventhub.formatting import event_time_range
@@ -102,7 +102,7 @@ def _notify(event, before, after, time_changed: bool, cancelled: bool) -> int:
             else:
                 subject = _("Changed: %(title)s", title=event.title)
             text = render_template("mail/event_changed.txt", **context)
-            calendar = build_calendar([event], event.title, f"event/{event.uid}")
+            calendar = calendar_bytes([event], event.title, f"event/{event.uid}")
         outbox.enqueue(
             OutgoingMail(
                 to_address=registration.email,
@@ -110,9 +110,7 @@ def _notify(event, before, after, time_changed: bool, cancelled: bool) -> int:
                 subject=subject,
                 text_body=text,
                 attachments=[
-                    Attachment(
-                        "event.ics", "text/calendar; method=PUBLISH", calendar.to_ical().decode()
-                    )
+                    Attachment("event.ics", "text/calendar; method=PUBLISH", calendar.decode())
                 ],
                 topic="event-cancelled" if cancelled else "event-changed",
             )

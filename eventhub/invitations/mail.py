@@ -12,7 +12,7 @@ from markupsafe import escape
 
 from eventhub.auth.models import User
 from eventhub.calendar import services as calendar_services
-from eventhub.calendar.ics import build_calendar, external_url
+from eventhub.calendar.ics import calendar_bytes, external_url
 from eventhub.calendar.links import feed_urls
 from eventhub.calendar.models import FeedKind
 from eventhub.invitations.models import Invitation
@@ -58,8 +58,8 @@ class BatchCache:
     def calendar(self, event, language: str) -> str:
         key = (event.id, language)  # its description is in the invitee's language
         if key not in self._calendars:
-            calendar = build_calendar([event], event.title, f"event/{event.uid}")
-            self._calendars[key] = calendar.to_ical().decode()
+            calendar = calendar_bytes([event], event.title, f"event/{event.uid}")
+            self._calendars[key] = calendar.decode()
         return self._calendars[key]
 
     def prefetch_organisation_feeds(self, organisation_ids) -> None:

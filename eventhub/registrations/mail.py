@@ -4,7 +4,7 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from eventhub.calendar.ics import build_calendar, external_url
+from eventhub.calendar.ics import calendar_bytes, external_url
 from eventhub.mail.services import Attachment, OutgoingMail
 from eventhub.registrations import qr
 from eventhub.registrations.models import Registration
@@ -40,11 +40,9 @@ def build(registration: Registration, token: str, kind: str) -> OutgoingMail:
         text = render_template("mail/registration.txt", **context)
         html = render_template("mail/registration.html", **context)
         if kind in {"confirmed", "promoted"}:
-            calendar = build_calendar([event], event.title, f"event/{event.uid}")
+            calendar = calendar_bytes([event], event.title, f"event/{event.uid}")
             attachments.append(
-                Attachment(
-                    "event.ics", "text/calendar; method=PUBLISH", calendar.to_ical().decode()
-                )
+                Attachment("event.ics", "text/calendar; method=PUBLISH", calendar.decode())
             )
             checkin_url = external_url("registrations.checkin", code=checkin_code(registration))
             attachments.append(
