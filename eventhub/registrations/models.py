@@ -34,6 +34,8 @@ class Registration(TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("event_id", "email"),
         Index("ix_registration_event_status", "event_id", "status"),
+        # Personal feeds and links find a person's registrations by address.
+        Index("ix_registration_email", "email"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
