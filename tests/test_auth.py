@@ -139,6 +139,28 @@ def test_password_reset_by_admin(app, client, admin, organiser):
     assert login(other, "organiser@example.org", "brand new password").status_code == 302
 
 
+def test_a_password_the_service_refuses_is_a_form_message(
+    app, client, admin, organiser, monkeypatch
+):
+    # The form and the service share the minimum; should they ever differ, the service's
+    # refusal must still reach the person as a message, with nothing saved.
+    monkeypatch.setattr("eventhub.auth.services.MIN_PASSWORD_LENGTH", 30)
+    login(client, "admin@example.org")
+    client.post("/language", data={"lang": "en"})
+    new = {"password": "brand new password", "confirm": "brand new password"}
+    response = client.post(f"/users/{organiser}/password", data=new)
+    assert response.status_code == 200
+    assert "The password needs at least 30 characters." in response.get_data(as_text=True)
+    own = client.post(
+        "/account/password", data={"current_password": "correct horse battery", **new}
+    )
+    assert own.status_code == 200
+    assert "The password needs at least 30 characters." in own.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, organiser).check_password("correct horse battery")
+        assert db.session.get(User, admin).check_password("correct horse battery")
+
+
 def test_unknown_user_is_404(admin_client):
     assert admin_client.get("/users/999/password").status_code == 404
     assert admin_client.post("/users/999/active", data={"active": "0"}).status_code == 404

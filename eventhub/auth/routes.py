@@ -88,11 +88,15 @@ def change_password():
             form.current_password.errors.append(_("The current password is wrong."))
         else:
             user = current_user._get_current_object()
-            services.reset_password(user, form.password.data)
-            db.session.commit()
-            login_user(user)  # the new password ended every session, this one included
-            flash(_("Your password has been changed."), "success")
-            return redirect(url_for("events.list_events"))
+            try:
+                services.reset_password(user, form.password.data)
+            except DomainError as error:
+                show_domain_error(form, error)
+            else:
+                db.session.commit()
+                login_user(user)  # the new password ended every session, this one included
+                flash(_("Your password has been changed."), "success")
+                return redirect(url_for("events.list_events"))
     return render_template("auth/change_password.html", form=form)
 
 
@@ -145,9 +149,13 @@ def reset_user_password(user_id: int):
     user = services.get_user(user_id)
     form = PasswordResetForm()
     if form.validate_on_submit():
-        services.reset_password(user, form.password.data)
-        audit.log("user.password_reset", user.email)
-        db.session.commit()
-        flash(_("New password set for %(email)s.", email=user.email), "success")
-        return redirect(url_for("auth.list_users"))
+        try:
+            services.reset_password(user, form.password.data)
+        except DomainError as error:
+            show_domain_error(form, error)
+        else:
+            audit.log("user.password_reset", user.email)
+            db.session.commit()
+            flash(_("New password set for %(email)s.", email=user.email), "success")
+            return redirect(url_for("auth.list_users"))
     return render_template("auth/password_reset.html", form=form, user=user)
