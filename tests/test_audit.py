@@ -3,8 +3,9 @@
 from sqlalchemy import select
 
 from eventhub.audit.models import AuditEntry
-from eventhub.events.models import Event
+from eventhub.events.models import Event, Programme
 from eventhub.extensions import db
+from eventhub.people.models import Speaker
 from tests.conftest import login
 from tests.factories import (
     ContactFactory,
@@ -166,3 +167,37 @@ def test_managers_read_their_events_history_only(app, client, organiser):
     assert client.get(f"/admin/audit?event={theirs_id}").status_code == 403
     assert client.get("/admin/audit").status_code == 403
     assert client.get(f"/admin/audit?event={mine_id}&user=1").status_code == 200
+
+
+def test_speaker_and_programme_changes_are_logged(app, organiser_client):
+    from tests.test_people import form_data
+
+    organiser_client.post("/speakers/new", data=form_data())
+    with app.app_context():
+        speaker_id = db.session.scalar(select(Speaker.id))
+    organiser_client.post(
+        f"/speakers/{speaker_id}/edit", data=form_data(title="Director de Migraciones")
+    )
+    organiser_client.post(f"/speakers/{speaker_id}/delete")
+    organiser_client.post("/programmes/new", data={"name": "Migrantes y Ciudades"})
+    with app.app_context():
+        programme_id = db.session.scalar(select(Programme.id))
+    organiser_client.post(
+        f"/programmes/{programme_id}/edit",
+        data={"name": "Migrantes y Ciudades", "description": "Mesas intermunicipales"},
+    )
+    log = entries(app)
+    assert [e[0] for e in log] == [
+        "speaker.create",
+        "speaker.edit",
+        "speaker.delete",
+        "programme.create",
+        "programme.edit",
+    ]
+    assert log[0][3] == "Rodrigo Sandoval"
+    assert log[1][3] == (
+        "Rodrigo Sandoval: title: “Jefe de la Oficina de Migrantes” → “Director de Migraciones”"
+    )
+    assert log[2][3] == "Rodrigo Sandoval"
+    assert log[4][3] == "Migrantes y Ciudades: description: — → “Mesas intermunicipales”"
+    assert all(e[1] == "organiser@example.org" and e[2] is None for e in log)

@@ -389,9 +389,14 @@ def show_programme(programme_id: int):
 def edit_programme(programme_id: int | None = None):
     programme = services.get_programme(programme_id) if programme_id else None
     form = ProgrammeForm(obj=programme)
+    before = audit.snapshot(programme, ("name", "description")) if programme else None
     if form.validate_on_submit():
         try:
             programme = services.save_programme(programme, form.name.data, form.description.data)
+            if before is None:
+                audit.log("programme.create", programme.name)
+            else:
+                audit.log("programme.edit", f"{programme.name}: {audit.changes(before, programme)}")
         except DomainError as error:
             show_domain_error(form, error)
         else:

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from eventhub.agenda.services import bookings_of, events_of, remove_speaker_from_agendas
+from eventhub.audit import services as audit
 from eventhub.errors import DomainError
 from eventhub.extensions import db
 from eventhub.forms import options, show_domain_error
@@ -17,6 +18,9 @@ def _fill_choices(form: SpeakerForm) -> None:
     form.organisation_id.choices = options(
         [(None, _l("None (not in the directory)")), *organisation_choices()]
     )
+
+
+SPEAKER_FIELDS = ("name", "title", "organisation_id", "affiliation", "bio", "email")
 
 
 def _speaker_data(form: SpeakerForm) -> services.SpeakerData:
@@ -48,6 +52,7 @@ def create_speaker():
     if form.validate_on_submit():
         try:
             speaker = services.create_speaker(_speaker_data(form))
+            audit.log("speaker.create", speaker.name)
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -74,9 +79,11 @@ def edit_speaker(speaker_id: int):
     speaker = services.get_speaker(speaker_id)
     form = SpeakerForm(obj=speaker)
     _fill_choices(form)
+    before = audit.snapshot(speaker, SPEAKER_FIELDS)
     if form.validate_on_submit():
         try:
             services.update_speaker(speaker, _speaker_data(form))
+            audit.log("speaker.edit", f"{speaker.name}: {audit.changes(before, speaker)}")
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -99,6 +106,7 @@ def delete_speaker(speaker_id: int):
         name = speaker.name
         remove_speaker_from_agendas(speaker)
         services.delete_speaker(speaker)
+        audit.log("speaker.delete", f"{name} ({len(bookings)} agenda items)" if bookings else name)
         db.session.commit()
         flash(_("%(name)s was removed from the speakers.", name=name), "success")
         return redirect(url_for("people.list_speakers"))
