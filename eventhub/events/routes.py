@@ -19,8 +19,8 @@ from eventhub.events.models import Event, EventOrganisation, RegistrationMode
 from eventhub.events.timezones import COMMON_ZONES, utc_to_local
 from eventhub.extensions import db
 from eventhub.followup.commitments import programme_commitments, today_in
+from eventhub.followup.forms import programme_commitment_filters
 from eventhub.followup.programme import programme_figures
-from eventhub.followup.routes import programme_commitment_filters
 from eventhub.forms import commit_or_flash, options, show_domain_error
 from eventhub.listing import filter_args, paginate
 from eventhub.organisations.services import organisation_choices
@@ -369,7 +369,7 @@ def show_programme(programme_id: int):
         zone=current_app.config["DEFAULT_EVENT_TIMEZONE"],
     )
     events: list[Event] = list(db.session.scalars(stmt))
-    filter_form, filters = programme_commitment_filters(programme.id)
+    filter_form, filters = programme_commitment_filters(programme.id, request.args)
     today = today_in(current_app.config["DEFAULT_EVENT_TIMEZONE"])
     return render_template(
         "events/programme.html",

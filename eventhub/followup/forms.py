@@ -4,6 +4,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from eventhub.followup import commitments
 from eventhub.followup.models import COMMITMENT_STATUS_LABELS, VISIBILITY_LABELS, Visibility
 from eventhub.forms import optional_int, options
 
@@ -93,3 +94,17 @@ class CommitmentFilterForm(FlaskForm):
     )
     overdue = BooleanField(_l("Only overdue"))
     submit = SubmitField(_l("Filter"))
+
+
+def programme_commitment_filters(programme_id: int, args):
+    """The filter form (from the query string) and the filters it stands for."""
+    form = CommitmentFilterForm(args)
+    form.owner.choices = options(
+        [(None, _l("All organisations")), *commitments.programme_owners(programme_id)]
+    )
+    filters = commitments.CommitmentFilters(
+        organisation_id=form.owner.data if (form.owner.data or 0) > 0 else None,
+        status=form.status.data or None,
+        overdue=bool(form.overdue.data),
+    )
+    return form, filters

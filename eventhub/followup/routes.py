@@ -26,13 +26,13 @@ from eventhub.followup import bp, commitments, services
 from eventhub.followup import mail as followup_mail
 from eventhub.followup.files import storage
 from eventhub.followup.forms import (
-    CommitmentFilterForm,
     CommitmentForm,
     FollowupMailForm,
     MaterialEditForm,
     MaterialForm,
     MinutesForm,
     StatusForm,
+    programme_commitment_filters,
 )
 from eventhub.followup.markdown import render_markdown
 from eventhub.followup.models import Commitment, Material, Visibility
@@ -517,20 +517,6 @@ def revoke_owner_link(organisation_id: int, contact_id: int):
 # --- the programme view ------------------------------------------------------------------------
 
 
-def programme_commitment_filters(programme_id: int):
-    """The filter form (from the query string) and the filters it stands for."""
-    form = CommitmentFilterForm(request.args)
-    form.owner.choices = options(
-        [(None, _("All organisations")), *commitments.programme_owners(programme_id)]
-    )
-    filters = commitments.CommitmentFilters(
-        organisation_id=form.owner.data if (form.owner.data or 0) > 0 else None,
-        status=form.status.data or None,
-        overdue=bool(form.overdue.data),
-    )
-    return form, filters
-
-
 def _programme_today() -> date:
     return commitments.today_in(current_app.config["DEFAULT_EVENT_TIMEZONE"])
 
@@ -539,7 +525,7 @@ def _programme_today() -> date:
 @login_required
 def programme_commitments_csv(programme_id: int):
     programme = event_services.get_programme(programme_id)
-    _form, filters = programme_commitment_filters(programme.id)
+    _form, filters = programme_commitment_filters(programme.id, request.args)
     today = _programme_today()
     rows = [
         [
