@@ -159,13 +159,16 @@ def _with_details(stmt: Select) -> Select:
     )
 
 
-def commitments_query(filters: CommitmentFilters, today: date) -> Select:
+def commitments_query(filters: CommitmentFilters, today: date | None = None) -> Select:
+    """Commitments matching the filters; ``today`` says what is overdue, when that is asked."""
     stmt = select(Commitment)
     if filters.organisation_id:
         stmt = stmt.where(Commitment.organisation_id == filters.organisation_id)
     if filters.status in {s.value for s in CommitmentStatus}:
         stmt = stmt.where(Commitment.status == filters.status)
     if filters.overdue:
+        if today is None:
+            raise ValueError("the overdue filter needs today's date")
         stmt = stmt.where(Commitment.status.in_(ACTIVE_COMMITMENT), Commitment.due_on < today)
     # Undated commitments last; then by due date, oldest first.
     return _with_details(stmt).order_by(
@@ -179,7 +182,7 @@ def event_commitments(event: Event) -> list[Commitment]:
 
 
 def organisation_commitments(organisation: Organisation) -> list[Commitment]:
-    stmt = commitments_query(CommitmentFilters(organisation_id=organisation.id), date.max)
+    stmt = commitments_query(CommitmentFilters(organisation_id=organisation.id))
     return list(db.session.scalars(stmt))
 
 
