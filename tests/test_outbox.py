@@ -127,6 +127,48 @@ def test_delivers_a_batch_over_one_connection(smtp_app, smtp_sink):
     assert smtp_sink.envelopes[0].mail_from == "eventhub@example.org"
 
 
+def test_wire_bytes_are_flask_mails_own(app):
+    """The worker's faster generator writes exactly what Flask-Mail's ``as_bytes()`` writes
+    (long encoded subjects and names, long header values, attachments, CRLF line ends)."""
+    import random
+
+    from eventhub.mail.worker import _Job, as_bytes, build_message
+
+    job = _Job(
+        id=1,
+        attempts=0,
+        to_address="maria@example.org",
+        to_name="María José Peñalolén-Ñuñoa, Jefa de la Oficina Municipal de Migrantes",
+        subject="Invitación a la mesa intermunicipal de Peñalolén, Ñuñoa y Estación Central " * 3,
+        text_body="Estimada María:\nLa invitamos.\n" * 40,
+        html_body="<p>Estimada <strong>María</strong>: la invitamos.</p>",
+        reply_to="Ana Organiser <ana@example.org>",
+        message_id="<abc@eventhub.test>",
+        headers={
+            "List-Unsubscribe": "<http://eventhub.test/invitations/opt-out/" + "x" * 120 + ">",
+            "X-EventHub-Event": "Mesa de Peñalolén",
+        },
+        attachments=[
+            {"filename": "invitación.ics", "content_type": "text/calendar", "data": ICS},
+            {
+                "filename": "acta.pdf",
+                "content_type": "application/pdf",
+                "data": "JVBERi0=",
+                "encoding": "base64",
+            },
+        ],
+    )
+    with app.app_context():
+        message = build_message(job)
+        message.date = 1_800_000_000
+        random.seed(7)  # the MIME boundaries
+        ours = as_bytes(message)
+        random.seed(7)
+        theirs = message.as_bytes()
+    assert ours == theirs
+    assert b"\r\n" in ours and b"\n" not in ours.replace(b"\r\n", b"")
+
+
 def test_nothing_due_opens_no_connection(smtp_app, smtp_sink):
     report = run(smtp_app)
     assert report.claimed == 0 and report.connections == 0

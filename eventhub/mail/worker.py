@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 import logging
 import os
 import smtplib
@@ -26,6 +27,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.generator import BytesGenerator
+from email.policy import EmailPolicy, compat32
 
 from flask import current_app
 from flask_mail import BadHeaderError, Connection, Message
@@ -456,6 +459,29 @@ def build_message(job: _Job) -> Message:
     return message
 
 
+class _WirePolicy(EmailPolicy):
+    """``policy.SMTP`` (what Flask-Mail sets), except that reading a header back returns the
+    stored text instead of parsing it with the header registry. The generator reads the
+    Content-Type of the message a dozen times while writing it, and those parses were half
+    the worker's time per message; the text written, headers folded by the SMTP policy, is
+    the same."""
+
+    def header_fetch_parse(self, name, value):
+        return compat32.header_fetch_parse(name, value)
+
+
+_WIRE_POLICY = _WirePolicy(linesep="\r\n")
+
+
+def as_bytes(message: Message) -> bytes:
+    """``message.as_bytes()``, the same bytes, made faster (see ``_WirePolicy``)."""
+    mime = message._message()
+    mime.policy = _WIRE_POLICY
+    buffer = io.BytesIO()
+    BytesGenerator(buffer, mangle_from_=False, policy=_WIRE_POLICY).flatten(mime)
+    return buffer.getvalue()
+
+
 def _smtp_error_text(error: BaseException, timeout: float) -> tuple[int | None, str]:
     """(SMTP code or None, text for last_error)."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
@@ -548,7 +574,7 @@ def _build(job: _Job, report: DeliveryReport) -> Message | None:
         if message.has_bad_headers():
             raise BadHeaderError("a header contains a line break")
         message.date = time.time()
-        raw = message.as_bytes()  # any encoding problem shows here, before anything is sent
+        raw = as_bytes(message)  # any encoding problem shows here, before anything is sent
         # Built once: Flask-Mail's send() would build the same bytes again.
         message.as_bytes = lambda: raw
     except Exception as error:
