@@ -1,10 +1,13 @@
-"""Delivery of the outbox: claim what is due, hand it to SMTP over one connection per batch.
+"""Delivery of the outbox: claim what is due, hand it to SMTP over one connection per batch,
+or split the batch among MAIL_CONCURRENCY senders, each with its own SMTP connection and
+database session (threads: the time goes in waiting for the SMTP server and the database).
 
 The state machine is documented on ``OutboxStatus``. The rules that keep it honest:
 
 * a row is handed to SMTP only after it was committed as SENDING by this worker, and a row
   found in SENDING after the lease is never sent again (it may have arrived): nothing is
-  ever sent twice by the worker;
+  ever sent twice by the worker; each sender has at most one row in SENDING, so a killed
+  worker leaves at most as many rows in doubt as it had senders;
 * rows claimed but not attempted go back to QUEUED/RETRY, at the end of a run whatever
   happened, or after the lease if the worker died;
 * temporary failures (4xx, refused or broken connections, timeouts) are retried with
@@ -124,13 +127,20 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:100]
 
 
-def deliver_due(worker_id: str | None = None, batch_size: int | None = None) -> DeliveryReport:
-    """Deliver one batch of due messages. Call inside an application context."""
+def deliver_due(
+    worker_id: str | None = None, batch_size: int | None = None, concurrency: int | None = None
+) -> DeliveryReport:
+    """Deliver one batch of due messages. Call inside an application context.
+
+    With ``concurrency`` (default MAIL_CONCURRENCY) above one, the batch is shared among that
+    many senders, each over its own SMTP connection.
+    """
     config = current_app.config
     worker_id = worker_id or default_worker_id()
     batch_size = int(batch_size or config["MAIL_BATCH_SIZE"])
+    concurrency = max(1, int(concurrency or config["MAIL_CONCURRENCY"]))
     if config.get("MAIL_MAX_EMAILS"):  # the server's limit of messages per connection
-        batch_size = min(batch_size, int(config["MAIL_MAX_EMAILS"]))
+        batch_size = min(batch_size, int(config["MAIL_MAX_EMAILS"]) * concurrency)
     report = DeliveryReport(worker_id=worker_id)
 
     _recover_stale(report)
@@ -141,6 +151,8 @@ def deliver_due(worker_id: str | None = None, batch_size: int | None = None) -> 
     try:
         if config.get("MAIL_BACKEND") == "sink":
             _deliver_to_sink(jobs, worker_id, report)
+        elif concurrency > 1 and len(jobs) > 1:
+            _deliver_in_parallel(jobs, worker_id, report, concurrency)
         else:
             _deliver_over_smtp(jobs, worker_id, report)
     finally:
@@ -543,6 +555,48 @@ def _deliver_over_smtp(jobs: list[_Job], worker_id: str, report: DeliveryReport)
     finally:
         if connection is not None:
             _close(connection)
+
+
+def _deliver_in_parallel(
+    jobs: list[_Job], worker_id: str, report: DeliveryReport, concurrency: int
+) -> None:
+    """Share the batch among senders, each a thread with its own application context (so its
+    own database session and connection) and its own SMTP connection. Each sender follows
+    the rules of a single one: SENDING is committed before its message goes out, so each
+    has at most one message in doubt. The rows are claimed already, by this worker only."""
+    app = current_app._get_current_object()
+    senders = min(concurrency, len(jobs))
+    # Interleaved, so that the batch still goes out roughly oldest first.
+    shares = [jobs[n::senders] for n in range(senders)]
+    reports = [DeliveryReport(worker_id=worker_id) for _ in shares]
+    errors: list[BaseException] = []
+
+    def send_share(share: list[_Job], share_report: DeliveryReport) -> None:
+        with app.app_context():
+            try:
+                _deliver_over_smtp(share, worker_id, share_report)
+            except BaseException as error:  # re-raised in the calling thread
+                db.session.rollback()
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [
+        threading.Thread(target=send_share, args=args, name=f"outbox-sender-{n}")
+        for n, args in enumerate(zip(shares, reports, strict=True))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for share_report in reports:
+        report.sent += share_report.sent
+        report.retry += share_report.retry
+        report.failed += share_report.failed
+        report.connections += share_report.connections
+        report.skipped += share_report.skipped
+    if errors:
+        raise errors[0]
 
 
 def _deliver(
