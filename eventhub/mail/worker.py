@@ -262,22 +262,25 @@ def _release_unattempted(ids: list[int], worker_id: str, report: DeliveryReport)
 # --- state changes ----------------------------------------------------------------------
 
 
+# The statements run for every message use the table, not the mapped class: an ORM-enabled
+# UPDATE goes through the ORM's bulk-update machinery, about a third more CPU per message,
+# for rows the worker never holds as objects.
+_outbox = OutboxMessage.__table__.c
+
+
 def _set(job_id: int, **values) -> None:
-    db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == job_id).values(**values),
-        execution_options=_NO_SYNC,
-    )
+    db.session.execute(update(OutboxMessage.__table__).where(_outbox.id == job_id).values(**values))
     db.session.commit()
 
 
 def _record_sent(jobs: list[_Job]) -> None:
     """Part of the next commit: the messages the server accepted become SENT."""
     if jobs:
+        ids = [job.id for job in jobs]
         db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_([job.id for job in jobs]))
-            .values(status=OutboxStatus.SENT.value, sent_at=utcnow(), last_error=None),
-            execution_options=_NO_SYNC,
+            update(OutboxMessage.__table__)
+            .where(_outbox.id == ids[0] if len(ids) == 1 else _outbox.id.in_(ids))
+            .values(status=OutboxStatus.SENT.value, sent_at=utcnow(), last_error=None)
         )
 
 
@@ -290,19 +293,18 @@ def _start_sending(job: _Job, worker_id: str, accepted: list[_Job], report) -> b
     """
     _record_sent(accepted)
     result = db.session.execute(
-        update(OutboxMessage)
+        update(OutboxMessage.__table__)
         .where(
-            OutboxMessage.id == job.id,
-            OutboxMessage.claimed_by == worker_id,
-            OutboxMessage.status == OutboxStatus.CLAIMED.value,
+            _outbox.id == job.id,
+            _outbox.claimed_by == worker_id,
+            _outbox.status == OutboxStatus.CLAIMED.value,
         )
         .values(
             status=OutboxStatus.SENDING.value,
             attempts=job.attempts + 1,
             # The lease of a send starts now: a slow batch must not look interrupted.
             claimed_at=utcnow(),
-        ),
-        execution_options=_NO_SYNC,
+        )
     )
     db.session.commit()
     report.sent += len(accepted)
