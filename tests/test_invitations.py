@@ -319,6 +319,55 @@ def test_a_large_sending_writes_each_table_with_one_insert_and_links_every_row(a
     assert len(inserts_for_many) == 4, inserts_for_many  # batch, emails, invitations, roles
 
 
+def test_the_agenda_in_the_emails_costs_the_same_queries_however_long(app, world):
+    """The email and its .ics list the agenda with speakers: loaded once per sending, not
+    two queries per agenda item."""
+    from sqlalchemy import event as sa_event
+
+    from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
+    from eventhub.auth.models import User
+    from tests.factories import SpeakerFactory, UserFactory
+
+    def statements_to_invite(items: int, email: str) -> int:
+        with app.app_context(), app.test_request_context():
+            event = EventFactory(
+                published=True, starts_at=WINTER, ends_at=WINTER + timedelta(hours=3)
+            )
+            for n in range(items):
+                item = AgendaItem(
+                    title=f"Ponencia {n}",
+                    kind="talk",
+                    starts_at=WINTER + timedelta(minutes=5 * n),
+                    ends_at=WINTER + timedelta(minutes=5 * n + 5),
+                )
+                item.speakers.append(AgendaItemSpeaker(speaker=SpeakerFactory(), role="speaker"))
+                event.agenda_items.append(item)
+            organiser_id = UserFactory().id
+            db.session.commit()
+            event_id = db.session.get(Event, event.id).id
+            db.session.remove()
+        with app.app_context(), app.test_request_context():
+            event = db.session.get(Event, event_id)
+            plan = services.plan_invitations(event, [], False, [], email)
+            organiser = db.session.get(User, organiser_id)
+            statements = []
+            record = lambda *args: statements.append(1)  # noqa: E731
+            sa_event.listen(db.engine, "before_cursor_execute", record)
+            try:
+                services.send_invitations(event, plan, organiser)
+            finally:
+                sa_event.remove(db.engine, "before_cursor_execute", record)
+            message = db.session.scalars(
+                select(OutboxMessage).order_by(OutboxMessage.id.desc())
+            ).first()
+            assert f"Ponencia {items - 1}" in message.text_body
+            assert f"Ponencia {items - 1}" in message.attachments[0]["data"]
+            db.session.commit()
+        return len(statements)
+
+    assert statements_to_invite(1, "a@example.org") == statements_to_invite(8, "b@example.org")
+
+
 def test_batch_progress_and_organisations_become_invited(app, organiser_client, world):
     response = invite(organiser_client, world["event"], organisation_ids=[world["recoleta"]])
     page = organiser_client.get(response.headers["Location"]).get_data(as_text=True)

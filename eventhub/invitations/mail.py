@@ -9,12 +9,15 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import escape
+from sqlalchemy import select
 
 from eventhub.auth.models import User
 from eventhub.calendar import services as calendar_services
 from eventhub.calendar.ics import build_calendar, external_url
 from eventhub.calendar.links import feed_urls
 from eventhub.calendar.models import FeedKind
+from eventhub.events.models import Event
+from eventhub.extensions import db
 from eventhub.invitations.models import Invitation
 from eventhub.mail.services import Attachment, OutgoingMail
 
@@ -50,14 +53,24 @@ class BatchCache:
 
     def __init__(self):
         self._calendars: dict[tuple[int, str], str] = {}
+        self._agendas_loaded: set[int] = set()
         self._feeds: dict[int, dict | None] = {}
         self._layouts: dict[tuple, tuple[str, str, str]] = {}
         # Unguessable per batch, so no event text or name can contain a slot.
         self._nonce = secrets.token_hex(8)
 
+    def load_agenda(self, event) -> None:
+        """The event's agenda with its speakers, which the email and the .ics list: three
+        queries once, instead of two per agenda item as the templates walk it."""
+        if event.id not in self._agendas_loaded:
+            self._agendas_loaded.add(event.id)
+            stmt = select(Event).where(Event.id == event.id)
+            db.session.scalars(calendar_services.with_calendar_content(stmt)).all()
+
     def calendar(self, event, language: str) -> str:
         key = (event.id, language)  # its description is in the invitee's language
         if key not in self._calendars:
+            self.load_agenda(event)
             calendar = build_calendar([event], event.title, f"event/{event.uid}")
             self._calendars[key] = calendar.to_ical().decode()
         return self._calendars[key]
@@ -92,6 +105,7 @@ class BatchCache:
             bool(personal["organisation_feed"]),
         )
         if key not in self._layouts:
+            self.load_agenda(invitation.event)
             feed = personal["organisation_feed"]
             slots = {
                 "name": self.slot("name") if invitation.name else None,
