@@ -1,11 +1,13 @@
 """Delivery rate of the outbox worker: 1,000 messages to a local aiosmtpd server in one run.
 
     .venv/bin/python bench/outbox_rate.py [--count 1000] [--concurrency 4] [--database-url URL]
+                                          [--server-delay-ms 0]
 
 Builds an app on a temporary SQLite file (or the given database), enqueues the messages,
 runs ``deliver_due(batch_size=count, concurrency=N)`` once, what
 ``flask outbox send --batch-size COUNT --concurrency N`` does, and prints messages/second
-and the SMTP connections the server saw.
+and the SMTP connections the server saw. ``--server-delay-ms`` makes the server take that
+long to accept each message, as a mail relay across a network does.
 """
 
 import argparse
@@ -34,9 +36,11 @@ def main() -> None:
         "--concurrency", type=int, default=4, help="senders, one SMTP connection each"
     )
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--server-delay-ms", type=float, default=0.0)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp, running_sink() as sink:
+    delay = args.server_delay_ms / 1000
+    with tempfile.TemporaryDirectory() as tmp, running_sink(accept_delay=delay) as sink:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         app = create_app(
             {
