@@ -1,9 +1,13 @@
 """Delivery rate of the outbox worker: 1,000 messages to a local aiosmtpd server in one run.
 
-    .venv/bin/python bench/outbox_rate.py [--count 1000] [--database-url URL]
+    .venv/bin/python bench/outbox_rate.py [--count 1000] [--concurrency 4] [--database-url URL]
+                                          [--server-delay-ms 0]
 
 Builds an app on a temporary SQLite file (or the given database), enqueues the messages,
-runs ``deliver_due(batch_size=count)`` once and prints messages/second and connections.
+runs ``deliver_due(batch_size=count, concurrency=N)`` once, what
+``flask outbox send --batch-size COUNT --concurrency N`` does, and prints messages/second
+and the SMTP connections the server saw. ``--server-delay-ms`` makes the server take that
+long to accept each message, as a mail relay across a network does.
 """
 
 import argparse
@@ -28,10 +32,15 @@ ICS = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//EventHub//bench//ES\r\nEND:VC
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument(
+        "--concurrency", type=int, default=4, help="senders, one SMTP connection each"
+    )
     parser.add_argument("--database-url", help="default: a temporary SQLite file")
+    parser.add_argument("--server-delay-ms", type=float, default=0.0)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp, running_sink() as sink:
+    delay = args.server_delay_ms / 1000
+    with tempfile.TemporaryDirectory() as tmp, running_sink(accept_delay=delay) as sink:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite'}"
         app = create_app(
             {
@@ -58,11 +67,11 @@ def main() -> None:
             db.session.commit()
 
             started = time.perf_counter()
-            report = deliver_due(batch_size=args.count)
+            report = deliver_due(batch_size=args.count, concurrency=args.concurrency)
             elapsed = time.perf_counter() - started
 
             received = len(sink.wait_for(report.sent))
-            print(f"database: {db.engine.dialect.name}")
+            print(f"database: {db.engine.dialect.name}  concurrency: {args.concurrency}")
             print(f"report: {report.summary()}")
             print(f"received by the SMTP server: {received} in {sink.connections} connection(s)")
             print(f"elapsed: {elapsed:.2f} s  rate: {report.sent / elapsed:.0f} messages/s")

@@ -22,6 +22,7 @@ INTEGER_SETTINGS = {
     "MAIL_RETRY_BASE_SECONDS",
     "MAIL_BATCH_SIZE",
     "MAIL_CLAIM_LEASE_SECONDS",
+    "MAIL_CONCURRENCY",
     "MAX_CONTENT_LENGTH",
     "EVENTS_PER_PAGE",
     "ORGANISATIONS_PER_PAGE",
@@ -69,6 +70,8 @@ class Defaults:
     MAIL_RETRY_BASE_SECONDS = 60
     MAIL_BATCH_SIZE = 200
     MAIL_CLAIM_LEASE_SECONDS = 600
+    # Senders per worker run, each over its own SMTP connection and database connection.
+    MAIL_CONCURRENCY = 1
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
     MAIL_DEFAULT_SENDER = "EventHub <eventhub@localhost>"

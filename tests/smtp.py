@@ -12,6 +12,7 @@ connection in the middle of a session (``smtp_sink.drop_after(n)``). ``silent_se
 gives a port that accepts TCP connections and never answers (a hung server).
 """
 
+import asyncio
 import email
 import socket
 import threading
@@ -35,8 +36,10 @@ def free_port() -> int:
 class SinkHandler:
     """aiosmtpd handler that keeps every accepted message and can misbehave on request."""
 
-    def __init__(self):
+    def __init__(self, accept_delay: float = 0.0):
         self._lock = threading.Lock()
+        # Seconds before answering each message, like a remote server (benchmarks).
+        self.accept_delay = accept_delay
         self.envelopes: list = []
         self._parsed: list[EmailMessage] = []
         self.connections = 0
@@ -65,6 +68,8 @@ class SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.accept_delay:
+            await asyncio.sleep(self.accept_delay)
         for address in envelope.rcpt_tos:
             rejection = self._rejections.get(address.lower())
             if rejection and rejection[1] == "data":
@@ -165,11 +170,11 @@ class SmtpSink:
         }
 
 
-def start_sink(attempts: int = 5) -> SmtpSink:
+def start_sink(attempts: int = 5, accept_delay: float = 0.0) -> SmtpSink:
     """Start a sink on a free port (retrying if another process grabbed the port)."""
     error: Exception | None = None
     for _ in range(attempts):
-        handler = SinkHandler()
+        handler = SinkHandler(accept_delay)
         port = free_port()
         controller = Controller(handler, hostname="127.0.0.1", port=port)
         try:
@@ -183,8 +188,8 @@ def start_sink(attempts: int = 5) -> SmtpSink:
 
 
 @contextmanager
-def running_sink():
-    sink = start_sink()
+def running_sink(accept_delay: float = 0.0):
+    sink = start_sink(accept_delay=accept_delay)
     try:
         yield sink
     finally:

@@ -268,6 +268,106 @@ def test_header_injection_is_neutralised(app, organiser_client, world):
         assert "\n" not in message.to_name
 
 
+def test_a_large_sending_writes_each_table_with_one_insert_and_links_every_row(app, world):
+    """Many invitations at once: one INSERT per table whatever the count (not one object
+    flush each), and every invitation points at its own email, whose link finds it."""
+    from sqlalchemy import event as sa_event
+
+    from eventhub.auth.models import User
+    from tests.factories import UserFactory
+
+    def send(count: int, offset: int) -> tuple[int, list[str]]:
+        with app.app_context(), app.test_request_context():
+            organisations = []
+            for n in range(offset, offset + count):
+                organisation = OrganisationFactory(name=f"Municipalidad {n}")
+                ContactFactory(
+                    organisation=organisation, email=f"m{n}@example.org", is_primary=True
+                )
+                organisations.append(organisation)
+            organiser_id = UserFactory().id
+            db.session.commit()
+            event = db.session.get(Event, world["event"])
+            plan = services.plan_invitations(event, [o.id for o in organisations], False, [], "")
+            statements = []
+            record = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+            sa_event.listen(db.engine, "before_cursor_execute", record)
+            try:
+                batch = services.send_invitations(event, plan, db.session.get(User, organiser_id))
+            finally:
+                sa_event.remove(db.engine, "before_cursor_execute", record)
+            assert not db.session.new and not db.session.dirty  # nothing left to flush
+            participating = {p.organisation_id for p in event.participations}
+            assert participating >= {o.id for o in organisations}
+            db.session.commit()
+            invitations = db.session.scalars(
+                select(Invitation).where(Invitation.batch_id == batch.id)
+            ).all()
+            assert len(invitations) == count
+            for invitation in invitations:
+                message = invitation.outbox_message
+                assert message.to_address == invitation.email and message.topic == "invitation"
+                token = re.search(r"/i/([\w-]+)", message.text_body).group(1)
+                assert services.find_by_token(token).id == invitation.id
+                assert invitation.response == "pending" and invitation.created_at
+            return len(invitations), [s.split("(")[0].strip() for s in statements if "INSERT" in s]
+
+    few, inserts_for_few = send(3, 0)
+    many, inserts_for_many = send(30, 3)
+    assert (few, many) == (3, 30)
+    assert inserts_for_few == inserts_for_many
+    assert len(inserts_for_many) == 4, inserts_for_many  # batch, emails, invitations, roles
+
+
+def test_the_agenda_in_the_emails_costs_the_same_queries_however_long(app, world):
+    """The email and its .ics list the agenda with speakers: loaded once per sending, not
+    two queries per agenda item."""
+    from sqlalchemy import event as sa_event
+
+    from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
+    from eventhub.auth.models import User
+    from tests.factories import SpeakerFactory, UserFactory
+
+    def statements_to_invite(items: int, email: str) -> int:
+        with app.app_context(), app.test_request_context():
+            event = EventFactory(
+                published=True, starts_at=WINTER, ends_at=WINTER + timedelta(hours=3)
+            )
+            for n in range(items):
+                item = AgendaItem(
+                    title=f"Ponencia {n}",
+                    kind="talk",
+                    starts_at=WINTER + timedelta(minutes=5 * n),
+                    ends_at=WINTER + timedelta(minutes=5 * n + 5),
+                )
+                item.speakers.append(AgendaItemSpeaker(speaker=SpeakerFactory(), role="speaker"))
+                event.agenda_items.append(item)
+            organiser_id = UserFactory().id
+            db.session.commit()
+            event_id = db.session.get(Event, event.id).id
+            db.session.remove()
+        with app.app_context(), app.test_request_context():
+            event = db.session.get(Event, event_id)
+            plan = services.plan_invitations(event, [], False, [], email)
+            organiser = db.session.get(User, organiser_id)
+            statements = []
+            record = lambda *args: statements.append(1)  # noqa: E731
+            sa_event.listen(db.engine, "before_cursor_execute", record)
+            try:
+                services.send_invitations(event, plan, organiser)
+            finally:
+                sa_event.remove(db.engine, "before_cursor_execute", record)
+            message = db.session.scalars(
+                select(OutboxMessage).order_by(OutboxMessage.id.desc())
+            ).first()
+            assert f"Ponencia {items - 1}" in message.text_body
+            assert f"Ponencia {items - 1}" in message.attachments[0]["data"]
+            db.session.commit()
+        return len(statements)
+
+    assert statements_to_invite(1, "a@example.org") == statements_to_invite(8, "b@example.org")
+
+
 def test_batch_progress_and_organisations_become_invited(app, organiser_client, world):
     response = invite(organiser_client, world["event"], organisation_ids=[world["recoleta"]])
     page = organiser_client.get(response.headers["Location"]).get_data(as_text=True)

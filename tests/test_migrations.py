@@ -4,7 +4,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from eventhub import create_app
 from eventhub.extensions import db
@@ -75,3 +75,33 @@ def test_sqlite_migrations_keep_child_rows(tmp_path):
             assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL is not reachable")
+def test_outbox_bodies_are_compressed_with_lz4_on_postgresql(tmp_path):
+    """A sending writes megabytes of email text at once: lz4 where the server has it."""
+    with fresh_pg_schema() as schema:
+        app = create_app(base_config(pg_url_for_schema(schema), tmp_path))
+        with app.app_context():
+            upgrade()
+            with db.engine.connect() as connection:
+                has_lz4 = connection.execute(
+                    text(
+                        "SELECT 'lz4' = ANY(enumvals) FROM pg_settings"
+                        " WHERE name = 'default_toast_compression'"
+                    )
+                ).scalar()
+                compression = dict(
+                    connection.execute(
+                        text(
+                            "SELECT attname, attcompression FROM pg_attribute"
+                            " WHERE attrelid = 'outbox_message'::regclass"
+                            " AND attname IN ('text_body', 'html_body', 'attachments')"
+                        )
+                    ).all()
+                )
+            db.session.remove()
+            db.engine.dispose()
+    if not has_lz4:
+        pytest.skip("this PostgreSQL has no lz4")
+    assert compression == {"text_body": "l", "html_body": "l", "attachments": "l"}

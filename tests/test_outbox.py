@@ -127,6 +127,48 @@ def test_delivers_a_batch_over_one_connection(smtp_app, smtp_sink):
     assert smtp_sink.envelopes[0].mail_from == "eventhub@example.org"
 
 
+def test_wire_bytes_are_flask_mails_own(app):
+    """The worker's faster generator writes exactly what Flask-Mail's ``as_bytes()`` writes
+    (long encoded subjects and names, long header values, attachments, CRLF line ends)."""
+    import random
+
+    from eventhub.mail.worker import _Job, as_bytes, build_message
+
+    job = _Job(
+        id=1,
+        attempts=0,
+        to_address="maria@example.org",
+        to_name="María José Peñalolén-Ñuñoa, Jefa de la Oficina Municipal de Migrantes",
+        subject="Invitación a la mesa intermunicipal de Peñalolén, Ñuñoa y Estación Central " * 3,
+        text_body="Estimada María:\nLa invitamos.\n" * 40,
+        html_body="<p>Estimada <strong>María</strong>: la invitamos.</p>",
+        reply_to="Ana Organiser <ana@example.org>",
+        message_id="<abc@eventhub.test>",
+        headers={
+            "List-Unsubscribe": "<http://eventhub.test/invitations/opt-out/" + "x" * 120 + ">",
+            "X-EventHub-Event": "Mesa de Peñalolén",
+        },
+        attachments=[
+            {"filename": "invitación.ics", "content_type": "text/calendar", "data": ICS},
+            {
+                "filename": "acta.pdf",
+                "content_type": "application/pdf",
+                "data": "JVBERi0=",
+                "encoding": "base64",
+            },
+        ],
+    )
+    with app.app_context():
+        message = build_message(job)
+        message.date = 1_800_000_000
+        random.seed(7)  # the MIME boundaries
+        ours = as_bytes(message)
+        random.seed(7)
+        theirs = message.as_bytes()
+    assert ours == theirs
+    assert b"\r\n" in ours and b"\n" not in ours.replace(b"\r\n", b"")
+
+
 def test_nothing_due_opens_no_connection(smtp_app, smtp_sink):
     report = run(smtp_app)
     assert report.claimed == 0 and report.connections == 0
@@ -432,6 +474,102 @@ def test_concurrent_workers_never_share_a_message(smtp_app, smtp_sink):
     assert len(counts) == 60 and set(counts.values()) == {1}
 
 
+def test_concurrent_senders_deliver_each_message_once_over_one_connection_each(
+    smtp_app, smtp_sink, monkeypatch
+):
+    """One run, four senders: every message arrives once, over four connections, and at any
+    moment at most one message per sender is SENDING (in doubt if the worker died)."""
+    from eventhub.mail import worker
+
+    ids = enqueue(smtp_app, 120)
+    real_send = worker._send
+    in_doubt = []
+
+    def send(connection, job, message, timeout, report):
+        with smtp_app.app_context():
+            in_doubt.append(
+                db.session.scalar(
+                    select(func.count(OutboxMessage.id)).where(
+                        OutboxMessage.status == OutboxStatus.SENDING.value
+                    )
+                )
+            )
+            db.session.remove()
+        return real_send(connection, job, message, timeout, report)
+
+    monkeypatch.setattr(worker, "_send", send)
+    report = run(smtp_app, batch_size=120, concurrency=4)
+
+    assert (report.claimed, report.sent, report.retry, report.failed) == (120, 120, 0, 0)
+    assert report.connections == 4 and smtp_sink.connections == 4
+    assert statuses(smtp_app, ids) == ["sent"] * 120
+    assert all(load(smtp_app, i).attempts == 1 for i in ids)
+    counts = smtp_sink.message_ids()
+    assert len(counts) == 120 and set(counts.values()) == {1}
+    with smtp_app.app_context():
+        assert set(counts) == set(db.session.scalars(select(OutboxMessage.message_id)))
+    assert len(in_doubt) == 120 and 1 <= max(in_doubt) <= 4
+
+
+def test_concurrency_never_opens_more_connections_than_messages(smtp_app, smtp_sink):
+    ids = enqueue(smtp_app, 3)
+    report = run(smtp_app, concurrency=8)
+    assert (report.sent, report.connections, smtp_sink.connections) == (3, 3, 3)
+    assert statuses(smtp_app, ids) == ["sent"] * 3
+
+
+def test_concurrency_from_the_setting_and_mail_max_emails_per_connection(make_app, smtp_sink):
+    app = make_app(**smtp_sink.app_config(MAIL_CONCURRENCY=3, MAIL_MAX_EMAILS=2))
+    ids = enqueue(app, 10)
+    report = run(app)
+    assert (report.claimed, report.sent, report.connections) == (6, 6, 3)
+    assert len(smtp_sink.envelopes) == 6 and smtp_sink.connections == 3
+    assert statuses(app, ids).count("sent") == 6
+
+
+def test_a_dropped_connection_among_senders_loses_nothing_and_sends_nothing_twice(
+    smtp_app, smtp_sink
+):
+    ids = enqueue(smtp_app, 30)
+    smtp_sink.drop_after(7)  # one sender's connection vanishes under its message
+    report = run(smtp_app, batch_size=30, concurrency=3)
+    assert smtp_sink.handler.dropped == 1
+    assert (report.sent, report.retry, report.released) == (29, 1, 0)
+    assert report.connections == 4  # three, and one reconnect
+    [retry] = [
+        i for i, status in zip(ids, statuses(smtp_app, ids), strict=True) if status != "sent"
+    ]
+    make_due(smtp_app, [retry])
+    assert run(smtp_app, concurrency=3).sent == 1
+    counts = smtp_sink.message_ids()
+    assert len(counts) == 30 and set(counts.values()) == {1}
+
+
+def test_a_sender_that_crashes_releases_the_rest_and_the_error_surfaces(
+    smtp_app, smtp_sink, monkeypatch
+):
+    from eventhub.mail import worker
+
+    ids = enqueue(smtp_app, 12)
+    real_build = worker._build
+
+    def build(job, report):
+        if job.id == ids[4]:
+            raise RuntimeError("boom")
+        return real_build(job, report)
+
+    monkeypatch.setattr(worker, "_build", build)
+    with pytest.raises(RuntimeError, match="boom"):
+        run(smtp_app, concurrency=2)
+    found = statuses(smtp_app, ids)
+    # The other sender finished its share; what the crashed one had not attempted is queued.
+    assert found.count("sent") >= 6 and set(found) == {"sent", "queued"}
+    monkeypatch.undo()
+    assert run(smtp_app, concurrency=2).sent == found.count("queued")
+    counts = smtp_sink.message_ids()
+    assert len(counts) == 12 and set(counts.values()) == {1}
+
+
 # --- CLI -------------------------------------------------------------------------------------
 
 
@@ -445,6 +583,19 @@ def test_cli_outbox_send(make_app, smtp_sink):
     result = runner.invoke(args=["outbox", "send"])
     assert "sent 1" in result.output
     assert statuses(app, ids) == ["sent"] * 3
+
+
+def test_cli_outbox_send_with_concurrency(make_app, smtp_sink):
+    app = make_app(**smtp_sink.app_config())
+    ids = enqueue(app, 9)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["outbox", "send", "--concurrency", "3"])
+    assert result.exit_code == 0, result.output
+    assert "sent 9" in result.output and "connections 3" in result.output
+    assert statuses(app, ids) == ["sent"] * 9
+    assert len(smtp_sink.message_ids()) == 9 and smtp_sink.connections == 3
+    result = runner.invoke(args=["outbox", "send", "--concurrency", "0"])
+    assert result.exit_code != 0
 
 
 def test_cli_uses_the_runner_fixture(runner, app):

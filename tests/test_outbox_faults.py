@@ -140,6 +140,37 @@ def wait_until(condition, timeout: float, what: str) -> None:
 LEASE = 2  # seconds: how long a dead worker's claims block the rows
 
 
+def kill_while_held(handler: HoldingHandler, env: dict, *args: str) -> None:
+    """Start a worker and SIGKILL it while the server holds the reply to a message."""
+    worker = start_worker(env, *args)
+    try:
+        assert handler.holding.wait(timeout=60), f"the worker never reached {handler.hold_at}"
+        worker.send_signal(signal.SIGKILL)
+        worker.communicate(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+    assert worker.returncode == -signal.SIGKILL
+
+
+def finish_after_the_lease(app, env: dict, *args: str) -> str:
+    """Once the dead worker's lease has run out, a new worker runs until every row is sent
+    or failed. Returns what it printed."""
+    time.sleep(LEASE + 0.5)
+    worker = start_worker(env, *args)
+    try:
+        wait_until(
+            lambda: not status_counts(app).keys() - {"sent", "failed"},
+            timeout=60,
+            what="the second worker to finish",
+        )
+    finally:
+        out, err = stop_worker(worker)
+    assert worker.returncode == 0, err
+    return out
+
+
 def test_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(make_app):
     """SIGKILL a real worker while the server holds the reply to message 25 (batches of 10).
 
@@ -157,16 +188,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(make_app)
     sink = start_custom_sink(handler)
     try:
         env = worker_env(app, sink, EVENTHUB_MAIL_CLAIM_LEASE_SECONDS=str(LEASE))
-        first = start_worker(env, "--batch-size", "10")
-        try:
-            assert handler.holding.wait(timeout=60), "the worker never reached message 25"
-            first.send_signal(signal.SIGKILL)
-            first.communicate(timeout=10)
-        finally:
-            if first.poll() is None:
-                first.kill()
-                first.communicate()
-        assert first.returncode == -signal.SIGKILL
+        kill_while_held(handler, env, "--batch-size", "10")
 
         at_kill = rows_by_status(app)
         assert {status: len(rows) for status, rows in at_kill.items()} == {
@@ -177,17 +199,7 @@ def test_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(make_app)
         }
         [interrupted] = at_kill["sending"]
 
-        time.sleep(LEASE + 0.5)  # the dead worker's lease runs out
-        second = start_worker(env, "--batch-size", "10")
-        try:
-            wait_until(
-                lambda: not status_counts(app).keys() - {"sent", "failed"},
-                timeout=60,
-                what="the second worker to finish",
-            )
-        finally:
-            out, err = stop_worker(second)
-        assert second.returncode == 0, err
+        out = finish_after_the_lease(app, env, "--batch-size", "10")
         assert "stale claims requeued 5" in out and "interrupted sends failed 1" in out
         sink.wait_for(60, timeout=5)  # the held message is accepted once its hold ends
         assert status_counts(app) == Counter(sent=59, failed=1)
@@ -211,8 +223,43 @@ def test_worker_killed_mid_batch_loses_nothing_and_sends_nothing_twice(make_app)
     assert sum(map(len, final.values())) == 60 and lost_silently == []
 
 
+def test_worker_with_concurrent_senders_killed_leaves_at_most_one_in_doubt_per_sender(make_app):
+    """The same kill with four senders (four SMTP connections): at most four rows are in
+    doubt (SENDING), they are marked FAILED and never resent, everything else arrives once."""
+    app = make_app()
+    count, senders = 80, 4
+    ids = enqueue(app, count)
+    handler = HoldingHandler(delay=0.01, hold_at=25, hold_for=3)
+    sink = start_custom_sink(handler)
+    try:
+        env = worker_env(app, sink, EVENTHUB_MAIL_CLAIM_LEASE_SECONDS=str(LEASE))
+        args = ("--batch-size", "20", "--concurrency", str(senders))
+        kill_while_held(handler, env, *args)
+
+        at_kill = rows_by_status(app)
+        in_doubt = {row.id for row in at_kill["sending"]}
+        assert 1 <= len(in_doubt) <= senders, {k: len(v) for k, v in at_kill.items()}
+        assert set(at_kill) <= {"sent", "sending", "claimed", "queued"}
+
+        out = finish_after_the_lease(app, env, *args)
+        assert f"interrupted sends failed {len(in_doubt)}" in out
+        time.sleep(3)  # the held message is accepted once its hold ends
+    finally:
+        sink.controller.stop()
+
+    final = rows_by_status(app)
+    arrived = sink.message_ids()
+    assert max(arrived.values()) == 1  # nothing twice
+    assert {row.id for row in final["failed"]} == in_doubt
+    assert all(row.last_error == INTERRUPTED for row in final["failed"])
+    assert {row.id for row in final["sent"]} == set(ids) - in_doubt
+    assert all(arrived[row.message_id] == 1 for row in final["sent"])  # sent = arrived once
+    assert sum(map(len, final.values())) == count
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_two_worker_processes_on_postgresql_send_each_message_once(make_app):
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_two_worker_processes_on_postgresql_send_each_message_once(make_app, concurrency):
     app = make_app()
     count = 1000
     ids = enqueue(app, count)
@@ -220,7 +267,8 @@ def test_two_worker_processes_on_postgresql_send_each_message_once(make_app):
     sink = start_custom_sink(HoldingHandler(delay=0.004))
     try:
         env = worker_env(app, sink)
-        workers = [start_worker(env, "--batch-size", "25") for _ in range(2)]
+        args = ("--batch-size", "25", "--concurrency", str(concurrency))
+        workers = [start_worker(env, *args) for _ in range(2)]
         outputs = []
         try:
             wait_until(

@@ -28,12 +28,6 @@ def invite(event_id: int):
     form = InviteForm()
     kind = request.values.get("kind") or ""
     region = request.values.get("region") or ""
-    stmt = select(Organisation).options(selectinload(Organisation.contacts))
-    if kind:
-        stmt = stmt.where(Organisation.kind == kind)
-    if region:
-        stmt = stmt.where(Organisation.region == region)
-    organisations = db.session.scalars(stmt.order_by(Organisation.name)).all()
     chosen_orgs, chosen_contacts = set(_ids("organisation_ids")), set(_ids("contact_ids"))
     plan = None
     if form.validate_on_submit():
@@ -57,6 +51,13 @@ def invite(event_id: int):
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
+    # The directory to choose from: only for the page, not for a sending that redirects.
+    stmt = select(Organisation).options(selectinload(Organisation.contacts))
+    if kind:
+        stmt = stmt.where(Organisation.kind == kind)
+    if region:
+        stmt = stmt.where(Organisation.region == region)
+    organisations = db.session.scalars(stmt.order_by(Organisation.name)).all()
     return render_template(
         "invitations/invite.html",
         event=event,

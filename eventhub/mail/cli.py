@@ -31,14 +31,21 @@ def outbox_cli():
     "--batch-size",
     type=click.IntRange(min=1),
     default=None,
-    help="Messages per batch (one SMTP connection each); default MAIL_BATCH_SIZE.",
+    help="Messages per batch, shared by the senders; default MAIL_BATCH_SIZE.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1, max=10),
+    default=None,
+    help="Senders sharing each batch, each over its own SMTP and database connection; "
+    "default MAIL_CONCURRENCY (1).",
 )
 @with_appcontext
-def send(loop: bool, interval: float, batch_size: int | None):
+def send(loop: bool, interval: float, batch_size: int | None, concurrency: int | None):
     """Deliver the messages that are due (once, or polling with --loop)."""
     worker_id = default_worker_id()
     if not loop:
-        report = deliver_due(worker_id=worker_id, batch_size=batch_size)
+        report = deliver_due(worker_id=worker_id, batch_size=batch_size, concurrency=concurrency)
         click.echo(report.summary())
         return
 
@@ -48,7 +55,9 @@ def send(loop: bool, interval: float, batch_size: int | None):
     try:
         while not stop.is_set():
             try:
-                report = deliver_due(worker_id=worker_id, batch_size=batch_size)
+                report = deliver_due(
+                    worker_id=worker_id, batch_size=batch_size, concurrency=concurrency
+                )
             except Exception as error:  # a database hiccup must not end the worker
                 db.session.rollback()
                 # Database errors quote their SQL parameters, addresses among them.

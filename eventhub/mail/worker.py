@@ -1,10 +1,13 @@
-"""Delivery of the outbox: claim what is due, hand it to SMTP over one connection per batch.
+"""Delivery of the outbox: claim what is due, hand it to SMTP over one connection per batch,
+or split the batch among MAIL_CONCURRENCY senders, each with its own SMTP connection and
+database session (threads: the time goes in waiting for the SMTP server and the database).
 
 The state machine is documented on ``OutboxStatus``. The rules that keep it honest:
 
 * a row is handed to SMTP only after it was committed as SENDING by this worker, and a row
   found in SENDING after the lease is never sent again (it may have arrived): nothing is
-  ever sent twice by the worker;
+  ever sent twice by the worker; each sender has at most one row in SENDING, so a killed
+  worker leaves at most as many rows in doubt as it had senders;
 * rows claimed but not attempted go back to QUEUED/RETRY, at the end of a run whatever
   happened, or after the lease if the worker died;
 * temporary failures (4xx, refused or broken connections, timeouts) are retried with
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import io
 import logging
 import os
 import smtplib
@@ -26,6 +30,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.generator import BytesGenerator
+from email.policy import EmailPolicy, compat32
 
 from flask import current_app
 from flask_mail import BadHeaderError, Connection, Message
@@ -121,13 +127,20 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:100]
 
 
-def deliver_due(worker_id: str | None = None, batch_size: int | None = None) -> DeliveryReport:
-    """Deliver one batch of due messages. Call inside an application context."""
+def deliver_due(
+    worker_id: str | None = None, batch_size: int | None = None, concurrency: int | None = None
+) -> DeliveryReport:
+    """Deliver one batch of due messages. Call inside an application context.
+
+    With ``concurrency`` (default MAIL_CONCURRENCY) above one, the batch is shared among that
+    many senders, each over its own SMTP connection.
+    """
     config = current_app.config
     worker_id = worker_id or default_worker_id()
     batch_size = int(batch_size or config["MAIL_BATCH_SIZE"])
+    concurrency = max(1, int(concurrency or config["MAIL_CONCURRENCY"]))
     if config.get("MAIL_MAX_EMAILS"):  # the server's limit of messages per connection
-        batch_size = min(batch_size, int(config["MAIL_MAX_EMAILS"]))
+        batch_size = min(batch_size, int(config["MAIL_MAX_EMAILS"]) * concurrency)
     report = DeliveryReport(worker_id=worker_id)
 
     _recover_stale(report)
@@ -138,6 +151,8 @@ def deliver_due(worker_id: str | None = None, batch_size: int | None = None) -> 
     try:
         if config.get("MAIL_BACKEND") == "sink":
             _deliver_to_sink(jobs, worker_id, report)
+        elif concurrency > 1 and len(jobs) > 1:
+            _deliver_in_parallel(jobs, worker_id, report, concurrency)
         else:
             _deliver_over_smtp(jobs, worker_id, report)
     finally:
@@ -247,22 +262,25 @@ def _release_unattempted(ids: list[int], worker_id: str, report: DeliveryReport)
 # --- state changes ----------------------------------------------------------------------
 
 
+# The statements run for every message use the table, not the mapped class: an ORM-enabled
+# UPDATE goes through the ORM's bulk-update machinery, about a third more CPU per message,
+# for rows the worker never holds as objects.
+_outbox = OutboxMessage.__table__.c
+
+
 def _set(job_id: int, **values) -> None:
-    db.session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == job_id).values(**values),
-        execution_options=_NO_SYNC,
-    )
+    db.session.execute(update(OutboxMessage.__table__).where(_outbox.id == job_id).values(**values))
     db.session.commit()
 
 
 def _record_sent(jobs: list[_Job]) -> None:
     """Part of the next commit: the messages the server accepted become SENT."""
     if jobs:
+        ids = [job.id for job in jobs]
         db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_([job.id for job in jobs]))
-            .values(status=OutboxStatus.SENT.value, sent_at=utcnow(), last_error=None),
-            execution_options=_NO_SYNC,
+            update(OutboxMessage.__table__)
+            .where(_outbox.id == ids[0] if len(ids) == 1 else _outbox.id.in_(ids))
+            .values(status=OutboxStatus.SENT.value, sent_at=utcnow(), last_error=None)
         )
 
 
@@ -275,19 +293,18 @@ def _start_sending(job: _Job, worker_id: str, accepted: list[_Job], report) -> b
     """
     _record_sent(accepted)
     result = db.session.execute(
-        update(OutboxMessage)
+        update(OutboxMessage.__table__)
         .where(
-            OutboxMessage.id == job.id,
-            OutboxMessage.claimed_by == worker_id,
-            OutboxMessage.status == OutboxStatus.CLAIMED.value,
+            _outbox.id == job.id,
+            _outbox.claimed_by == worker_id,
+            _outbox.status == OutboxStatus.CLAIMED.value,
         )
         .values(
             status=OutboxStatus.SENDING.value,
             attempts=job.attempts + 1,
             # The lease of a send starts now: a slow batch must not look interrupted.
             claimed_at=utcnow(),
-        ),
-        execution_options=_NO_SYNC,
+        )
     )
     db.session.commit()
     report.sent += len(accepted)
@@ -456,6 +473,29 @@ def build_message(job: _Job) -> Message:
     return message
 
 
+class _WirePolicy(EmailPolicy):
+    """``policy.SMTP`` (what Flask-Mail sets), except that reading a header back returns the
+    stored text instead of parsing it with the header registry. The generator reads the
+    Content-Type of the message a dozen times while writing it, and those parses were half
+    the worker's time per message; the text written, headers folded by the SMTP policy, is
+    the same."""
+
+    def header_fetch_parse(self, name, value):
+        return compat32.header_fetch_parse(name, value)
+
+
+_WIRE_POLICY = _WirePolicy(linesep="\r\n")
+
+
+def as_bytes(message: Message) -> bytes:
+    """``message.as_bytes()``, the same bytes, made faster (see ``_WirePolicy``)."""
+    mime = message._message()
+    mime.policy = _WIRE_POLICY
+    buffer = io.BytesIO()
+    BytesGenerator(buffer, mangle_from_=False, policy=_WIRE_POLICY).flatten(mime)
+    return buffer.getvalue()
+
+
 def _smtp_error_text(error: BaseException, timeout: float) -> tuple[int | None, str]:
     """(SMTP code or None, text for last_error)."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
@@ -519,6 +559,48 @@ def _deliver_over_smtp(jobs: list[_Job], worker_id: str, report: DeliveryReport)
             _close(connection)
 
 
+def _deliver_in_parallel(
+    jobs: list[_Job], worker_id: str, report: DeliveryReport, concurrency: int
+) -> None:
+    """Share the batch among senders, each a thread with its own application context (so its
+    own database session and connection) and its own SMTP connection. Each sender follows
+    the rules of a single one: SENDING is committed before its message goes out, so each
+    has at most one message in doubt. The rows are claimed already, by this worker only."""
+    app = current_app._get_current_object()
+    senders = min(concurrency, len(jobs))
+    # Interleaved, so that the batch still goes out roughly oldest first.
+    shares = [jobs[n::senders] for n in range(senders)]
+    reports = [DeliveryReport(worker_id=worker_id) for _ in shares]
+    errors: list[BaseException] = []
+
+    def send_share(share: list[_Job], share_report: DeliveryReport) -> None:
+        with app.app_context():
+            try:
+                _deliver_over_smtp(share, worker_id, share_report)
+            except BaseException as error:  # re-raised in the calling thread
+                db.session.rollback()
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [
+        threading.Thread(target=send_share, args=args, name=f"outbox-sender-{n}")
+        for n, args in enumerate(zip(shares, reports, strict=True))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for share_report in reports:
+        report.sent += share_report.sent
+        report.retry += share_report.retry
+        report.failed += share_report.failed
+        report.connections += share_report.connections
+        report.skipped += share_report.skipped
+    if errors:
+        raise errors[0]
+
+
 def _deliver(
     connection: Connection, jobs: list[_Job], worker_id: str, timeout: float, report
 ) -> None:
@@ -548,7 +630,7 @@ def _build(job: _Job, report: DeliveryReport) -> Message | None:
         if message.has_bad_headers():
             raise BadHeaderError("a header contains a line break")
         message.date = time.time()
-        raw = message.as_bytes()  # any encoding problem shows here, before anything is sent
+        raw = as_bytes(message)  # any encoding problem shows here, before anything is sent
         # Built once: Flask-Mail's send() would build the same bytes again.
         message.as_bytes = lambda: raw
     except Exception as error:

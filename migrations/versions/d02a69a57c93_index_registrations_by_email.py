@@ -1,7 +1,7 @@
 """index registrations by email
 
 Revision ID: d02a69a57c93
-Revises: f8af3193032a
+Revises: b7d41c2e9a10
 Create Date: 2026-11-29 00:52:47.988567
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd02a69a57c93'
-down_revision = 'f8af3193032a'
+down_revision = 'b7d41c2e9a10'
 branch_labels = None
 depends_on = None
 
