@@ -23,7 +23,7 @@ REGISTRANT = "repeat.registrant@example.org"
 @pytest.fixture
 def app(make_app):
     """What a page costs when computed, not when remembered (eventhub/cache.py)."""
-    return make_app(CACHE_TTL=0)
+    return make_app(CACHE_TTL=0, FEED_CACHE_BYTES=0)
 
 
 def _add_items(event, count: int) -> None:
@@ -120,5 +120,7 @@ def test_query_counts_equal_at_two_sizes(app, organiser_client, world):
     _grow(app, world, events=2, items=2)
     small = measure()
     assert all(small.values()), small
+    # A calendar is built from its events and their agendas, not answered from memory.
+    assert small["/calendar.ics"] >= 3 and small[world["registrant_feed"]] >= 4, small
     _grow(app, world, events=12, items=20)
     assert measure() == small
