@@ -518,6 +518,13 @@ def test_concurrency_never_opens_more_connections_than_messages(smtp_app, smtp_s
     assert statuses(smtp_app, ids) == ["sent"] * 3
 
 
+def test_concurrency_is_capped_at_the_senders_the_pool_can_serve(make_app, smtp_sink):
+    app = make_app(**smtp_sink.app_config(MAIL_CONCURRENCY=50))
+    enqueue(app, 30)
+    report = run(app, batch_size=30)
+    assert (report.sent, report.connections, smtp_sink.connections) == (30, 10, 10)
+
+
 def test_concurrency_from_the_setting_and_mail_max_emails_per_connection(make_app, smtp_sink):
     app = make_app(**smtp_sink.app_config(MAIL_CONCURRENCY=3, MAIL_MAX_EMAILS=2))
     ids = enqueue(app, 10)

@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 from eventhub.extensions import db
 from eventhub.log_redaction import redact
-from eventhub.mail.worker import default_worker_id, deliver_due
+from eventhub.mail.worker import MAX_SENDERS, default_worker_id, deliver_due
 
 
 @click.group("outbox", help="Deliver the mail outbox.")
@@ -35,7 +35,7 @@ def outbox_cli():
 )
 @click.option(
     "--concurrency",
-    type=click.IntRange(min=1, max=10),
+    type=click.IntRange(min=1, max=MAX_SENDERS),
     default=None,
     help="Senders sharing each batch, each over its own SMTP and database connection; "
     "default MAIL_CONCURRENCY (1).",

@@ -127,6 +127,9 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:100]
 
 
+MAX_SENDERS = 10
+
+
 def deliver_due(
     worker_id: str | None = None, batch_size: int | None = None, concurrency: int | None = None
 ) -> DeliveryReport:
@@ -138,7 +141,8 @@ def deliver_due(
     config = current_app.config
     worker_id = worker_id or default_worker_id()
     batch_size = int(batch_size or config["MAIL_BATCH_SIZE"])
-    concurrency = max(1, int(concurrency or config["MAIL_CONCURRENCY"]))
+    # Each sender holds a database connection: more than the pool's spare ones would wait.
+    concurrency = min(max(1, int(concurrency or config["MAIL_CONCURRENCY"])), MAX_SENDERS)
     if config.get("MAIL_MAX_EMAILS"):  # the server's limit of messages per connection
         batch_size = min(batch_size, int(config["MAIL_MAX_EMAILS"]) * concurrency)
     report = DeliveryReport(worker_id=worker_id)
