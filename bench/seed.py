@@ -113,7 +113,32 @@ def seed(app, size: Size, url: str) -> Dataset:
 
     with app.test_request_context():
         flask_migrate.upgrade(directory=str(MIGRATIONS))
-        return _fill(size, url)
+        dataset = _fill(size, url)
+        db.session.remove()
+    _settle(url)
+    return dataset
+
+
+def _settle(url: str) -> None:
+    """Statistics gathered and the bulk load written out now, as in a database that has been
+    in service a while: otherwise PostgreSQL's autovacuum and checkpointer, or SQLite's WAL
+    checkpoint, start on the new rows while the paths are being measured."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                # This schema's tables only: the database may hold others.
+                tables = connection.exec_driver_sql(
+                    "SELECT quote_ident(tablename) FROM pg_tables"
+                    " WHERE schemaname = current_schema()"
+                ).scalars()
+                connection.exec_driver_sql(f"VACUUM ANALYZE {', '.join(tables)}")
+                connection.exec_driver_sql("CHECKPOINT")
+            else:
+                connection.exec_driver_sql("ANALYZE")
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
 
 
 def _fill(size: Size, url: str) -> Dataset:
