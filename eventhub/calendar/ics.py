@@ -71,8 +71,8 @@ def event_location(event: Event) -> str | None:
 # --- writing content lines ----------------------------------------------------------------------
 # The events are written straight to bytes: building icalendar objects for a 1,000-event feed
 # and serialising them took several times longer than the query. The output is what icalendar
-# writes for the same properties, in the same order (tests/test_ics.py compares the two), and
-# the calendar's header and VTIMEZONEs still come from icalendar.
+# writes for the same properties, in the same order (tests/test_ics_writer.py compares the
+# two), and the calendar's header and VTIMEZONEs still come from icalendar.
 
 FOLD_AT = 74  # octets per physical line, as icalendar folds (RFC 5545: at most 75)
 
@@ -265,6 +265,7 @@ def calendar_bytes(
         first, last = event.starts_at.year - 1, event.ends_at.year + 1
         known = spans.get(event.timezone, (first, last))
         spans[event.timezone] = (min(known[0], first), max(known[1], last))
+        # external_url's build with one adapter bound for all the events, not one per event.
         page_url = adapter.build("events.show_event", {"event_id": event.id}, force_external=True)
         components.append(event_component(event, page_url))
         if detailed:
