@@ -26,8 +26,12 @@ class OrganisationFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(_l("Search by name"), validators=[Optional(), Length(max=200)])
-    kind = SelectField(_l("Kind"), choices=[*options([(None, _l("All kinds"))]), *_kind_choices()])
-    region = SelectField(_l("Region"))
+    # The empty default stands for "all": without it a plain visit (no query string) leaves the
+    # selects at None, which is no option, and the page greets people with "Not a valid choice".
+    kind = SelectField(
+        _l("Kind"), default="", choices=[*options([(None, _l("All kinds"))]), *_kind_choices()]
+    )
+    region = SelectField(_l("Region"), default="")
     submit = SubmitField(_l("Filter"))
 
 
