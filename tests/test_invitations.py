@@ -169,6 +169,102 @@ def test_accept_decline_and_change_the_answer(app, organiser_client, world):
     assert visitor.post(f"{link}/accept", data={"name": ""}).status_code == 422
 
 
+def registration_link(app, email) -> str:
+    with app.app_context():
+        message = db.session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.to_address == email, OutboxMessage.topic.like("registration-%"))
+            .order_by(OutboxMessage.id.desc())
+        ).first()
+        return re.search(r"http://eventhub\.test(/r/[\w-]+)", message.text_body).group(1)
+
+
+def answer_on(page: str) -> str:
+    return re.search(r'<p class="answer[^"]*" role="status">(.*?)</p>', page, re.S).group(1)
+
+
+def test_accepting_a_full_event_says_waiting_list_and_position(app, organiser_client, world):
+    with app.app_context():
+        event = db.session.get(Event, world["event"])
+        event.capacity = 1
+        db.session.commit()
+    invite(organiser_client, world["event"], whom="all", organisation_ids=[world["quilicura"]])
+    first = app.test_client()
+    first.post(f"{link_of(app, 'migrantes@quilicura.example.org')}/accept", data={"name": "Ana"})
+    second = app.test_client()
+    link = link_of(app, "alcalde@quilicura.example.org")
+    response = second.post(f"{link}/accept", data={"name": "Juan"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "confirmado" not in page
+    assert "Gracias. El evento está completo: usted es el número 1 en la lista de espera." in page
+    assert "Aceptó, pero el evento está completo: usted es el número 1 en la lista de espera." in (
+        answer_on(page)
+    )
+    with app.app_context():
+        statuses = {r.email: r.status for r in db.session.scalars(select(Registration))}
+        assert statuses["alcalde@quilicura.example.org"] == "waiting"
+    # The place frees up: the page now says confirmed.
+    first.post(f"{registration_link(app, 'migrantes@quilicura.example.org')}/cancel")
+    assert "su cupo está confirmado" in answer_on(second.get(link).get_data(as_text=True))
+
+
+def test_accepting_while_awaiting_approval_says_so(app, organiser_client, world):
+    with app.app_context():
+        event = db.session.get(Event, world["event"])
+        event.registration_mode, event.requires_approval = "open", True
+        db.session.commit()
+    invite(organiser_client, world["event"], organisation_ids=[world["quilicura"]])
+    link = link_of(app, "migrantes@quilicura.example.org")
+    # Registered on the public form before answering: awaiting approval.
+    app.test_client().post(
+        f"/events/{world['event']}/register",
+        data={"name": "Ana", "email": "migrantes@quilicura.example.org"},
+    )
+    visitor = app.test_client()
+    page = visitor.post(f"{link}/accept", data={"name": "Ana"}, follow_redirects=True)
+    page = page.get_data(as_text=True)
+    assert "confirmado" not in page
+    assert "los organizadores confirmarán su cupo pronto" in answer_on(page)
+
+
+def test_the_invitation_follows_its_registration_both_ways(app, organiser_client, world):
+    invite(organiser_client, world["event"], organisation_ids=[world["quilicura"]])
+    email = "migrantes@quilicura.example.org"
+    invitee = app.test_client()
+    link = link_of(app, email)
+    invitee.post(f"{link}/accept", data={"name": "María"})
+    table = f"/events/{world['event']}/invitations"
+
+    # The invitee cancels on their registration page.
+    invitee.post(f"{registration_link(app, email)}/cancel")
+    page = organiser_client.get(table).get_data(as_text=True)
+    assert "Municipalidad de Quilicura: 1 invitado, 0 aceptaron, 0 rechazaron" in page
+    assert "Inscripción cancelada" in page
+    assert email not in organiser_client.get(f"{table}?state=accepted").get_data(as_text=True)
+    own = invitee.get(link).get_data(as_text=True)
+    assert "confirmado" not in answer_on(own) and "Su inscripción está cancelada" in own
+    assert 'id="accept-form"' in own  # and they can accept again
+
+    invitee.post(f"{link}/accept", data={"name": "María"})
+    with app.app_context():
+        invitation = db.session.scalars(select(Invitation)).one()
+        assert (invitation.response, invitation.registration.status) == ("accepted", "confirmed")
+        registration_id = invitation.registration_id
+    page = organiser_client.get(table).get_data(as_text=True)
+    assert "Municipalidad de Quilicura: 1 invitado, 1 aceptó, 0 rechazaron" in page
+
+    # An organiser removes the participant: the same.
+    organiser_client.post(f"/events/{world['event']}/participants/{registration_id}/remove")
+    with app.app_context():
+        assert db.session.scalars(select(Invitation)).one().state == "cancelled"
+    assert "Su inscripción está cancelada" in answer_on(invitee.get(link).get_data(as_text=True))
+
+    # Declining after a cancellation stays a decline.
+    invitee.post(f"{link}/decline", data={"reason": ""})
+    with app.app_context():
+        assert db.session.scalars(select(Invitation)).one().response == "declined"
+
+
 @pytest.mark.parametrize("token", ["nope", "A" * 43, "x" * 300])
 def test_invalid_links_say_so_and_reveal_nothing(client, token):
     response = client.get(f"/i/{token}")
@@ -209,7 +305,7 @@ def test_table_counts_filters_and_actions(app, organiser_client, world):
         failed.status, failed.last_error = "failed", "550 5.1.1 mailbox unavailable"
         db.session.commit()
     page = organiser_client.get(f"/events/{world['event']}/invitations").get_data(as_text=True)
-    assert "Municipalidad de Quilicura: 2 invitados, 1 aceptaron, 0 rechazaron" in page
+    assert "Municipalidad de Quilicura: 2 invitados, 1 aceptó, 0 rechazaron" in page
     assert "550 5.1.1 mailbox unavailable" in page
     accepted = organiser_client.get(f"/events/{world['event']}/invitations?state=accepted")
     assert "migrantes@quilicura" in accepted.get_data(as_text=True)

@@ -17,6 +17,9 @@ class InvitationResponse(StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"
     DECLINED = "declined"
+    # Accepted, then the registration it made was cancelled (by the invitee or an organiser):
+    # no longer coming, free to accept again.
+    CANCELLED = "cancelled"
 
 
 INVITATION_STATE_LABELS = {
@@ -25,6 +28,7 @@ INVITATION_STATE_LABELS = {
     "failed": _l("Failed"),
     "accepted": _l("Accepted"),
     "declined": _l("Declined"),
+    "cancelled": _l("Registration cancelled"),
     "no_answer": _l("No answer"),
     "revoked": _l("Revoked"),
 }

@@ -12,9 +12,11 @@ from eventhub.forms import commit_or_flash, optional_int
 from eventhub.invitations import bp, services
 from eventhub.invitations.forms import AcceptForm, DeclineForm, InviteForm
 from eventhub.invitations.mail import email_from_opt_out_token
-from eventhub.invitations.models import INVITATION_STATE_LABELS
+from eventhub.invitations.models import INVITATION_STATE_LABELS, InvitationResponse
 from eventhub.organisations.models import ORGANISATION_KIND_LABELS, Organisation
 from eventhub.organisations.services import region_choices
+from eventhub.registrations import services as registrations
+from eventhub.registrations.models import RegistrationStatus
 
 
 def _ids(name: str) -> list[int]:
@@ -175,6 +177,38 @@ def _invitation_or_invalid(token: str):
         abort(404, description=_("This link is not valid. Ask the organisers for a new one."))
 
 
+def _answer(invitation, thanks: bool = False) -> str:
+    """What the answer led to, in words: a place, a place on the waiting list, or approval to
+    wait for; the invitee must not read "confirmed" when they are not."""
+    registration = invitation.registration
+    if invitation.response == InvitationResponse.CANCELLED:
+        return _("Your registration is cancelled. You can accept again while registration is open.")
+    if invitation.response == InvitationResponse.DECLINED:
+        return _("You declined.")
+    if invitation.response != InvitationResponse.ACCEPTED or registration is None:
+        return _("You have not answered yet.")
+    if registration.status == RegistrationStatus.WAITING:
+        position = registrations.waiting_position(registration)
+        if thanks:
+            return _(
+                "Thank you. The event is full: you are number %(position)d on the waiting list. "
+                "If a place frees up, it is yours and we will email you.",
+                position=position,
+            )
+        return _(
+            "You accepted, but the event is full: you are number %(position)d on the waiting "
+            "list. If a place frees up, it is yours and we will email you.",
+            position=position,
+        )
+    if registration.status == RegistrationStatus.PENDING:
+        if thanks:
+            return _("Thank you: the organisers will confirm your place soon.")
+        return _("You accepted: the organisers will confirm your place soon.")
+    if thanks:
+        return _("Thank you: your place is confirmed.")
+    return _("You accepted: your place is confirmed.")
+
+
 def _respond_page(invitation, accept_form=None, decline_form=None, status=200):
     accept_form = accept_form or AcceptForm(
         name=invitation.registration.name if invitation.registration else invitation.name
@@ -183,6 +217,7 @@ def _respond_page(invitation, accept_form=None, decline_form=None, status=200):
         "invitations/respond.html",
         invitation=invitation,
         event=invitation.event,
+        answer=_answer(invitation),
         accept_form=accept_form,
         decline_form=decline_form or DeclineForm(),
     ), status
@@ -206,7 +241,7 @@ def accept(token: str):
             form.name.errors.append(error.message)
         else:
             db.session.commit()
-            flash(_("Thank you: your place is confirmed."), "success")
+            flash(_answer(invitation, thanks=True), "success")
             return redirect(url_for("invitations.respond", token=token))
     return _respond_page(invitation, accept_form=form, status=422)
 

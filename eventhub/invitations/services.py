@@ -25,6 +25,7 @@ from eventhub.mail import services as outbox
 from eventhub.mail.models import OutboxMessage, OutboxStatus
 from eventhub.organisations.models import Contact, Organisation
 from eventhub.registrations import services as registrations
+from eventhub.registrations.models import Registration
 from eventhub.text import clean
 from eventhub.tokens import derive_token, lookup, new_salt, token_hash
 
@@ -342,6 +343,24 @@ def decline(invitation: Invitation, reason: str | None) -> None:
     invitation.response = InvitationResponse.DECLINED.value
     invitation.responded_at = utcnow()
     invitation.decline_reason = clean(reason, one_line=False)
+    db.session.flush()
+
+
+def follow_registration(registration: Registration) -> None:
+    """An accepted invitation says what its registration says, whoever changed it.
+
+    Cancelled (by the invitee on their page, by an organiser, or rejected): the invitation is
+    no longer accepted, and its page offers to accept again. Active again (accepted anew, or
+    restored by an organiser): accepted once more. A decline stays a decline.
+    """
+    active = registration.status in registrations.ACTIVE
+    linked = select(Invitation).where(Invitation.registration_id == registration.id)
+    for invitation in db.session.scalars(linked):
+        if active and invitation.response == InvitationResponse.CANCELLED:
+            invitation.response = InvitationResponse.ACCEPTED.value
+        elif not active and invitation.response == InvitationResponse.ACCEPTED:
+            invitation.response = InvitationResponse.CANCELLED.value
+            invitation.responded_at = registration.cancelled_at or utcnow()
     db.session.flush()
 
 

@@ -18,6 +18,7 @@ from eventhub.extensions import db
 from eventhub.mail import services as outbox
 from eventhub.organisations.models import Organisation
 from eventhub.registrations import mail as registration_mail
+from eventhub.registrations import signals
 from eventhub.registrations.models import Registration, RegistrationStatus
 from eventhub.text import clean, search_term
 from eventhub.tokens import derive_token, lookup, new_salt, token_hash
@@ -188,6 +189,7 @@ def _register(
         # Invitations are the organisers' own choice: only public registrations wait.
         registration.status = RegistrationStatus.PENDING.value
         db.session.flush()
+        signals.status_changed.send(registration)
         _notify(registration, "pending")
         return registration, True
     _take_place_or_wait(registration)
@@ -203,6 +205,7 @@ def _take_place_or_wait(registration: Registration) -> None:
         registration.status = RegistrationStatus.WAITING.value
         registration.waitlisted_at = utcnow()
     db.session.flush()
+    signals.status_changed.send(registration)
     _notify(registration, "confirmed" if registration.status == "confirmed" else "waiting")
 
 
@@ -223,6 +226,7 @@ def reject(registration: Registration, reason: str | None) -> None:
     registration.status = RegistrationStatus.REJECTED.value
     registration.rejection_reason = reason
     db.session.flush()
+    signals.status_changed.send(registration)
     _notify(registration, "rejected")
 
 
@@ -270,9 +274,28 @@ def cancel(registration: Registration, notify: bool = True) -> list[Registration
     registration.status = RegistrationStatus.CANCELLED.value
     registration.cancelled_at = utcnow()
     db.session.flush()
+    signals.status_changed.send(registration)
     if notify:
         _notify(registration, "cancelled")
     return promote_waiting(event) if was_confirmed else []
+
+
+def waiting_position(registration: Registration) -> int | None:
+    """Where someone stands on the waiting list (1: the next place is theirs), else None."""
+    if registration.status != RegistrationStatus.WAITING:
+        return None
+    ahead = db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == registration.event_id,
+            Registration.status == RegistrationStatus.WAITING.value,
+            or_(
+                Registration.waitlisted_at < registration.waitlisted_at,
+                (Registration.waitlisted_at == registration.waitlisted_at)
+                & (Registration.id < registration.id),
+            ),
+        )
+    )
+    return ahead + 1
 
 
 def update_details(registration: Registration, data: RegistrantData) -> None:
