@@ -137,6 +137,8 @@ def participation(programme: Programme) -> Chart:
     rows = []
     for row in table.rows:
         cells = row.cells.values()
+        if not any(cell.has_people for cell in cells):
+            continue  # a host with nobody invited or registered: nothing to draw
         rows.append(
             Row(
                 row.organisation.name,
