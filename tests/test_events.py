@@ -160,6 +160,27 @@ def test_life_cycle_and_public_visibility(app, client, organiser):
         assert db.session.get(Event, event_id).status == "cancelled"
 
 
+def test_a_cancelled_event_offers_no_calendar_and_no_registration(app, client):
+    with app.app_context():
+        event = EventFactory(published=True, registration_mode="open", capacity=40)
+        db.session.commit()
+        event_id = event.id
+    page = client.get(f"/events/{event_id}").get_data(as_text=True)
+    assert "Agregar al calendario" in page and "Inscripción abierta · 40 cupos" in page
+    with app.app_context():
+        from eventhub.events import services
+
+        services.cancel_event(db.session.get(Event, event_id), notify_registrants=False)
+        db.session.commit()
+    page = client.get(f"/events/{event_id}").get_data(as_text=True)
+    assert "Este evento fue cancelado" in page
+    for offer in ("Agregar al calendario", "Inscripción abierta", "40 cupos", 'id="register"'):
+        assert offer not in page
+    # A calendar that already holds the event can still fetch the file that cancels it.
+    assert 'id="cancelled-ics"' in page
+    assert "STATUS:CANCELLED" in client.get(f"/events/{event_id}.ics").get_data(as_text=True)
+
+
 def test_unlisted_event_page_readable_but_not_listed(app, client):
     with app.app_context():
         event = EventFactory(title="Firma reservada", published=True, is_public=False)
