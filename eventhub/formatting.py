@@ -4,7 +4,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_skeleton, format_time
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 
 
 def _zone(tz: str | None) -> ZoneInfo:
@@ -58,3 +58,8 @@ def format_month(day) -> str:
 def format_weekday(day, width: str = "wide") -> str:
     pattern = {"wide": "EEEE", "abbreviated": "EEE", "narrow": "EEEEE"}[width]
     return format_date(day, pattern, locale=get_locale())
+
+
+def minutes_text(minutes: int) -> str:
+    """'1 minute', '-15 minutes': the plural follows the size, the sign stays (agenda shifts)."""
+    return ngettext("%(minutes)d minute", "%(minutes)d minutes", abs(minutes), minutes=minutes)

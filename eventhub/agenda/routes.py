@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from eventhub.agenda import bp, exports, services
@@ -13,6 +14,7 @@ from eventhub.events import services as event_services
 from eventhub.events.permissions import managed_event
 from eventhub.events.timezones import utc_to_local
 from eventhub.extensions import db
+from eventhub.formatting import minutes_text
 from eventhub.forms import show_domain_error
 from eventhub.people.services import speaker_choices
 
@@ -127,7 +129,8 @@ def shift_items(event_id: int, item_id: int):
         moved = services.shift_following(event, item, form.minutes.data)
         audit.log(
             "agenda.shift",
-            f"{len(moved)} items from “{item.title}” by {form.minutes.data} min",
+            f"{audit.counted(len(moved), 'item', 'items')} from “{item.title}” "
+            f"by {form.minutes.data} min",
             event=event,
         )
     except DomainError as error:
@@ -136,10 +139,12 @@ def shift_items(event_id: int, item_id: int):
     else:
         db.session.commit()
         flash(
-            _(
-                "%(count)d items moved by %(minutes)d minutes.",
-                count=len(moved),
-                minutes=form.minutes.data,
+            # Two counts, two plural choices: the items, then the minutes.
+            ngettext(
+                "%(num)d item moved by %(minutes)s.",
+                "%(num)d items moved by %(minutes)s.",
+                len(moved),
+                minutes=minutes_text(form.minutes.data),
             ),
             "success",
         )

@@ -15,7 +15,7 @@ from eventhub.errors import DomainError, NotFoundError
 from eventhub.events.models import Event
 from eventhub.events.timezones import NonexistentLocalTimeError, local_to_utc
 from eventhub.extensions import db
-from eventhub.formatting import local_datetime, local_time
+from eventhub.formatting import local_datetime, local_time, minutes_text
 from eventhub.people.models import Speaker
 from eventhub.text import clean
 
@@ -227,9 +227,8 @@ def shift_following(event: Event, item: AgendaItem, minutes: int) -> list[Agenda
     if outside:
         raise AgendaConflictError(
             _(
-                "Shifting by %(minutes)d minutes would put these items outside the event: "
-                "%(items)s.",
-                minutes=minutes,
+                "Shifting by %(minutes)s would put these items outside the event: %(items)s.",
+                minutes=minutes_text(minutes),
                 items=", ".join(_describe(other, event.timezone) for other in outside),
             ),
             items=outside,

@@ -97,6 +97,12 @@ def log(action: str, summary: str = "", event: Event | None = None) -> AuditEntr
     return record(user._get_current_object() if user is not None else None, action, summary, event)
 
 
+def counted(number: int, singular: str, plural: str) -> str:
+    """'1 invitation', '3 invitations'. Summaries are a record kept in English (field names,
+    addresses, as written at the time), but their counts still agree with their nouns."""
+    return f"{number} {singular if number == 1 else plural}"
+
+
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 

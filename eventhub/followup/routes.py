@@ -12,6 +12,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -423,11 +424,12 @@ def followup_mail_page(event_id: int):
                     ),
                     "followup.send",
                     event,
-                    lambda mailing: f"{mailing.recipients} recipients",
+                    lambda mailing: audit.counted(mailing.recipients, "recipient", "recipients"),
                 ),
-                lambda mailing: _(
-                    "Follow-up queued for %(count)d people. It is sent from the outbox.",
-                    count=mailing.recipients,
+                lambda mailing: ngettext(
+                    "Follow-up queued for %(num)d person. It is sent from the outbox.",
+                    "Follow-up queued for %(num)d people. It is sent from the outbox.",
+                    mailing.recipients,
                 ),
             )
             if mailing:

@@ -1,5 +1,6 @@
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -44,9 +45,20 @@ def invite(event_id: int):
             )
             if form.send.data:
                 batch = services.send_invitations(event, plan, current_user)
-                audit.log("invitations.send", f"{len(plan.recipients)} invitations", event=event)
+                audit.log(
+                    "invitations.send",
+                    audit.counted(len(plan.recipients), "invitation", "invitations"),
+                    event=event,
+                )
                 db.session.commit()
-                flash(_("%(count)d invitations queued.", count=len(plan.recipients)), "success")
+                flash(
+                    ngettext(
+                        "%(num)d invitation queued.",
+                        "%(num)d invitations queued.",
+                        len(plan.recipients),
+                    ),
+                    "success",
+                )
                 return redirect(
                     url_for("invitations.list_invitations", event_id=event.id, batch=batch.id)
                 )
@@ -106,20 +118,18 @@ def _back(event_id: int):
     return redirect(url_for("invitations.list_invitations", event_id=event_id))
 
 
-def _act(event_id: int, action, message: str, audit_action: str | None = None):
-    """``audit_action``: log the count the action returns (else the action logs itself)."""
+def _act(event_id: int, action, message, audit_action: str | None = None):
+    """``message``: text, or a function of the count the action returns (for plural forms).
+    ``audit_action``: log that count (else the action logs itself)."""
     event = managed_event(event_id)
 
     def act():
         result = action(event)
         if audit_action:
-            audit.log(audit_action, f"{result} messages", event=event)
+            audit.log(audit_action, audit.counted(result, "message", "messages"), event=event)
         return result
 
-    commit_or_flash(
-        act,
-        lambda count: message % {"count": count} if count is not None else message,
-    )
+    commit_or_flash(act, message)
     return _back(event.id)
 
 
@@ -129,7 +139,11 @@ def resend_failed(event_id: int):
     return _act(
         event_id,
         lambda event: services.resend_failed(event, current_user),
-        _("%(count)d failed invitations queued again."),
+        lambda count: ngettext(
+            "%(num)d failed invitation queued again.",
+            "%(num)d failed invitations queued again.",
+            count,
+        ),
         "invitations.resend_failed",
     )
 
@@ -140,7 +154,7 @@ def remind(event_id: int):
     return _act(
         event_id,
         lambda event: services.remind_unanswered(event, current_user),
-        _("%(count)d reminders queued."),
+        lambda count: ngettext("%(num)d reminder queued.", "%(num)d reminders queued.", count),
         "invitations.remind",
     )
 

@@ -106,7 +106,12 @@ def delete_speaker(speaker_id: int):
         name = speaker.name
         remove_speaker_from_agendas(speaker)
         services.delete_speaker(speaker)
-        audit.log("speaker.delete", f"{name} ({len(bookings)} agenda items)" if bookings else name)
+        audit.log(
+            "speaker.delete",
+            f"{name} ({audit.counted(len(bookings), 'agenda item', 'agenda items')})"
+            if bookings
+            else name,
+        )
         db.session.commit()
         flash(_("%(name)s was removed from the speakers.", name=name), "success")
         return redirect(url_for("people.list_speakers"))
