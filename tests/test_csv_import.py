@@ -382,6 +382,48 @@ def test_template_csv_is_importable(ctx):
     assert report.ok
 
 
+SPANISH_HEADER = (
+    "Organización;Tipo;Región;Comuna;Sitio web;"
+    "Nombre del contacto;Cargo del contacto;Correo del contacto;Idioma del contacto"
+)
+
+
+def test_spanish_headers_and_values_are_read(ctx):
+    text = csv_text(
+        "Municipalidad de Talca;Municipalidad;Maule;Talca;;Ana Pérez;Jefa;ana@talca.cl;Español",
+        "ONG Puentes;Organización no gubernamental;;;;Luis;;luis@puentes.cl;inglés",
+        header=SPANISH_HEADER,
+    )
+    report = import_csv(text)
+    assert report.applied, [row.errors for row in report.rows]
+    talca = db.session.scalar(select(Organisation).where(Organisation.name.like("%Talca")))
+    assert (talca.kind, talca.region, talca.commune) == ("municipality", "Maule", "Talca")
+    languages = {c.email: c.language for c in db.session.scalars(select(Contact))}
+    assert languages == {"ana@talca.cl": "es", "luis@puentes.cl": "en"}
+
+
+def test_common_spanish_headings_are_aliases(ctx):
+    header = "municipalidad,tipo,region,nombre,cargo,correo electrónico,idioma"
+    report = import_csv(
+        csv_text("Municipalidad de Renca,municipio,,Eva,,eva@renca.cl,es", header=header)
+    )
+    assert report.applied, [row.errors for row in report.rows]
+    assert counts() == (1, 1)
+
+
+def test_missing_columns_are_named_in_both_languages(app):
+    with app.app_context(), force_locale("es"), pytest.raises(ImportRefused) as refused:
+        import_csv(csv_text("Org", header="organización"))
+    assert "correo del contacto (contact_email)" in refused.value.message
+    assert "tipo (kind)" in refused.value.message
+
+
+def test_the_spanish_template_is_importable(ctx):
+    header, rows = csv_import.template(spanish=True)
+    assert header[0] == "organización" and header[-1] == "idioma del contacto"
+    assert import_csv(csv_export.csv_text(header, rows).encode(), dry_run=True).ok
+
+
 # --- the upload page ---------------------------------------------------------------------------
 
 
@@ -410,6 +452,20 @@ def test_import_page_and_template(en_client):
     assert template.mimetype == "text/csv"
     assert "attachment" in template.headers["Content-Disposition"]
     assert template.data.decode("utf-8-sig").startswith(HEADER)
+    assert "organisations-template.csv" in template.headers["Content-Disposition"]
+
+
+def test_the_template_and_the_columns_in_spanish(organiser_client):
+    page = organiser_client.get("/organisations/import").get_data(as_text=True)
+    columns = page.split('id="import-columns"')[1].split("</table>")[0]
+    assert "<code>correo del contacto</code>" in columns and "<code>contact_email</code>" in columns
+    kinds = page.split('id="import-kinds"')[1].split("</table>")[0]
+    assert "<code>Municipalidad</code>" in kinds
+    template = organiser_client.get("/organisations/import/template.csv")
+    assert "plantilla-organizaciones.csv" in template.headers["Content-Disposition"]
+    text = template.data.decode("utf-8-sig")
+    assert text.startswith("organización,tipo,región,comuna,sitio web,nombre del contacto")
+    assert "Jefa de la Oficina de Migrantes" in text
 
 
 def test_upload_imports_and_reports(en_client, app):

@@ -437,6 +437,9 @@ def test_follow_up_preview_writes_nothing(app, organiser_client, world):
     page = response.get_data(as_text=True)
     assert "Gracias por venir" in page.split('id="mail-preview"')[1]
     assert count(app, OutboxMessage) == 0
+    # The stand-in for each person's link is in the mail's language (Spanish here) too.
+    preview = page.split('id="mail-preview"')[1]
+    assert "https://…/su-enlace-personal" in preview and "your-personal-link" not in preview
 
 
 def test_follow_up_goes_to_participants_in_their_language_with_their_commitments(

@@ -265,6 +265,22 @@ def test_the_invitation_follows_its_registration_both_ways(app, organiser_client
         assert db.session.scalars(select(Invitation)).one().response == "declined"
 
 
+def test_mail_kept_in_the_outbox_is_not_counted_as_sent_nor_as_waiting(
+    app, organiser_client, world
+):
+    from eventhub.mail.worker import deliver_due
+
+    assert app.config["MAIL_BACKEND"] == "sink"
+    response = invite(organiser_client, world["event"], organisation_ids=[world["quilicura"]])
+    with app.app_context():
+        assert deliver_due().kept == 1
+    page = organiser_client.get(response.headers["Location"]).get_data(as_text=True)
+    progress = page.split('id="batch-progress"')[1].split("</div>")[0]
+    assert "0 en cola, 0 enviadas, 0 fallidas, 1 guardada en la bandeja de salida" in progress
+    assert 'http-equiv="refresh"' not in page  # done: nothing more will move
+    assert "Sin respuesta" in page.split('id="invitations"')[1]
+
+
 @pytest.mark.parametrize("token", ["nope", "A" * 43, "x" * 300])
 def test_invalid_links_say_so_and_reveal_nothing(client, token):
     response = client.get(f"/i/{token}")

@@ -19,6 +19,8 @@ from eventhub.mail import services
 from eventhub.mail.models import OutboxMessage, OutboxStatus
 from eventhub.mail.services import Attachment, OutgoingMail
 from eventhub.mail.worker import INTERRUPTED, deliver_due, retry_delay
+from tests.conftest import login
+from tests.factories import UserFactory
 from tests.smtp import free_port, silent_server
 
 SUBJECT = "Invitación: Mesa de Peñalolén"
@@ -442,13 +444,65 @@ def test_bad_header_fails_without_sending(smtp_app, smtp_sink):
     assert len(smtp_sink.messages) == 1
 
 
-def test_sink_backend_marks_sent_without_network(make_app):
+def test_sink_backend_keeps_mail_without_network_and_never_calls_it_sent(make_app):
     app = make_app(MAIL_BACKEND="sink", MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())
     ids = enqueue(app, 3)
     report = run(app)
-    assert (report.sent, report.connections) == (3, 0)
-    assert all(load(app, message_id).sent_at for message_id in ids)
-    assert statuses(app, ids) == ["sent"] * 3
+    assert (report.sent, report.kept, report.connections) == (0, 3, 0)
+    assert "kept, not sent 3" in report.summary()
+    assert not any(load(app, message_id).sent_at for message_id in ids)  # nobody received it
+    assert statuses(app, ids) == ["kept"] * 3
+    assert run(app).claimed == 0  # kept is final: not tried again
+
+
+def test_the_outbox_says_mail_is_kept_and_why(make_app):
+    app = make_app(MAIL_BACKEND="sink")
+    ids = enqueue(app, 1)
+    run(app)
+    client = app.test_client()
+    with app.app_context():
+        UserFactory(email="organiser@example.org")
+        db.session.commit()
+    login(client, "organiser@example.org")
+    page = client.get("/outbox/").get_data(as_text=True)
+    assert "Guardado, no enviado" in page.split(f'id="message-{ids[0]}"')[1].split("</tr>")[0]
+    assert 'id="filter-kept"' in page
+    banner = page.split('id="mail-kept-banner"')[1].split("</p>")[0]
+    assert "Ningún correo sale de esta máquina hasta que se configure MAIL_SERVER" in banner
+    message = client.get(f"/outbox/{ids[0]}").get_data(as_text=True)
+    assert "Guardado, no enviado" in message and "Enviada" not in message
+
+
+@pytest.mark.parametrize(
+    ("lang", "labels"),
+    [
+        ("es", ["Invitación", "Recordatorio de compromiso", "Inscripción: lista de espera"]),
+        ("en", ["Invitation", "Commitment reminder", "Registration: waiting list"]),
+    ],
+)
+def test_the_outbox_names_each_kind_of_message_in_the_readers_language(
+    app, organiser_client, lang, labels
+):
+    topics = ["invitation", "commitment-reminder", "registration-waiting"]
+    ids = [enqueue(app, topic=topic)[0] for topic in topics]
+    with organiser_client.session_transaction() as session:
+        session["lang"] = lang
+    page = organiser_client.get("/outbox/").get_data(as_text=True)
+    for message_id, topic, label in zip(ids, topics, labels, strict=True):
+        row = page.split(f'id="message-{message_id}"')[1].split("</tr>")[0]
+        assert f"<td>{label}</td>" in row and topic not in row
+        shown = organiser_client.get(f"/outbox/{message_id}").get_data(as_text=True)
+        assert f"<dd>{label}</dd>" in shown
+
+
+def test_no_banner_when_mail_is_delivered(make_app):
+    app = make_app(MAIL_BACKEND="smtp")
+    client = app.test_client()
+    with app.app_context():
+        UserFactory(email="organiser@example.org")
+        db.session.commit()
+    login(client, "organiser@example.org")
+    assert 'id="mail-kept-banner"' not in client.get("/outbox/").get_data(as_text=True)
 
 
 def test_concurrent_workers_never_share_a_message(smtp_app, smtp_sink):
@@ -609,8 +663,8 @@ def test_cli_uses_the_runner_fixture(runner, app):
     ids = enqueue(app, 1)  # the default app has no mail server: the sink backend
     result = runner.invoke(args=["outbox", "send"])
     assert result.exit_code == 0, result.output
-    assert "sent 1" in result.output
-    assert statuses(app, ids) == ["sent"]
+    assert "kept, not sent 1" in result.output
+    assert statuses(app, ids) == ["kept"]
 
 
 def test_cli_loop_stops_cleanly_on_sigterm(app, tmp_path):
@@ -632,10 +686,10 @@ def test_cli_loop_stops_cleanly_on_sigterm(app, tmp_path):
     ) as process:
         try:
             deadline = time.monotonic() + 20
-            while statuses(app, ids) != ["sent", "sent"] and time.monotonic() < deadline:
+            while statuses(app, ids) != ["kept", "kept"] and time.monotonic() < deadline:
                 time.sleep(0.1)
             later = enqueue(app, 1)  # picked up by the next poll
-            while statuses(app, later) != ["sent"] and time.monotonic() < deadline:
+            while statuses(app, later) != ["kept"] and time.monotonic() < deadline:
                 time.sleep(0.1)
             process.send_signal(signal.SIGTERM)
             out, err = process.communicate(timeout=15)
@@ -644,7 +698,7 @@ def test_cli_loop_stops_cleanly_on_sigterm(app, tmp_path):
                 process.kill()
                 process.communicate()
     assert process.returncode == 0, err
-    assert statuses(app, [*ids, *later]) == ["sent"] * 3
+    assert statuses(app, [*ids, *later]) == ["kept"] * 3
     assert "outbox worker stopped" in out
 
 

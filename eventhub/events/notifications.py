@@ -11,6 +11,7 @@ from datetime import datetime
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from eventhub.calendar.ics import calendar_bytes, external_url
@@ -18,10 +19,14 @@ from eventhub.events.models import Event
 from eventhub.extensions import db
 from eventhub.formatting import event_time_range
 from eventhub.mail import services as outbox
+from eventhub.mail import topics
 from eventhub.mail.services import Attachment, OutgoingMail
 from eventhub.registrations.models import Registration, RegistrationStatus
 
 ACTIVE = (RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITING.value)
+
+topics.register("event-changed", _l("Event changed"))
+topics.register("event-cancelled", _l("Event cancelled"))
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -22,13 +23,17 @@ from eventhub.followup.commitments import ensure_link, event_commitments
 from eventhub.followup.models import Commitment, FollowupMailing
 from eventhub.invitations.models import Invitation, MailOptOut
 from eventhub.mail import services as outbox
+from eventhub.mail import topics
 from eventhub.mail.services import OutgoingMail
 from eventhub.organisations.models import Contact
 from eventhub.registrations.models import Registration, RegistrationStatus
 from eventhub.text import clean
 
 SUMMARY_MAX = 5000
-PREVIEW_LINK = "https://…/your-personal-link"
+# Stands for each recipient's own link in the preview, in the mail's language like the rest.
+PREVIEW_LINK = _l("https://…/your-personal-link")
+
+topics.register("followup", _l("Follow-up"))
 
 
 @dataclass
@@ -145,8 +150,8 @@ def render(event: Event, recipient: Recipient, summary: str | None, *, preview: 
             "event": event,
             "recipient": recipient,
             "summary": summary,
-            "link": PREVIEW_LINK if preview else _personal_link(recipient),
-            "commitments_link": PREVIEW_LINK if preview else _commitments_link(recipient),
+            "link": str(PREVIEW_LINK) if preview else _personal_link(recipient),
+            "commitments_link": str(PREVIEW_LINK) if preview else _commitments_link(recipient),
             "event_url": external_url("events.show_event", event_id=event.id),
         }
         subject = _("Follow-up: %(title)s", title=event.title)

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -27,6 +28,7 @@ from eventhub.followup.models import (
     ReminderKind,
 )
 from eventhub.mail import services as outbox
+from eventhub.mail import topics
 from eventhub.mail.services import OutgoingMail
 from eventhub.organisations.models import Contact, Organisation
 
@@ -35,6 +37,8 @@ log = logging.getLogger(__name__)
 # An overdue reminder only for recent due dates: a commitment forgotten for a year is a
 # matter for the organisers, not for an automatic email.
 OVERDUE_WINDOW_DAYS = 30
+
+topics.register("commitment-reminder", _l("Commitment reminder"))
 
 
 @dataclass

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import escape
 from sqlalchemy import select
@@ -18,7 +19,10 @@ from eventhub.calendar.links import feed_urls
 from eventhub.calendar.models import FeedKind
 from eventhub.events.models import Event
 from eventhub.invitations.models import Invitation
+from eventhub.mail import topics
 from eventhub.mail.services import Attachment, OutgoingMail
+
+topics.register("invitation", _l("Invitation"))
 
 
 def _opt_out_serializer() -> URLSafeSerializer:

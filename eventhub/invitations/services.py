@@ -439,6 +439,7 @@ class BatchProgress:
     queued: int
     sent: int
     failed: int
+    kept: int = 0  # no MAIL_SERVER: kept in the outbox, not sent (yet done: nothing will move)
 
     @property
     def done(self) -> bool:
@@ -455,7 +456,8 @@ def batch_progress(batch_id: int) -> BatchProgress:
     by_status = dict(rows)
     sent = by_status.pop(OutboxStatus.SENT.value, 0)
     failed = by_status.pop(OutboxStatus.FAILED.value, 0)
-    return BatchProgress(queued=sum(by_status.values()), sent=sent, failed=failed)
+    kept = by_status.pop(OutboxStatus.KEPT.value, 0)
+    return BatchProgress(queued=sum(by_status.values()), sent=sent, failed=failed, kept=kept)
 
 
 def get_batch(event: Event, batch_id: int) -> InvitationBatch | None:

@@ -70,7 +70,7 @@ def send(loop: bool, interval: float, batch_size: int | None, concurrency: int |
             if report.claimed or report.recovered or report.interrupted:
                 click.echo(report.summary())
             full_batch = report.claimed >= (batch_size or current_app.config["MAIL_BATCH_SIZE"])
-            if not (full_batch and report.sent):  # more may be due right now
+            if not (full_batch and (report.sent or report.kept)):  # more may be due right now
                 stop.wait(interval)
     finally:
         for signum, handler in previous.items():

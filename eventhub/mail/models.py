@@ -13,6 +13,8 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"  # being handed to SMTP: if the worker dies now, we cannot know
     RETRY = "retry"  # a temporary failure; tried again at next_attempt_at
     SENT = "sent"
+    # The sink backend (no MAIL_SERVER): kept in the outbox for organisers to read, never sent.
+    KEPT = "kept"
     FAILED = "failed"
 
 

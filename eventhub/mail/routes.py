@@ -9,7 +9,7 @@ from flask_login import login_required
 from eventhub.errors import DomainError
 from eventhub.extensions import db
 from eventhub.listing import filter_args, paginate
-from eventhub.mail import bp, services
+from eventhub.mail import bp, services, topics
 from eventhub.mail.models import OutboxMessage, OutboxStatus
 
 STATUS_LABELS = {
@@ -18,18 +18,25 @@ STATUS_LABELS = {
     OutboxStatus.SENDING.value: _l("Being sent"),
     OutboxStatus.RETRY.value: _l("Will retry"),
     OutboxStatus.SENT.value: _l("Sent"),
+    OutboxStatus.KEPT.value: _l("Kept, not sent"),
     OutboxStatus.FAILED.value: _l("Failed"),
 }
 FILTERS = (
     OutboxStatus.QUEUED.value,
     OutboxStatus.RETRY.value,
     OutboxStatus.SENT.value,
+    OutboxStatus.KEPT.value,
     OutboxStatus.FAILED.value,
 )
 # The stored HTML is shown in a sandboxed frame and may run nothing, fetch nothing.
 HTML_PREVIEW_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
 )
+
+
+@bp.context_processor
+def _topic_labels():
+    return {"topic_label": topics.label}
 
 
 @bp.get("/outbox/")
@@ -47,6 +54,7 @@ def outbox():
         labels=STATUS_LABELS,
         counts=services.status_counts(),
         args=filter_args(),
+        kept_here=current_app.config["MAIL_BACKEND"] == "sink",
     )
 
 

@@ -56,6 +56,7 @@ class DeliveryReport:
     worker_id: str
     claimed: int = 0
     sent: int = 0
+    kept: int = 0  # the sink backend: kept in the outbox, not sent
     retry: int = 0
     failed: int = 0
     released: int = 0  # claimed but not attempted: given back unchanged
@@ -68,6 +69,7 @@ class DeliveryReport:
         parts = [
             f"claimed {self.claimed}",
             f"sent {self.sent}",
+            *([f"kept, not sent {self.kept}"] if self.kept else []),
             f"retry {self.retry}",
             f"failed {self.failed}",
             f"released {self.released}",
@@ -364,8 +366,8 @@ def _mark_temporary_failure(job: _Job, error: str, report: DeliveryReport) -> No
 
 
 def _deliver_to_sink(jobs: list[_Job], worker_id: str, report: DeliveryReport) -> None:
-    """No network: the messages stay readable on the Outbox page."""
-    now = utcnow()
+    """No network: the messages stay readable on the Outbox page, marked as kept (not sent:
+    nobody received them), with no sent time."""
     result = db.session.execute(
         update(OutboxMessage)
         .where(
@@ -374,15 +376,14 @@ def _deliver_to_sink(jobs: list[_Job], worker_id: str, report: DeliveryReport) -
             OutboxMessage.status == OutboxStatus.CLAIMED.value,
         )
         .values(
-            status=OutboxStatus.SENT.value,
-            sent_at=now,
+            status=OutboxStatus.KEPT.value,
             attempts=OutboxMessage.attempts + 1,
             last_error=None,
         ),
         execution_options=_NO_SYNC,
     )
     db.session.commit()
-    report.sent += result.rowcount or 0
+    report.kept += result.rowcount or 0
 
 
 _default_timeout_lock = threading.Lock()

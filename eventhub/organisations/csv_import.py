@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from flask import has_app_context
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -28,7 +28,7 @@ from eventhub.organisations.models import (
     Organisation,
     OrganisationKind,
 )
-from eventhub.text import clean
+from eventhub.text import clean, fold
 
 MAX_ROWS = 5000
 
@@ -44,6 +44,34 @@ COLUMNS = (
     "contact_language",
 )
 REQUIRED_COLUMNS = ("organisation", "kind", "contact_name", "contact_email")
+# The Spanish name of each column: the template's header in Spanish, and accepted in any file.
+SPANISH_COLUMNS = {
+    "organisation": "organización",
+    "kind": "tipo",
+    "region": "región",
+    "commune": "comuna",
+    "website": "sitio web",
+    "contact_name": "nombre del contacto",
+    "contact_role": "cargo del contacto",
+    "contact_email": "correo del contacto",
+    "contact_language": "idioma del contacto",
+}
+# Other headings spreadsheets use for the same columns (compared folded: no accents, no case,
+# "_" and "-" as spaces).
+_COLUMN_ALIASES = {
+    "organisation": (
+        "organization",
+        "organisation name",
+        "nombre de la organización",
+        "municipalidad",
+    ),
+    "kind": ("tipo de organización",),
+    "website": ("web", "sitio", "página web"),
+    "contact_name": ("contact", "contacto", "nombre", "name"),
+    "contact_role": ("cargo", "rol"),
+    "contact_email": ("email", "correo", "correo electrónico", "e-mail"),
+    "contact_language": ("language", "idioma"),
+}
 CONTACT_COLUMNS = ("contact_name", "contact_role", "contact_email", "contact_language")
 ORGANISATION_FIELDS = ("kind", "region", "commune", "website")
 
@@ -100,6 +128,68 @@ TEMPLATE_ROWS = (
         "es",
     ),
 )
+TEMPLATE_ROWS_EN = (
+    (
+        "Municipalidad de Ejemplo",
+        "Municipality",
+        "Maule",
+        "Talca",
+        "https://www.example.cl",
+        "Ana Pérez",
+        "Head of the Migrants Office",
+        "ana.perez@example.cl",
+        "es",
+    ),
+)
+
+
+def _spanish() -> bool:
+    return has_app_context() and str(get_locale()) == "es"
+
+
+def column_name(column: str) -> str:
+    """The column as the reader's language names it."""
+    return SPANISH_COLUMNS[column] if _spanish() else column
+
+
+def _named(column: str) -> str:
+    """For messages: the reader's name, and the other language's when it differs."""
+    name = column_name(column)
+    other = column if name != column else SPANISH_COLUMNS[column]
+    return f"{name} ({other})"
+
+
+def template(spanish: bool) -> tuple[list[str], tuple]:
+    """Header and example rows of the template CSV, in Spanish or in English."""
+    if spanish:
+        return [SPANISH_COLUMNS[c] for c in COLUMNS], TEMPLATE_ROWS
+    return list(COLUMNS), TEMPLATE_ROWS_EN
+
+
+def accepted_names() -> dict[str, list[str]]:
+    """Per column, its name in the reader's language first, then the other names accepted."""
+    names = {}
+    for column in COLUMNS:
+        first = column_name(column)
+        others = (column, SPANISH_COLUMNS[column], *_COLUMN_ALIASES.get(column, ()))
+        names[column] = [first, *dict.fromkeys(n for n in others if n != first)]
+    return names
+
+
+def _column_table() -> dict[str, str]:
+    table = {}
+    for column in COLUMNS:
+        for name in (column, SPANISH_COLUMNS[column], *_COLUMN_ALIASES.get(column, ())):
+            table[fold(name)] = column
+    return table
+
+
+_COLUMNS_BY_NAME = _column_table()
+
+
+def canonical_column(heading: str) -> str:
+    """The column a heading stands for (English, Spanish or a common alias), else itself."""
+    return _COLUMNS_BY_NAME.get(fold(heading), heading)
 
 
 class RowStatus(StrEnum):
@@ -251,7 +341,7 @@ def _read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
         raise ImportRefused(
             _("Line %(line)d cannot be read as CSV: %(error)s", line=line, error=str(error))
         ) from error
-    header = [clean(name.lower()) or "" for name in records[0][1]]
+    header = [canonical_column(clean(name.lower()) or "") for name in records[0][1]]
     _check_header(header)
     rows = records[1:]
     if not rows:
@@ -270,18 +360,23 @@ def _read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 def _check_header(header: list[str]) -> None:
     problems = []
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    missing = [_named(name) for name in REQUIRED_COLUMNS if name not in header]
     if missing:
         problems.append(_("Missing columns: %(names)s.", names=", ".join(missing)))
     unknown = [name or _("(empty)") for name in header if name not in COLUMNS]
     if unknown:
         problems.append(_("Unknown columns: %(names)s.", names=", ".join(unknown)))
-    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    repeated = sorted(
+        {_named(name) for name in header if name in COLUMNS and header.count(name) > 1}
+    )
     if repeated:
         problems.append(_("Repeated columns: %(names)s.", names=", ".join(repeated)))
     if problems:
         problems.append(
-            _("The first line must name the columns: %(names)s.", names=", ".join(COLUMNS))
+            _(
+                "The first line must name the columns: %(names)s.",
+                names=", ".join(column_name(c) for c in COLUMNS),
+            )
         )
         raise ImportRefused(" ".join(problems))
 

@@ -1,4 +1,5 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
@@ -247,6 +248,7 @@ def import_organisations():
         form=form,
         report=report,
         columns=csv_import.COLUMNS,
+        column_names=csv_import.accepted_names(),
         required=csv_import.REQUIRED_COLUMNS,
         max_rows=csv_import.MAX_ROWS,
         kinds=ORGANISATION_KIND_LABELS,
@@ -256,4 +258,7 @@ def import_organisations():
 @bp.get("/organisations/import/template.csv")
 @login_required
 def import_template():
-    return csv_response("organisations-template.csv", csv_import.COLUMNS, csv_import.TEMPLATE_ROWS)
+    spanish = str(get_locale()) == "es"
+    header, rows = csv_import.template(spanish)
+    name = "plantilla-organizaciones.csv" if spanish else "organisations-template.csv"
+    return csv_response(name, header, rows)

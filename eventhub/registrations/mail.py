@@ -3,11 +3,24 @@
 from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from eventhub.calendar.ics import calendar_bytes, external_url
+from eventhub.mail import topics
 from eventhub.mail.services import Attachment, OutgoingMail
 from eventhub.registrations import qr
 from eventhub.registrations.models import Registration
+
+for _kind, _label in {
+    "confirmed": _l("Registration: place confirmed"),
+    "waiting": _l("Registration: waiting list"),
+    "promoted": _l("Registration: a place freed up"),
+    "link": _l("Registration: personal link again"),
+    "pending": _l("Registration: awaiting approval"),
+    "rejected": _l("Registration: not accepted"),
+    "cancelled": _l("Registration: cancelled"),
+}.items():
+    topics.register(f"registration-{_kind}", _label)
 
 
 def _subject(kind: str, title: str) -> str:
