@@ -168,3 +168,9 @@ def printable_agenda(event_id: int):
 def agenda_csv(event_id: int):
     event = _readable_event(event_id)
     return exports.agenda_csv_response(event)
+
+
+@bp.get("/events/<int:event_id>/agenda.xlsx")
+def agenda_xlsx(event_id: int):
+    event = _readable_event(event_id)
+    return exports.agenda_xlsx_response(event)
