@@ -105,6 +105,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/events/<int:event_id>/cancel", "POST"): MANAGE_POST,
     ("/events/<int:event_id>/organisations", "POST"): MANAGE_POST,
     ("/events/<int:event_id>/organisations/<int:participation_id>/delete", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/organisations/<int:participation_id>/delete", "GET"): MANAGE,
     ("/events/<int:event_id>/co-organisers", "POST"): MANAGE_POST,
     ("/events/<int:event_id>/co-organisers/<int:user_id>/delete", "POST"): MANAGE_POST,
     # agenda
@@ -113,6 +114,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/events/<int:event_id>/agenda/<int:item_id>/edit", "GET"): MANAGE,
     ("/events/<int:event_id>/agenda/<int:item_id>/edit", "POST"): MANAGE,
     ("/events/<int:event_id>/agenda/<int:item_id>/delete", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/agenda/<int:item_id>/delete", "GET"): MANAGE,
     ("/events/<int:event_id>/agenda/<int:item_id>/shift", "POST"): MANAGE_POST,
     # invitations: organisers' side, then the invitee's
     ("/events/<int:event_id>/invitations", "GET"): MANAGE,
@@ -144,6 +146,8 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/events/<int:event_id>/participants/<int:registration_id>/promote", "POST"): MANAGE_POST,
     ("/events/<int:event_id>/participants/<int:registration_id>/wait", "POST"): MANAGE_POST,
     ("/events/<int:event_id>/participants/<int:registration_id>/remove", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/participants/<int:registration_id>/remove", "GET"): MANAGE,
+    ("/events/<int:event_id>/participants/<int:registration_id>/restore", "POST"): MANAGE_POST,
     ("/events/<int:event_id>/registration/toggle", "POST"): MANAGE_POST,
     ("/events/<int:event_id>/checkin", "GET"): MANAGE,
     ("/events/<int:event_id>/checkin/<int:registration_id>", "POST"): MANAGE_POST,

@@ -13,7 +13,7 @@ from eventhub.events import services as event_services
 from eventhub.events.permissions import managed_event
 from eventhub.events.timezones import utc_to_local
 from eventhub.extensions import db
-from eventhub.forms import show_domain_error
+from eventhub.forms import confirm_page, show_domain_error
 from eventhub.people.services import speaker_choices
 
 ITEM_FIELDS = ("title", "kind", "starts_at", "ends_at", "location", "description")
@@ -99,12 +99,19 @@ def edit_item(event_id: int, item_id: int | None = None):
     )
 
 
-@bp.post("/events/<int:event_id>/agenda/<int:item_id>/delete")
+@bp.route("/events/<int:event_id>/agenda/<int:item_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete_item(event_id: int, item_id: int):
     event = managed_event(event_id)
     item = services.get_item(event, item_id)
     title = item.title
+    if request.method == "GET":
+        return confirm_page(
+            _("Delete the agenda item “%(title)s”?", title=title),
+            _("Yes, delete it"),
+            url_for("events.show_event", event_id=event.id, _anchor="agenda"),
+            [_("Its speakers stay in the directory. This cannot be undone.")],
+        )
     services.delete_item(item)
     audit.log("agenda.delete", title, event=event)
     db.session.commit()
