@@ -33,11 +33,11 @@ from eventhub.followup.forms import (
     StatusForm,
     programme_commitment_filters,
 )
-from eventhub.followup.markdown import render_markdown
 from eventhub.followup.models import Commitment, Material, Visibility
 from eventhub.followup.programme import programme_events_query, programme_figures
 from eventhub.forms import commit_form, commit_or_flash, options, show_domain_error
 from eventhub.invitations.models import Invitation
+from eventhub.markdown import render_markdown
 from eventhub.organisations.models import Contact, Organisation
 from eventhub.organisations.services import get_organisation, organisation_choices
 
