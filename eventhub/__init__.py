@@ -159,6 +159,7 @@ def _register_template_helpers(app: Flask) -> None:
     from flask_babel import gettext as _
 
     from eventhub import formatting
+    from eventhub.markdown import render_markdown
 
     app.jinja_env.filters["local_datetime"] = formatting.local_datetime
     app.jinja_env.filters["local_date"] = formatting.local_date
@@ -166,6 +167,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["calendar_date"] = formatting.calendar_date
     app.jinja_env.filters["format_month"] = formatting.format_month
     app.jinja_env.filters["format_weekday"] = formatting.format_weekday
+    app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.globals["event_time_range"] = formatting.event_time_range
 
     @app.context_processor

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from flask import flash
+from flask import flash, render_template, request
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
@@ -81,3 +81,17 @@ def commit_or_flash(action: Callable[[], object], success: str | Callable[[objec
     db.session.commit()
     flash(success(result) if callable(success) else success, "success")
     return True
+
+
+def confirm_page(question: str, confirm_label: str, back: str, details=()):
+    """The "are you sure?" page an irreversible button leads to: a GET that shows the question
+    and a POST form to the same address. It needs no script, so the CSP and a browser without
+    JavaScript get the same safe path."""
+    return render_template(
+        "confirm.html",
+        question=question,
+        confirm_label=confirm_label,
+        back=back,
+        details=details,
+        action=request.path,
+    )

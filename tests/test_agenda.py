@@ -1,5 +1,6 @@
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -202,6 +203,80 @@ def item_form(start="09:00", end="09:30", title="Bienvenida", speaker_rows=(), *
         data[f"speakers-{n}-role"] = role
     data.update(extra)
     return data
+
+
+def selected(page: str, name: str) -> str | None:
+    """The value of the selected option of the select called ``name``."""
+    select = page.split(f'name="{name}"')[1].split("</select>")[0]
+    match = re.search(r'<option selected value="([^"]*)"', select) or re.search(
+        r'<option value="([^"]*)" selected', select
+    )
+    return match[1] if match else None
+
+
+def test_more_speaker_rows_without_saving(app, organiser_client, event_id, speakers):
+    url = f"/events/{event_id}/agenda/new"
+    page = organiser_client.get(url).text
+    assert 'name="speakers-2-speaker_id"' in page and 'name="speakers-3-speaker_id"' not in page
+    rows = [(speakers[0], "moderator"), ("", "speaker"), ("", "speaker")]
+    form = item_form(title="Diálogo sobre la ley", speaker_rows=rows, add_row="y")
+    response = organiser_client.post(url, data=form)
+    assert response.status_code == 200
+    page = response.text
+    assert 'name="speakers-3-speaker_id"' in page and 'name="speakers-4-speaker_id"' not in page
+    assert 'value="Diálogo sobre la ley"' in page  # what was typed stays
+    assert selected(page, "speakers-0-speaker_id") == str(speakers[0])
+    assert selected(page, "speakers-0-role") == "moderator"
+    assert f'formaction="{url}#speakers"' in page
+    with app.app_context():
+        assert item_count() == 0  # nothing saved
+    rows.append(("", "speaker"))
+    again = organiser_client.post(url, data=item_form(speaker_rows=rows, add_row="y")).text
+    assert 'name="speakers-4-speaker_id"' in again
+
+
+def test_a_new_speaker_is_added_in_place_and_the_form_kept(
+    app, organiser_client, event_id, speakers
+):
+    url = f"/events/{event_id}/agenda/new"
+    form = item_form(
+        title="Diálogo sobre la ley",
+        description="Con preguntas del público",
+        speaker_rows=[(speakers[0], "moderator")],
+        new_speaker_name="Paula Coddou",
+        new_speaker_affiliation="INDH",
+        add_speaker="y",
+    )
+    response = organiser_client.post(url, data=form)
+    assert response.status_code == 200
+    page = response.text
+    with app.app_context():
+        paula = db.session.scalar(select(Speaker).where(Speaker.name == "Paula Coddou"))
+        assert paula is not None and paula.affiliation == "INDH"
+        assert item_count() == 0
+    assert 'value="Diálogo sobre la ley"' in page and "Con preguntas del público" in page
+    assert selected(page, "speakers-0-speaker_id") == str(speakers[0])
+    assert selected(page, "speakers-1-speaker_id") == str(paula.id)
+    assert 'name="new_speaker_name" type="text" value=""' in page
+    saved = organiser_client.post(
+        url,
+        data=item_form(
+            title="Diálogo sobre la ley",
+            speaker_rows=[(speakers[0], "moderator"), (paula.id, "speaker")],
+        ),
+    )
+    assert saved.status_code == 302
+    with app.app_context():
+        item = db.session.scalar(select(AgendaItem))
+        assert [b.speaker.name for b in item.speakers] == ["Fernando Cejudo", "Paula Coddou"]
+
+
+def test_a_new_speaker_needs_a_name(app, organiser_client, event_id):
+    url = f"/events/{event_id}/agenda/new"
+    page = organiser_client.post(url, data=item_form(add_speaker="y")).text
+    assert "Type the new speaker" in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Speaker.id))) == 0 and item_count() == 0
 
 
 def test_add_item_in_the_browser_form(app, organiser_client, event_id, speakers):

@@ -1,6 +1,7 @@
 """Deployment settings: trusting a reverse proxy's headers, rate limits shared through Redis."""
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -110,3 +111,11 @@ def test_in_memory_limits_are_per_process(tmp_path):
     """Why several gunicorn processes need Redis: each would allow the limit on its own."""
     config = throttle_config(tmp_path, "memory://")
     assert use_up_the_limit_then_ask_another_process(config) == 200
+
+
+def test_the_readme_names_every_setting_scripts_run_reads():
+    run = (ROOT / "scripts" / "run").read_text()
+    settings = set(re.findall(r"\$\{([A-Z_]+):-", run))
+    assert {"HOST", "PORT"} <= settings
+    readme = (ROOT / "README.md").read_text()
+    assert [name for name in sorted(settings) if f"`{name}`" not in readme] == []

@@ -392,3 +392,23 @@ def test_demo_is_idempotent_and_faithful(app, runner):
             db.session.scalar(select(func.count()).select_from(m))
             for m in (Event, EventOrganisation)
         ]
+
+
+def test_the_description_is_markdown_rendered_with_the_minutes_sanitiser(app, client):
+    with app.app_context():
+        event = EventFactory(
+            published=True,
+            description=(
+                "**Objetivo:** coordinar la atención a migrantes.\n\n"
+                "- Diagnóstico\n- Acuerdos\n\n"
+                "<script>alert(1)</script> [mal](javascript:alert(1))"
+            ),
+        )
+        db.session.commit()
+        event_id = event.id
+    page = client.get(f"/events/{event_id}").text
+    description = page.split('id="event-description">')[1].split("</div>")[0]
+    assert "<strong>Objetivo:</strong>" in description and "**" not in description
+    assert "<li>Diagnóstico</li>" in description
+    assert "<script>" not in description and 'href="javascript' not in description
+    assert "&lt;script&gt;" in description  # shown as text, never run

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from eventhub.extensions import db
 from eventhub.followup.files import detect_kind, safe_filename
-from eventhub.followup.markdown import render_markdown
 from eventhub.followup.models import (
     Commitment,
     CommitmentReminder,
@@ -20,6 +19,7 @@ from eventhub.followup.models import (
 )
 from eventhub.followup.reminders import send_reminders
 from eventhub.mail.models import OutboxMessage
+from eventhub.markdown import render_markdown
 from eventhub.registrations.services import registration_token
 from tests.factories import (
     ContactFactory,

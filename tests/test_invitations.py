@@ -143,6 +143,23 @@ def test_draft_or_cancelled_events_cannot_invite(app, organiser_client, world):
     assert count(app, Invitation) == 0 and count(app, OutboxMessage) == 0
 
 
+def test_a_draft_says_before_anything_is_typed_that_it_must_be_published(
+    app, organiser_client, world
+):
+    with app.app_context():
+        draft = EventFactory().id
+        db.session.commit()
+    for page in (f"/events/{draft}/invitations/new", f"/events/{draft}/invitations"):
+        html = organiser_client.get(page).text
+        notice = html.split('id="cannot-invite"')[1].split("</div>")[0]
+        assert "draft" in notice and f'action="/events/{draft}/publish"' in notice
+        assert html.index('id="cannot-invite"') < html.index('<form method="get"')
+    organiser_client.post(f"/events/{draft}/publish")
+    assert 'id="cannot-invite"' not in organiser_client.get(f"/events/{draft}/invitations/new").text
+    published = organiser_client.get(f"/events/{world['event']}/invitations/new").text
+    assert 'id="cannot-invite"' not in published
+
+
 def test_accept_decline_and_change_the_answer(app, organiser_client, world):
     invite(organiser_client, world["event"], organisation_ids=[world["quilicura"]])
     link = link_of(app, "migrantes@quilicura.example.org")

@@ -595,7 +595,7 @@ def test_csv_export_is_safe_for_spreadsheets(app, client, organiser_client, even
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     header, *body = rows
     assert header[:2] == [spanish(app, "Name"), spanish(app, "Email")]
-    assert len(header) == 8 and all(len(row) == 8 for row in body)
+    assert len(header) == 9 and all(len(row) == 9 for row in body)
     by_email = {row[1]: row for row in body}
     assert by_email["e@x.org"][0] == '\'=HYPERLINK("http://evil.example","x")'
     jose = by_email["jose@example.org"]

@@ -6,7 +6,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from eventhub.agenda import bp, exports, services
-from eventhub.agenda.forms import AgendaItemForm, ShiftForm
+from eventhub.agenda.forms import MAX_SPEAKER_ROWS, AgendaItemForm, ShiftForm
 from eventhub.agenda.services import AgendaConflictError
 from eventhub.audit import services as audit
 from eventhub.errors import DomainError
@@ -15,7 +15,8 @@ from eventhub.events.permissions import managed_event
 from eventhub.events.timezones import utc_to_local
 from eventhub.extensions import db
 from eventhub.formatting import minutes_text
-from eventhub.forms import show_domain_error
+from eventhub.forms import confirm_page, show_domain_error
+from eventhub.people import services as people_services
 from eventhub.people.services import speaker_choices
 
 ITEM_FIELDS = ("title", "kind", "starts_at", "ends_at", "location", "description")
@@ -57,6 +58,40 @@ def _initial_data(event, item) -> dict:
     }
 
 
+def _add_speaker_in_place(form: AgendaItemForm) -> None:
+    """Add the typed speaker to the directory and to a free row; the item is not saved yet."""
+    fields = (form.new_speaker_name, form.new_speaker_title, form.new_speaker_affiliation)
+    if not all(f.validate(form) for f in fields):
+        return
+    name = (form.new_speaker_name.data or "").strip()
+    if not name:
+        form.new_speaker_name.errors = [_("Type the new speaker's name.")]
+        return
+    data = people_services.SpeakerData(
+        name=name,
+        title=form.new_speaker_title.data or None,
+        affiliation=form.new_speaker_affiliation.data or None,
+    )
+    try:
+        speaker = people_services.create_speaker(data)
+        audit.log("speaker.create", speaker.name)
+    except DomainError as error:
+        db.session.rollback()
+        form.new_speaker_name.errors = [error.message]
+        return
+    db.session.commit()
+    form.put_in_free_row(speaker.id)
+    for f in fields:
+        f.data = ""
+    flash(
+        _(
+            "%(name)s is in the directory and in a speaker row: save the item to keep it.",
+            name=speaker.name,
+        ),
+        "success",
+    )
+
+
 def _back_to_agenda(event_id: int):
     return redirect(url_for("events.show_event", event_id=event_id, _anchor="agenda"))
 
@@ -76,6 +111,17 @@ def edit_item(event_id: int, item_id: int | None = None):
     form.fill_speaker_choices(speaker_choices())
     conflicts = []
     before = audit.snapshot(item, ITEM_FIELDS) if item else None
+    typed_speaker = form.submit.data and (form.new_speaker_name.data or "").strip()
+    if request.method == "POST" and (form.add_row.data or form.add_speaker.data or typed_speaker):
+        # These change the form, not the item: everything typed comes back as it was.
+        if form.add_row.data and not form.add_row_if_room():
+            flash(_("At most %(num)d speakers per item.", num=MAX_SPEAKER_ROWS), "error")
+        elif not form.add_row.data:
+            _add_speaker_in_place(form)
+        form.fill_speaker_choices(speaker_choices())
+        return render_template(
+            "agenda/item_form.html", form=form, event=event, item=item, conflicts=conflicts
+        )
     if form.validate_on_submit():
         try:
             if item is None:
@@ -101,12 +147,19 @@ def edit_item(event_id: int, item_id: int | None = None):
     )
 
 
-@bp.post("/events/<int:event_id>/agenda/<int:item_id>/delete")
+@bp.route("/events/<int:event_id>/agenda/<int:item_id>/delete", methods=["GET", "POST"])
 @login_required
 def delete_item(event_id: int, item_id: int):
     event = managed_event(event_id)
     item = services.get_item(event, item_id)
     title = item.title
+    if request.method == "GET":
+        return confirm_page(
+            _("Delete the agenda item “%(title)s”?", title=title),
+            _("Yes, delete it"),
+            url_for("events.show_event", event_id=event.id, _anchor="agenda"),
+            [_("Its speakers stay in the directory. This cannot be undone.")],
+        )
     services.delete_item(item)
     audit.log("agenda.delete", title, event=event)
     db.session.commit()
@@ -173,3 +226,9 @@ def printable_agenda(event_id: int):
 def agenda_csv(event_id: int):
     event = _readable_event(event_id)
     return exports.agenda_csv_response(event)
+
+
+@bp.get("/events/<int:event_id>/agenda.xlsx")
+def agenda_xlsx(event_id: int):
+    event = _readable_event(event_id)
+    return exports.agenda_xlsx_response(event)

@@ -74,7 +74,13 @@ class EventForm(FlaskForm):
         validators=[Optional(), Length(max=500)],
         description=_l("One or two sentences shown in lists and invitations."),
     )
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    description = TextAreaField(
+        _l("Description"),
+        validators=[Optional(), Length(max=20000)],
+        description=_l(
+            "Markdown: **bold**, *italics*, lists with “- ”, links as [text](https://…)."
+        ),
+    )
     timezone = StringField(
         _l("Time zone"),
         validators=[DataRequired(), Length(max=64)],

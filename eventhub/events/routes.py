@@ -21,7 +21,7 @@ from eventhub.extensions import db
 from eventhub.followup.commitments import programme_commitments, today_in
 from eventhub.followup.forms import programme_commitment_filters
 from eventhub.followup.programme import programme_figures
-from eventhub.forms import commit_or_flash, options, show_domain_error
+from eventhub.forms import commit_or_flash, confirm_page, options, show_domain_error
 from eventhub.listing import filter_args, paginate
 from eventhub.organisations.services import organisation_choices
 from eventhub.registrations import services as registration_services
@@ -301,12 +301,22 @@ def set_participation(event_id: int):
     return redirect(url_for("events.show_event", event_id=event.id, _anchor="organisations"))
 
 
-@bp.post("/events/<int:event_id>/organisations/<int:participation_id>/delete")
+@bp.route(
+    "/events/<int:event_id>/organisations/<int:participation_id>/delete", methods=["GET", "POST"]
+)
 @login_required
 def remove_participation(event_id: int, participation_id: int):
     event = permissions.managed_event(event_id)
     participation = db.session.get(EventOrganisation, participation_id)
     name = participation.organisation.name if participation else ""
+    if request.method == "GET":
+        if participation is None or participation.event_id != event.id:
+            abort(404)
+        return confirm_page(
+            _("Remove %(name)s from “%(title)s”?", name=name, title=event.title),
+            _("Yes, remove it"),
+            url_for("events.show_event", event_id=event.id, _anchor="organisations"),
+        )
     services.remove_participation(event, participation_id)
     audit.log("event.organisation_remove", name, event=event)
     db.session.commit()

@@ -17,13 +17,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from eventhub.audit import services as audit
-from eventhub.csv_export import csv_response
 from eventhub.errors import DomainError
 from eventhub.events import services as event_services
 from eventhub.events.models import Event, EventOrganisation
 from eventhub.events.permissions import managed_event
 from eventhub.extensions import db
-from eventhub.followup import bp, commitments, services
+from eventhub.followup import bp, commitments, exports, services
 from eventhub.followup import mail as followup_mail
 from eventhub.followup.files import storage
 from eventhub.followup.forms import (
@@ -35,11 +34,11 @@ from eventhub.followup.forms import (
     StatusForm,
     programme_commitment_filters,
 )
-from eventhub.followup.markdown import render_markdown
 from eventhub.followup.models import Commitment, Material, Visibility
-from eventhub.followup.programme import figure_rows, programme_events_query, programme_figures
+from eventhub.followup.programme import programme_events_query, programme_figures
 from eventhub.forms import commit_form, commit_or_flash, options, show_domain_error
 from eventhub.invitations.models import Invitation
+from eventhub.markdown import render_markdown
 from eventhub.organisations.models import Contact, Organisation
 from eventhub.organisations.services import get_organisation, organisation_choices
 
@@ -524,42 +523,27 @@ def _programme_today() -> date:
 
 
 @bp.get("/programmes/<int:programme_id>/commitments.csv")
+@bp.get("/programmes/<int:programme_id>/commitments.xlsx", endpoint="programme_commitments_xlsx")
 @login_required
 def programme_commitments_csv(programme_id: int):
     programme = event_services.get_programme(programme_id)
     _form, filters = programme_commitment_filters(programme.id, request.args)
     today = _programme_today()
-    rows = [
-        [
-            c.event.title,
-            c.event.starts_at.date().isoformat(),
-            c.organisation.name,
-            c.contact.name if c.contact else "",
-            c.description,
-            c.due_on.isoformat() if c.due_on else "",
-            str(c.status_label),
-            _("yes") if c.is_overdue(today) else "",
-        ]
-        for c in commitments.programme_commitments(programme.id, filters, today)
-    ]
-    header = [
-        _("Event"),
-        _("Event date"),
-        _("Owner"),
-        _("Contact"),
-        _("Commitment"),
-        _("Due"),
-        _("Status"),
-        _("Overdue"),
-    ]
-    return csv_response(f"programme-{programme.id}-commitments.csv", header, rows)
+    return exports.commitments_response(
+        f"programme-{programme.id}-commitments",
+        commitments.programme_commitments(programme.id, filters, today),
+        today,
+        xlsx=request.path.endswith(".xlsx"),
+    )
 
 
 @bp.get("/programmes/<int:programme_id>/figures.csv")
+@bp.get("/programmes/<int:programme_id>/figures.xlsx", endpoint="programme_figures_xlsx")
 @login_required
 def programme_figures_csv(programme_id: int):
     programme = event_services.get_programme(programme_id)
     events = list(db.session.scalars(programme_events_query(programme.id)))
     figures = programme_figures(programme, events, _programme_today())
-    header = [_("Chart"), _("Row"), _("Series"), _("Value")]
-    return csv_response(f"programme-{programme.id}-figures.csv", header, figure_rows(figures))
+    return exports.figures_response(
+        f"programme-{programme.id}-figures", figures, xlsx=request.path.endswith(".xlsx")
+    )

@@ -10,7 +10,7 @@ from eventhub.errors import DomainError
 from eventhub.events.permissions import managed_event
 from eventhub.extensions import csrf, db
 from eventhub.forms import commit_or_flash, optional_int
-from eventhub.invitations import bp, services
+from eventhub.invitations import bp, exports, services
 from eventhub.invitations.forms import AcceptForm, DeclineForm, InviteForm
 from eventhub.invitations.mail import email_from_opt_out_token
 from eventhub.invitations.models import INVITATION_STATE_LABELS, InvitationResponse
@@ -112,6 +112,18 @@ def list_invitations(event_id: int):
         failed=sum(1 for i in all_rows if i.state == "failed"),
         unanswered=sum(1 for i in all_rows if i.state == "no_answer"),
     )
+
+
+@bp.get("/events/<int:event_id>/invitations.csv")
+@login_required
+def invitations_csv(event_id: int):
+    return exports.invitations_csv_response(managed_event(event_id))
+
+
+@bp.get("/events/<int:event_id>/invitations.xlsx")
+@login_required
+def invitations_xlsx(event_id: int):
+    return exports.invitations_xlsx_response(managed_event(event_id))
 
 
 def _back(event_id: int):

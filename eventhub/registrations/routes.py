@@ -9,15 +9,13 @@ from eventhub.calendar import services as calendar_services
 from eventhub.calendar.ics import external_url
 from eventhub.calendar.links import feed_urls
 from eventhub.calendar.models import FeedKind
-from eventhub.csv_export import csv_response
 from eventhub.errors import DomainError
 from eventhub.events import services as event_services
 from eventhub.events.permissions import managed_event, require_manager
 from eventhub.extensions import db
-from eventhub.formatting import local_datetime
-from eventhub.forms import commit_or_flash, options, show_domain_error
+from eventhub.forms import commit_or_flash, confirm_page, options, show_domain_error
 from eventhub.organisations.services import organisation_choices
-from eventhub.registrations import bp, qr, services
+from eventhub.registrations import bp, exports, qr, services
 from eventhub.registrations.forms import RegistrantDetailsForm, RegistrationForm
 from eventhub.registrations.models import REGISTRATION_STATUS_LABELS, RegistrationStatus
 
@@ -170,35 +168,13 @@ def participants(event_id: int):
 @bp.get("/events/<int:event_id>/participants.csv")
 @login_required
 def participants_csv(event_id: int):
-    event = managed_event(event_id)
-    rows = db.session.scalars(services.participants_query(event, None, None)).all()
-    header = [
-        _("Name"),
-        _("Email"),
-        _("Organisation"),
-        _("Role or position"),
-        _("Status"),
-        _("Accessibility or dietary needs"),
-        _("Listed"),
-        _("Registered"),
-    ]
-    return csv_response(
-        f"participants-event-{event.id}.csv",
-        header,
-        (
-            [
-                r.name,
-                r.email,
-                r.display_organisation or "",
-                r.job_title or "",
-                str(r.status_label),
-                r.needs or "",
-                _("Yes") if r.listed else _("No"),
-                local_datetime(r.created_at, event.timezone, "short"),
-            ]
-            for r in rows
-        ),
-    )
+    return exports.participants_csv_response(managed_event(event_id))
+
+
+@bp.get("/events/<int:event_id>/participants.xlsx")
+@login_required
+def participants_xlsx(event_id: int):
+    return exports.participants_xlsx_response(managed_event(event_id))
 
 
 def _who(registration) -> str:
@@ -243,9 +219,26 @@ def move_to_waiting(event_id: int, registration_id: int):
     )
 
 
-@bp.post("/events/<int:event_id>/participants/<int:registration_id>/remove")
+@bp.route(
+    "/events/<int:event_id>/participants/<int:registration_id>/remove", methods=["GET", "POST"]
+)
 @login_required
 def remove(event_id: int, registration_id: int):
+    if request.method == "GET":
+        event = managed_event(event_id)
+        registration = services.get_registration(event, registration_id)
+        return confirm_page(
+            _("Cancel the registration of %(name)s?", name=registration.name),
+            _("Yes, cancel the registration"),
+            url_for("registrations.participants", event_id=event.id),
+            [
+                _(
+                    "%(email)s is told by email; the place goes to the waiting list.",
+                    email=registration.email,
+                ),
+                _("You can restore it afterwards from the participants list."),
+            ],
+        )
     return _participant_action(
         event_id,
         registration_id,
@@ -253,6 +246,26 @@ def remove(event_id: int, registration_id: int):
         _("Registration cancelled."),
         "registration.cancel",
     )
+
+
+@bp.post("/events/<int:event_id>/participants/<int:registration_id>/restore")
+@login_required
+def restore(event_id: int, registration_id: int):
+    def message(status: str) -> str:
+        if status == RegistrationStatus.CONFIRMED:
+            return _("Registration restored: the place is confirmed.")
+        return _("Registration restored to the waiting list: the event is full.")
+
+    event = managed_event(event_id)
+    registration = services.get_registration(event, registration_id)
+
+    def act():
+        status = services.restore(registration)
+        audit.log("registration.restore", _who(registration), event=event)
+        return status
+
+    commit_or_flash(act, message)
+    return redirect(url_for("registrations.participants", event_id=event.id))
 
 
 @bp.post("/events/<int:event_id>/registration/toggle")

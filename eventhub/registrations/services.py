@@ -339,6 +339,20 @@ def promote_by_hand(registration: Registration) -> None:
     _notify(registration, "promoted")
 
 
+def restore(registration: Registration) -> str:
+    """Undo a cancellation: the place back if one is free, else the waiting list (in its order
+    from now on); the person is told either way. Returns the new status."""
+    if registration.status != RegistrationStatus.CANCELLED:
+        raise ConflictError(_("Only cancelled registrations can be restored."))
+    event = registration.event
+    if event.is_cancelled:
+        raise ConflictError(_("The event is cancelled: there is no place to restore."))
+    lock_event(event)
+    registration.cancelled_at = None
+    _take_place_or_wait(registration)
+    return registration.status
+
+
 def move_to_waiting_list(registration: Registration) -> None:
     if registration.status != RegistrationStatus.CONFIRMED:
         raise ConflictError(_("Only confirmed people can be moved to the waiting list."))

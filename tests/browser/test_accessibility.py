@@ -52,6 +52,9 @@ PAGES = {
         "followup.event_followup",
         "followup.followup_mail_page",
         "events.show_programme",
+        # the "are you sure?" pages (one template for all three irreversible buttons)
+        "registrations.remove",
+        "events.cancel_event",
     ],
 }
 

@@ -1,4 +1,4 @@
-"""Minutes are Markdown: rendered by markdown-it-py, then cleaned by nh3's allow-list.
+"""Minutes and event descriptions are Markdown: rendered by markdown-it-py, cleaned by nh3.
 
 Raw HTML in the source is never passed through (markdown-it escapes it), and whatever the
 renderer emits is cleaned again: only the tags and URL schemes below survive.
