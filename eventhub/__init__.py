@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         secure = app.config["EVENTHUB_BASE_URL"].startswith("https://")
         app.config["SESSION_COOKIE_SECURE"] = secure
         app.config["REMEMBER_COOKIE_SECURE"] = secure
+    config_module.mail_identity(app.config)
     if not app.config.get("MAIL_BACKEND"):
         configured = "MAIL_SERVER" in os.environ or app.config["MAIL_SERVER"] != "localhost"
         app.config["MAIL_BACKEND"] = "smtp" if configured else "sink"

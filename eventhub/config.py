@@ -1,8 +1,10 @@
 """Configuration: defaults here, then ``instance/config.py``, then the environment."""
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ENV_SETTINGS = (
     "DATABASE_URL",
@@ -13,6 +15,7 @@ ENV_SETTINGS = (
     "MAIL_USERNAME",
     "MAIL_PASSWORD",
     "MAIL_DEFAULT_SENDER",
+    "MAIL_MESSAGE_ID_DOMAIN",
     "EVENTHUB_BASE_URL",
 )
 INTEGER_SETTINGS = {
@@ -74,7 +77,10 @@ class Defaults:
     MAIL_CONCURRENCY = 1
     MAIL_SERVER = "localhost"
     MAIL_PORT = 25
-    MAIL_DEFAULT_SENDER = "EventHub <eventhub@localhost>"
+    # Unset: "EventHub <eventhub@HOST>" and Message-IDs ending in @HOST, HOST being the host
+    # of EVENTHUB_BASE_URL (see mail_identity).
+    MAIL_DEFAULT_SENDER = None
+    MAIL_MESSAGE_ID_DOMAIN = None
     EVENTHUB_BASE_URL = "http://127.0.0.1:5000"
     # Behind a reverse proxy: how many proxies set each X-Forwarded-* header (0: trust none).
     # Without X_FOR every client has the proxy's address, and login throttling per address
@@ -111,6 +117,31 @@ def settings_from_environment(environ=os.environ) -> dict:
             name = key.removeprefix("EVENTHUB_")
             found[name] = _coerce(name, value)
     return found
+
+
+def mail_host(host: str) -> str:
+    """A host as the domain of a mail address: IDNA for names, an address literal for an IP
+    address (RFC 5321, 4.1.3)."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return host if host.isascii() else host.encode("idna").decode("ascii")
+    return f"[{address}]" if address.version == 4 else f"[IPv6:{address}]"
+
+
+def mail_domain(base_url: str) -> str:
+    """The host of the external URL as a mail domain."""
+    return mail_host(urlsplit(base_url).hostname or "localhost")
+
+
+def mail_identity(config) -> None:
+    """Sender and Message-ID domain, when not configured, from EVENTHUB_BASE_URL's host: mail
+    from eventhub@localhost or with @eventhub.local Message-IDs looks forged to spam filters."""
+    domain = mail_domain(config["EVENTHUB_BASE_URL"])
+    if not config.get("MAIL_DEFAULT_SENDER"):
+        config["MAIL_DEFAULT_SENDER"] = f"EventHub <eventhub@{domain}>"
+    if not config.get("MAIL_MESSAGE_ID_DOMAIN"):
+        config["MAIL_MESSAGE_ID_DOMAIN"] = domain
 
 
 def database_uri(config: dict, instance_path: Path) -> str:

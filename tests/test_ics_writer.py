@@ -7,7 +7,7 @@ byte-identical output.
 """
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
 from flask_babel import gettext as _
@@ -21,6 +21,7 @@ from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker, SpeakerRole
 from eventhub.calendar import ics
 from eventhub.events.models import Event, EventStatus
 from eventhub.people.models import Speaker
+from tests.calendar_clients import onsets, zone_changes
 
 BASE_URL = "https://eventhub.example.org"
 
@@ -191,3 +192,32 @@ def test_folding_keeps_characters_and_escapes_whole():
         assert not piece.endswith(b"\\")
     assert b"".join(physical).decode() == line
     assert ics.fold("SHORT:" + "x" * 68) == ("SHORT:" + "x" * 68).encode() + b"\r\n"
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    zone=st.sampled_from(sorted(available_timezones() - {"Factory"})),
+    first_year=st.integers(min_value=2000, max_value=2035),
+    years=st.integers(min_value=0, max_value=2),
+)
+def test_vtimezones_state_the_zones_transitions(zone, first_year, years):
+    """The VTIMEZONEs are not icalendar's (see ics._vtimezone): read as RFC 5545 says, they
+    state every change of the zone's offset at the instant zoneinfo has it, each RDATE
+    holding one value."""
+    last_year = first_year + years
+    data = ics._vtimezone(zone, first_year, last_year)
+    assert all(b"," not in line for line in data.split(b"\r\n") if line.startswith(b"RDATE"))
+    vtimezone = Calendar.from_ical(b"BEGIN:VCALENDAR\r\n" + data + b"END:VCALENDAR\r\n").walk(
+        "VTIMEZONE"
+    )[0]
+    stated = onsets(vtimezone)
+    first = stated[0]
+    start = datetime(first_year, 1, 1, tzinfo=ZoneInfo(zone))
+    assert first[0] == start.astimezone(UTC) and first[1] == first[2] == start.utcoffset()
+    end = datetime(last_year + 1, 1, 1, tzinfo=ZoneInfo(zone))
+    years_around = range(first_year - 1, last_year + 2)
+    changes = [c for year in years_around for c in zone_changes(zone, year)]
+    # Changes of name or of the daylight-saving flag alone have observances of their own.
+    assert [onset for onset in stated[1:] if onset[1] != onset[2]] == [
+        change for change in changes if start <= change[0] < end
+    ]

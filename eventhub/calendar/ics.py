@@ -2,14 +2,15 @@
 
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from icalendar import Calendar, vDuration
+from icalendar import Calendar, Timezone, TimezoneDaylight, TimezoneStandard, vDuration
 from icalendar import Event as VEvent
 
 from eventhub.agenda.models import AgendaItem
@@ -72,7 +73,8 @@ def event_location(event: Event) -> str | None:
 # The events are written straight to bytes: building icalendar objects for a 1,000-event feed
 # and serialising them took several times longer than the query. The output is what icalendar
 # writes for the same properties, in the same order (tests/test_ics_writer.py compares the
-# two), and the calendar's header and VTIMEZONEs still come from icalendar.
+# two); the calendar's header comes from icalendar, and the VTIMEZONEs are icalendar
+# components built from the zone data (see _vtimezone).
 
 FOLD_AT = 74  # octets per physical line, as icalendar folds (RFC 5545: at most 75)
 
@@ -213,16 +215,91 @@ def agenda_item_component(event: Event, item: AgendaItem, page_url: str) -> byte
     )
 
 
+@dataclass(frozen=True)
+class Transition:
+    """A change of a zone's offset (or of its name or daylight-saving flag) at one instant."""
+
+    at: datetime  # UTC
+    offset_from: timedelta
+    offset_to: timedelta
+    name: str
+    is_dst: bool
+
+
+# Since 1970 no zone has kept an offset for less than six days (tzdata): a daily look misses
+# no transition.
+SCAN_STEP = timedelta(days=1)
+
+
+def _state(zone: ZoneInfo, instant: datetime) -> tuple[timedelta, str, bool]:
+    local = instant.astimezone(zone)
+    return local.utcoffset(), local.tzname() or "", bool(local.dst())
+
+
+def zone_transitions(zone: str, first: datetime, last: datetime) -> list[Transition]:
+    """The zone's transitions between two UTC instants, each found to the second."""
+    tz = ZoneInfo(zone)
+    found = []
+    moment, state = first, _state(tz, first)
+    while moment < last:
+        following = min(moment + SCAN_STEP, last)
+        new_state = _state(tz, following)
+        if new_state != state:
+            before, after = moment, following  # the change lies in (before, after]
+            while after - before > timedelta(seconds=1):
+                middle = before + (after - before) / 2
+                if _state(tz, middle) == state:
+                    before = middle
+                else:
+                    after = middle
+            at = after.replace(microsecond=0)
+            found.append(Transition(at, state[0], *new_state))
+        moment, state = following, new_state
+    return found
+
+
 @lru_cache(maxsize=256)
 def _vtimezone(zone: str, first_year: int, last_year: int) -> bytes:
-    """The VTIMEZONE of one zone over some years; computing it is the slow part, so cached."""
-    probe = Calendar()
-    moment = datetime(first_year, 6, 1, 12, tzinfo=ZoneInfo(zone))
-    probe.add_component(VEvent.new(uid="probe", start=moment, end=moment + timedelta(hours=1)))
-    probe.add_missing_timezones(
-        first_date=date(first_year, 1, 1), last_date=date(last_year, 12, 31)
-    )
-    return next(c for c in probe.walk("VTIMEZONE")).to_ical()
+    """The VTIMEZONE of one zone over some years, from the zone data itself; cached.
+
+    Not icalendar's ``add_missing_timezones``, for two reasons:
+
+    * it lists every transition of an observance in one comma-separated RDATE, and ical.js
+      (Thunderbird, Nextcloud) and vobject read only the first value, so every event after
+      the second transition was an hour off there; here each RDATE holds one value;
+    * it writes the onset of daylight saving time in the local time *after* the change
+      (America/Santiago ``T010000`` with TZOFFSETFROM:-0400, though the clocks go from
+      00:00 to 01:00; Europe/Madrid ``T030000`` for 02:00 → 03:00), which puts the change an
+      hour late. RFC 5545 (3.6.5, and its examples) writes an observance's DTSTART and RDATE
+      in the local time before the transition, that is in TZOFFSETFROM, as done here.
+    """
+    tz = ZoneInfo(zone)
+    first = datetime(first_year, 1, 1, tzinfo=tz).astimezone(UTC)
+    last = datetime(last_year + 1, 1, 1, tzinfo=tz).astimezone(UTC)
+    start_offset, start_name, start_dst = _state(tz, first)
+    timezone = Timezone()
+    timezone.add("TZID", zone)
+    timezone.add("COMMENT", f"Valid from {first_year}-01-01 to {last_year}-12-31.")
+    # (from, to, name, dst) → the local times before each transition of that kind
+    observances: dict[tuple, list[datetime]] = {
+        (start_offset, start_offset, start_name, start_dst): [
+            (first + start_offset).replace(tzinfo=None)
+        ]
+    }
+    for change in zone_transitions(zone, first, last):
+        key = (change.offset_from, change.offset_to, change.name, change.is_dst)
+        local_before = (change.at + change.offset_from).replace(tzinfo=None)
+        observances.setdefault(key, []).append(local_before)
+    for (offset_from, offset_to, name, is_dst), onsets in observances.items():
+        observance = TimezoneDaylight() if is_dst else TimezoneStandard()
+        observance.add("DTSTART", onsets[0])
+        for onset in onsets[1:]:
+            observance.add("RDATE", onset)  # one property per value: see above
+        observance.add("TZNAME", name)
+        observance.add("TZOFFSETFROM", offset_from)
+        observance.add("TZOFFSETTO", offset_to)
+        timezone.add_component(observance)
+    return timezone.to_ical()
 
 
 CALENDAR_END = b"END:VCALENDAR\r\n"
@@ -276,6 +353,6 @@ def calendar_bytes(
     timezones = [
         _vtimezone(zone, first_year, last_year)
         for zone, (first_year, last_year) in sorted(spans.items())
-        if zone != "UTC"
+        if not _writes_as_utc(zone)
     ]
     return head + b"".join(timezones) + b"".join(components) + CALENDAR_END

@@ -58,7 +58,7 @@ def _row(mail: OutgoingMail, domain: str) -> dict:
 
 
 def _message_id_domain() -> str:
-    return current_app.config.get("MAIL_MESSAGE_ID_DOMAIN") or "eventhub.local"
+    return current_app.config["MAIL_MESSAGE_ID_DOMAIN"]  # see config.mail_identity
 
 
 def enqueue(mail: OutgoingMail) -> OutboxMessage:
