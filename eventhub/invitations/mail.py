@@ -183,4 +183,5 @@ def build(
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
         topic="invitation",
+        event_id=event.id,
     )
