@@ -254,3 +254,20 @@ def test_devices_are_named_in_plain_words(app, user_agent, device):
 
         session["lang"] = "en"
         assert describe_device(user_agent) == device
+
+
+def test_a_failed_last_seen_write_does_not_fail_the_page(app, organiser, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    client = _browser(app)
+    with app.app_context():
+        db.session.execute(
+            update(UserSession).values(last_seen_at=datetime.now(UTC) - timedelta(minutes=5))
+        )
+        db.session.commit()
+
+    def busy(row):
+        raise OperationalError("UPDATE user_session", {}, Exception("database is locked"))
+
+    monkeypatch.setattr("eventhub.auth.sessions.touch", busy)
+    assert client.get("/account/").status_code == 200

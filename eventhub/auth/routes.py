@@ -6,6 +6,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from eventhub.audit import services as audit
 from eventhub.auth import bp, services, sessions
@@ -37,8 +38,13 @@ def load_user(session_id: str) -> User | None:
     if row is None:
         return None
     if g.pop("session_check", False) and sessions.needs_touch(row):
-        sessions.touch(row)
-        db.session.commit()
+        try:
+            sessions.touch(row)
+            db.session.commit()
+        except SQLAlchemyError:
+            # Last-seen is bookkeeping: a write that fails (a busy SQLite, a read-only
+            # replica) must not fail the page; the next request tries again.
+            db.session.rollback()
     return row.user
 
 
