@@ -61,6 +61,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     def healthz():
         return "ok\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
+    @app.get("/readyz")
+    def readyz():
+        from eventhub.extensions import db
+        from eventhub.readiness import database_problem
+
+        problem = database_problem(db.engine, float(app.config["READINESS_TIMEOUT"]))
+        headers = {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+        return (f"not ready: {problem}\n", 503, headers) if problem else ("ok\n", 200, headers)
+
     return app
 
 

@@ -40,6 +40,9 @@ INTEGER_SETTINGS = {
     "AUDIT_PER_PAGE",
     "CACHE_TTL",
     "FEED_CACHE_BYTES",
+    "SESSION_IDLE_HOURS",
+    "SESSION_TOUCH_SECONDS",
+    "READINESS_TIMEOUT",
 }
 BOOLEAN_SETTINGS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 
@@ -63,6 +66,12 @@ class Defaults:
     SESSION_COOKIE_SECURE = None  # None: decided from EVENTHUB_BASE_URL (https → secure)
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    # Sign-in sessions live in the database (auth/sessions.py): one unused this long ends;
+    # last-seen is written at most once per SESSION_TOUCH_SECONDS.
+    SESSION_IDLE_HOURS = 12
+    SESSION_TOUCH_SECONDS = 60
+    # /readyz answers 503 when the database takes longer than this many seconds.
+    READINESS_TIMEOUT = 2
     WTF_CSRF_TIME_LIMIT = None
     # "smtp" delivers through MAIL_SERVER; "sink" keeps mail in the outbox, readable by
     # organisers, for demos and machines without a mail server. Unset: smtp when

@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from eventhub import create_app
 from eventhub.agenda.models import AgendaItem
+from eventhub.auth.models import User, UserSession
 from eventhub.calendar.models import FeedKind
 from eventhub.calendar.services import rotate_feed_token
 from eventhub.events.models import Event, EventManager, EventOrganisation
@@ -70,11 +71,16 @@ REVOKE_OWNER_LINK = (
 EXPECTED: dict[tuple[str, str], tuple] = {
     ("/", "GET"): (302,) * 5,
     ("/healthz", "GET"): PUBLIC,
+    ("/readyz", "GET"): PUBLIC,
     ("/static/<path:filename>", "GET"): PUBLIC,
     ("/language", "POST"): (302,) * 5,
     ("/login", "GET"): (200, 200, 302, 302, 302),
     ("/login", "POST"): (200, 200, 302, 302, 302),
     ("/logout", "POST"): (L,) * 5,  # signing out ends on the sign-in page
+    ("/account/", "GET"): SIGNED_IN,
+    # the organiser's own session: ended; anyone else's is not found
+    ("/account/sessions/<int:session_id>/end", "POST"): (L, L, 302, 404, 404),
+    ("/account/sessions/end-others", "POST"): SIGNED_IN_POST,
     ("/account/password", "GET"): SIGNED_IN,
     ("/account/password", "POST"): SIGNED_IN,
     ("/account/calendar", "GET"): SIGNED_IN,
@@ -218,12 +224,13 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/programmes/<int:programme_id>/commitments.xlsx", "GET"): SIGNED_IN,
     ("/programmes/<int:programme_id>/figures.csv", "GET"): SIGNED_IN,
     ("/programmes/<int:programme_id>/figures.xlsx", "GET"): SIGNED_IN,
-    # the outbox is not tied to an event: every organiser follows delivery
+    # every organiser follows delivery; the body of a message of event A (its personal
+    # links) is for A's managers: others get the page without it (test_outbox_access.py)
     ("/outbox/", "GET"): SIGNED_IN,
     ("/outbox/<int:message_id>", "GET"): SIGNED_IN,
-    ("/outbox/<int:message_id>/html", "GET"): SIGNED_IN,
-    ("/outbox/<int:message_id>/resend", "POST"): SIGNED_IN_POST,
-    ("/outbox/resend-failed", "POST"): SIGNED_IN_POST,
+    ("/outbox/<int:message_id>/html", "GET"): MANAGE,
+    ("/outbox/<int:message_id>/resend", "POST"): MANAGE_POST,  # not failed: a message
+    ("/outbox/resend-failed", "POST"): SIGNED_IN_POST,  # each resends what they manage
 }
 
 TOKEN_KINDS = {
@@ -325,7 +332,12 @@ def _build_world(app: Flask) -> dict:
                 "contact_id": organisation.contacts[0].id,
                 "speaker_id": speaker.id,
                 "programme_id": programme.id,
-                "message_id": db.session.scalar(select(OutboxMessage.id).limit(1)),
+                "message_id": db.session.scalar(
+                    select(OutboxMessage.id)
+                    .where(OutboxMessage.event_id == event_a.id)
+                    .order_by(OutboxMessage.id)
+                    .limit(1)
+                ),
                 "filename": "style.css",
                 "code": registration_services.checkin_code(registration_a),
                 "material_id": material.id,
@@ -385,6 +397,12 @@ def matrix(tmp_path_factory):
         client = builder.test_client()
         assert login(client, f"{email}@example.org").status_code == 302
         cookies[role] = client.get_cookie("session").value
+    with builder.app_context():
+        world["ids"]["session_id"] = db.session.scalar(
+            select(UserSession.id)
+            .join(UserSession.user)
+            .where(User.email == "outsider@example.org")
+        )
     uploads = Path(builder.config["UPLOAD_FOLDER"])
     shutil.copytree(uploads, folder / "uploads-template")
     with builder.app_context():

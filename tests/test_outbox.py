@@ -20,7 +20,7 @@ from eventhub.mail.models import OutboxMessage, OutboxStatus
 from eventhub.mail.services import Attachment, OutgoingMail
 from eventhub.mail.worker import INTERRUPTED, deliver_due, retry_delay
 from tests.conftest import login
-from tests.factories import UserFactory
+from tests.factories import EventFactory, UserFactory
 from tests.smtp import free_port, silent_server
 
 SUBJECT = "Invitación: Mesa de Peñalolén"
@@ -706,11 +706,16 @@ def test_cli_loop_stops_cleanly_on_sigterm(app, tmp_path):
 
 
 @pytest.fixture
-def outbox_rows(app):
+def outbox_rows(app, organiser):
+    """Messages of an event the organiser created, so they read and resend them (who else
+    may: test_outbox_access.py)."""
     [sent] = enqueue(app, 1, subject=SUBJECT, html_body="<p>Hola <b>María</b></p>")
     [failed] = enqueue(app, 1, subject="Rebotado", to_address="nadie@example.org")
     [plain] = enqueue(app, 1, subject="Solo texto")
     with app.app_context():
+        event = EventFactory(created_by_id=organiser)
+        db.session.flush()
+        db.session.execute(update(OutboxMessage).values(event_id=event.id))
         db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == sent)
@@ -819,10 +824,11 @@ def test_only_failed_messages_can_be_resent(app, organiser_client, outbox_rows):
 def test_resend_all_failed(app, organiser_client, outbox_rows):
     enqueue(app, 1, subject="Otro rebote", to_address="otro@example.org")
     with app.app_context():
+        event_id = db.session.get(OutboxMessage, outbox_rows["failed"]).event_id
         db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.subject == "Otro rebote")
-            .values(status="failed")
+            .values(status="failed", event_id=event_id)
         )
         db.session.commit()
     before = _count(app)

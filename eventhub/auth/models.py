@@ -1,11 +1,11 @@
-import secrets
+from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from eventhub.db import Base, TimestampMixin
+from eventhub.db import Base, TimestampMixin, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -21,25 +21,42 @@ class User(UserMixin, TimestampMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
-    # Part of the session id: changing it signs the account out everywhere.
-    session_version: Mapped[str] = mapped_column(String(32), default=lambda: secrets.token_hex(8))
+
+    # The token of the session this object was loaded for (not stored): Flask-Login keeps
+    # ``get_id()`` in the cookie, so the cookie names one row of ``user_session``.
+    session_token = None
 
     @property
     def is_active(self) -> bool:
         return self.active
 
     def get_id(self) -> str:
-        return f"{self.id}.{self.session_version}"
+        return f"{self.id}.{self.session_token or ''}"
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
-        self.end_sessions()
-
-    def end_sessions(self) -> None:
-        self.session_version = secrets.token_hex(8)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"
+
+
+class UserSession(Base):
+    """One signed-in browser. The cookie carries a random token; only its SHA-256 is kept,
+    so a leaked database opens no session. Deleting the row signs that browser out."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} of user {self.user_id}>"

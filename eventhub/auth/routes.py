@@ -1,13 +1,15 @@
 from functools import wraps
 
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from eventhub.audit import services as audit
-from eventhub.auth import bp, services
+from eventhub.auth import bp, services, sessions
 from eventhub.auth.forms import LoginForm, PasswordChangeForm, PasswordResetForm, UserCreateForm
 from eventhub.auth.models import User
 from eventhub.errors import DomainError
@@ -15,10 +17,35 @@ from eventhub.extensions import db, limiter, login_manager
 from eventhub.forms import show_domain_error
 from eventhub.urls import safe_next
 
+# Probes and static files never read the session (load balancers send no cookie anyway).
+_SESSIONLESS_ENDPOINTS = {"static", "healthz", "readyz"}
+
+
+@bp.before_app_request
+def check_session():
+    """Load the signed-in user before the route runs, so that the occasional last-seen write
+    commits nothing but itself (the loader otherwise runs whenever ``current_user`` is first
+    read, possibly halfway through a route's own changes)."""
+    if request.endpoint in _SESSIONLESS_ENDPOINTS:
+        return
+    g.session_check = True
+    current_user._get_current_object()
+
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    return services.load_user_from_session(session_id)
+    row = sessions.load_session(session_id)
+    if row is None:
+        return None
+    if g.pop("session_check", False) and sessions.needs_touch(row):
+        try:
+            sessions.touch(row)
+            db.session.commit()
+        except SQLAlchemyError:
+            # Last-seen is bookkeeping: a write that fails (a busy SQLite, a read-only
+            # replica) must not fail the page; the next request tries again.
+            db.session.rollback()
+    return row.user
 
 
 def admin_required(view):
@@ -66,6 +93,8 @@ def login():
             session.clear()
             if language:
                 session["lang"] = language
+            sessions.start_session(user, request.user_agent.string)
+            db.session.commit()
             login_user(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(safe_next(request.args.get("next")) or url_for("events.list_events"))
@@ -74,6 +103,10 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated:
+        # The row goes, not only the cookie: a copy of the cookie opens nothing afterwards.
+        sessions.end_session(current_user._get_current_object())
+        db.session.commit()
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
@@ -93,11 +126,45 @@ def change_password():
             except DomainError as error:
                 show_domain_error(form, error)
             else:
+                # The new password ended every session, this one included; this browser
+                # gets a fresh one, the others stay signed out.
+                sessions.start_session(user, request.user_agent.string)
                 db.session.commit()
-                login_user(user)  # the new password ended every session, this one included
+                login_user(user)
                 flash(_("Your password has been changed."), "success")
                 return redirect(url_for("events.list_events"))
     return render_template("auth/change_password.html", form=form)
+
+
+@bp.get("/account/")
+@login_required
+def account():
+    user = current_user._get_current_object()
+    return render_template("auth/account.html", sessions=sessions.active_sessions(user))
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    try:
+        sessions.end_own_session(current_user._get_current_object(), session_id)
+    except DomainError as error:
+        abort(error.status_code, description=error.message)
+    db.session.commit()
+    flash(_("The session was ended."), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/sessions/end-others")
+@login_required
+def end_other_sessions():
+    ended = sessions.end_other_sessions(current_user._get_current_object())
+    db.session.commit()
+    flash(
+        ngettext("%(num)d other session was ended.", "%(num)d other sessions were ended.", ended),
+        "success",
+    )
+    return redirect(url_for("auth.account"))
 
 
 @bp.get("/users/")

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from eventhub.auth import sessions
 from eventhub.auth.models import MIN_PASSWORD_LENGTH, User
 from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.extensions import db
@@ -63,8 +64,11 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def reset_password(user: User, password: str) -> None:
+    """A new password signs the account out everywhere (the route may sign this browser in
+    again)."""
     _check_password_strength(password)
     user.set_password(password)
+    sessions.end_all_sessions(user)
 
 
 def set_active(user: User, active: bool, acting_user: User) -> None:
@@ -72,14 +76,4 @@ def set_active(user: User, active: bool, acting_user: User) -> None:
         raise DomainError(_("You cannot deactivate your own account."))
     user.active = active
     if not active:
-        user.end_sessions()
-
-
-def load_user_from_session(session_id: str) -> User | None:
-    user_id, _, version = session_id.partition(".")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_version != version:
-        return None
-    return user
+        sessions.end_all_sessions(user)

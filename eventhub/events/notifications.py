@@ -118,6 +118,7 @@ def _notify(event, before, after, time_changed: bool, cancelled: bool) -> int:
                     Attachment("event.ics", "text/calendar; method=PUBLISH", calendar.decode())
                 ],
                 topic="event-cancelled" if cancelled else "event-changed",
+                event_id=event.id,
             )
         )
     return len(registrants)

@@ -16,12 +16,13 @@ Routes call ``managed_event(event_id)`` instead of ``get_event(event_id)``, or
 from flask import abort
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 
 from eventhub.auth.models import User
 from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.events.models import Event, EventManager
 from eventhub.extensions import db
+from eventhub.mail import access as mail_access
 
 
 def _is_manager_row(event_id: int, user_id: int) -> bool:
@@ -70,6 +71,12 @@ def managed_by(user_id: int) -> ColumnElement[bool]:
         Event.created_by_id == user_id,
         Event.id.in_(select(EventManager.event_id).where(EventManager.user_id == user_id)),
     )
+
+
+@mail_access.managed_events.connect
+def _events_managed_for_outbox(user) -> Select:
+    """The outbox lets an event's managers read its messages (the same rule as here)."""
+    return select(Event.id).where(managed_by(user.id))
 
 
 # --- co-organisers ------------------------------------------------------------------------------

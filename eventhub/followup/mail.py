@@ -183,6 +183,7 @@ def send_followup(
                 html_body=html,
                 reply_to=sender.email,
                 topic="followup",
+                event_id=event.id,
             )
         )
     mailing = FollowupMailing(

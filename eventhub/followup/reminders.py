@@ -138,6 +138,7 @@ def _queue(due: Due) -> int:
             text_body=text,
             html_body=html,
             topic="commitment-reminder",
+            event_id=event.id,
         )
     )
     db.session.flush()

@@ -187,4 +187,5 @@ def build(
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
         topic="invitation",
+        event_id=event.id,
     )

@@ -1,7 +1,7 @@
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eventhub.db import Base, TimestampMixin, utcnow
@@ -45,6 +45,12 @@ class OutboxMessage(TimestampMixin, Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # What the message is about, for the pages that show delivery (e.g. "invitation").
     topic: Mapped[str | None] = mapped_column(String(40), index=True)
+    # The event the message is about: its body holds personal links, so only the event's
+    # managers (and admins) may read it. None: admins only. A plain id, not a relationship,
+    # so the mail layer stays unaware of events.
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("event.id", ondelete="SET NULL"), index=True
+    )
 
     @property
     def is_pending(self) -> bool:

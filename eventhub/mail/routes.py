@@ -4,12 +4,12 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from eventhub.errors import DomainError
 from eventhub.extensions import db
 from eventhub.listing import filter_args, paginate
-from eventhub.mail import bp, services, topics
+from eventhub.mail import access, bp, services, topics
 from eventhub.mail.models import OutboxMessage, OutboxStatus
 
 STATUS_LABELS = {
@@ -39,6 +39,17 @@ def _topic_labels():
     return {"topic_label": topics.label}
 
 
+def _require_reader(message: OutboxMessage) -> None:
+    if not access.can_read_body(current_user, message):
+        abort(
+            403,
+            description=_(
+                "This message belongs to an event you do not manage: its text holds the "
+                "recipient's personal links. Its managers and administrators can open it."
+            ),
+        )
+
+
 @bp.get("/outbox/")
 @login_required
 def outbox():
@@ -65,6 +76,7 @@ def show_message(message_id: int):
     return render_template(
         "mail/message.html",
         message=message,
+        can_read_body=access.can_read_body(current_user, message),
         labels=STATUS_LABELS,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
         resent_as=services.resent_as(message)
@@ -77,6 +89,7 @@ def show_message(message_id: int):
 @login_required
 def message_html(message_id: int):
     message = db.session.get(OutboxMessage, message_id) or abort(404)
+    _require_reader(message)
     if not message.html_body:
         abort(404)
     response = current_app.response_class(message.html_body, mimetype="text/html")
@@ -89,6 +102,7 @@ def message_html(message_id: int):
 @bp.post("/outbox/<int:message_id>/resend")
 @login_required
 def resend_message(message_id: int):
+    _require_reader(db.session.get(OutboxMessage, message_id) or abort(404))
     try:
         new = services.resend_failed_message(message_id)
     except DomainError as error:
@@ -105,7 +119,7 @@ def resend_message(message_id: int):
 @bp.post("/outbox/resend-failed")
 @login_required
 def resend_failed():
-    queued = services.resend_all_failed()
+    queued = services.resend_all_failed(access.readable_condition(current_user))
     db.session.commit()
     if queued:
         flash(

@@ -32,6 +32,8 @@ class OutgoingMail:
     attachments: list[Attachment] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)
     topic: str | None = None
+    # The event it is about: who may read the stored body (see access.py).
+    event_id: int | None = None
 
 
 def _one_line(text: str | None) -> str | None:
@@ -54,6 +56,7 @@ def _row(mail: OutgoingMail, domain: str) -> dict:
         "status": OutboxStatus.QUEUED.value,
         "next_attempt_at": utcnow(),
         "topic": mail.topic,
+        "event_id": mail.event_id,
     }
 
 
@@ -100,6 +103,7 @@ def resend(message: OutboxMessage) -> OutboxMessage:
             attachments=[Attachment(**a) for a in message.attachments],
             headers=dict(message.headers),
             topic=message.topic,
+            event_id=message.event_id,
         )
     )
 
@@ -181,14 +185,16 @@ def resend_failed_message(message_id: int) -> OutboxMessage:
     return resend(message)
 
 
-def resend_all_failed() -> list[OutboxMessage]:
-    """Queue again every failed message that was not already queued again."""
-    from sqlalchemy import exists
+def resend_all_failed(allowed=None) -> list[OutboxMessage]:
+    """Queue again every failed message that was not already queued again; with
+    ``allowed`` (a SQL condition), only the messages it admits."""
+    from sqlalchemy import exists, true
 
     _, same = _same_message_later(OutboxMessage)
     failed = db.session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.status == OutboxStatus.FAILED.value, ~exists().where(same))
+        .where(true() if allowed is None else allowed)
         .order_by(OutboxMessage.id)
         .with_for_update(of=OutboxMessage)
     ).all()

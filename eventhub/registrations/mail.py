@@ -69,4 +69,5 @@ def build(registration: Registration, token: str, kind: str) -> OutgoingMail:
         html_body=html,
         attachments=attachments,
         topic=f"registration-{kind}",
+        event_id=event.id,
     )

@@ -43,6 +43,7 @@ PAGES = {
         "people.show_speaker",
         "calendar.month_view",
         "calendar.my_feed",
+        "auth.account",
         "mail.outbox",
         "mail.show_message",
         "registrations.participants",
