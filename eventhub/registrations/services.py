@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, case, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
+from eventhub.addresses import email_key, normalise_email
 from eventhub.db import utcnow
 from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.events.models import Event, EventStatus, RegistrationMode
@@ -111,7 +112,7 @@ def checkin_code(registration: Registration) -> str:
 def find_registration(event: Event, email: str) -> Registration | None:
     return db.session.scalar(
         select(Registration).where(
-            Registration.event_id == event.id, Registration.email == email.strip().lower()
+            Registration.event_id == event.id, Registration.email == email_key(email)
         )
     )
 
@@ -165,7 +166,10 @@ def _register(
         raise RegistrationClosedError(_("This event takes registrations by invitation only."))
     if reason := closed_reason(event):
         raise RegistrationClosedError(reason)
-    email = data.email.strip().lower()
+    try:
+        email = normalise_email(data.email)
+    except ValueError as error:
+        raise DomainError(_("Give a valid email address."), field="email") from error
     lock_event(event)
     registration = find_registration(event, email)
     if registration is not None and registration.status in ACTIVE:
