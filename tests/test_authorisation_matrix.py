@@ -132,6 +132,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/r/<token>", "POST"): (404, 422, 422, 422, 422),  # empty form: refused
     ("/r/<token>/cancel", "POST"): (404, 302, 302, 302, 302),
     ("/r/<token>/feed", "POST"): (404, 302, 302, 302, 302),
+    ("/r/<token>/confirm", "POST"): (404, 302, 302, 302, 302),
     ("/events/<int:event_id>/participants", "GET"): MANAGE,
     ("/events/<int:event_id>/participants.csv", "GET"): MANAGE,
     ("/events/<int:event_id>/participants/sheet", "GET"): MANAGE,
