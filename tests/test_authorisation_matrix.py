@@ -226,6 +226,7 @@ TOKEN_KINDS = {
     "registrations.update": "registration",
     "registrations.cancel": "registration",
     "registrations.personal_feed": "registration",
+    "registrations.confirm": "registration",
     "calendar.private_feed": "feed",
     "followup.registrant_material": "registration",
     "followup.invitee_material": "invitation",
