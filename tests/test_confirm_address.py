@@ -9,11 +9,13 @@ from sqlalchemy import select, update
 
 from eventhub.events.models import Event
 from eventhub.extensions import db
+from eventhub.invitations import services as invitations
+from eventhub.invitations.models import Invitation
 from eventhub.mail.models import OutboxMessage
 from eventhub.mail.worker import deliver_due
 from eventhub.registrations import services
 from eventhub.registrations.models import Registration
-from tests.factories import EventFactory
+from tests.factories import EventFactory, UserFactory
 from tests.test_events import event_form
 
 
@@ -263,3 +265,20 @@ def test_the_hold_time_is_a_setting(make_app, hold_minutes):
     register(app.test_client(), event_id, "ana@example.org")
     expires = row(app, "ana@example.org").hold_expires_at
     assert before + timedelta(minutes=4) < expires <= datetime.now(UTC) + timedelta(minutes=5)
+
+
+def test_an_invitation_link_proves_the_address_a_hold_waits_for(app, client):
+    event_id = confirm_event(app, capacity=1)
+    register(client, event_id, "ana@example.org")
+    with app.app_context(), app.test_request_context():
+        event = db.session.get(Event, event_id)
+        organiser = UserFactory()
+        plan = invitations.plan_invitations(event, [], False, [], "Ana <ana@example.org>")
+        assert [r.email for r in plan.recipients] == ["ana@example.org"]  # not registered yet
+        invitations.send_invitations(event, plan, organiser)
+        db.session.commit()
+        invitation = db.session.scalars(select(Invitation)).one()
+        invitations.accept(invitation, "Ana Pérez")
+        db.session.commit()
+    assert statuses(app, event_id) == {"ana@example.org": "confirmed"}
+    assert free_places(app, event_id) == 0
