@@ -222,9 +222,11 @@ def _register_cli(app: Flask) -> None:
     from eventhub.demo import demo_command
     from eventhub.followup.cli import reminders_cli
     from eventhub.mail.cli import outbox_cli
+    from eventhub.registrations.cli import registrations_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(backup_command)
+    app.cli.add_command(registrations_cli)

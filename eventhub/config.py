@@ -43,6 +43,7 @@ INTEGER_SETTINGS = {
     "SESSION_IDLE_HOURS",
     "SESSION_TOUCH_SECONDS",
     "READINESS_TIMEOUT",
+    "REGISTRATION_HOLD_MINUTES",
 }
 BOOLEAN_SETTINGS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 
@@ -104,6 +105,11 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"  # per client address
     LOGIN_ACCOUNT_RATE_LIMIT = "20 per 10 minutes"  # per account, from any address
+    # Public registration: per client address (all events), and per event from any address.
+    REGISTRATION_RATE_LIMIT = "10 per hour"
+    REGISTRATION_EVENT_RATE_LIMIT = "300 per hour"
+    # Events that confirm addresses: how long an unconfirmed registration holds its place.
+    REGISTRATION_HOLD_MINUTES = 60
     # Calendar polls and anonymous pages are answered from memory (eventhub/cache.py): a
     # change committed by another process shows within this many seconds (0: no cache).
     CACHE_TTL = 5

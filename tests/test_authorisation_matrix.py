@@ -143,6 +143,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/r/<token>", "POST"): (404, 422, 422, 422, 422),  # empty form: refused
     ("/r/<token>/cancel", "POST"): (404, 302, 302, 302, 302),
     ("/r/<token>/feed", "POST"): (404, 302, 302, 302, 302),
+    ("/r/<token>/confirm", "POST"): (404, 302, 302, 302, 302),
     ("/events/<int:event_id>/participants", "GET"): MANAGE,
     ("/events/<int:event_id>/participants.csv", "GET"): MANAGE,
     ("/events/<int:event_id>/participants.xlsx", "GET"): MANAGE,
@@ -242,6 +243,7 @@ TOKEN_KINDS = {
     "registrations.update": "registration",
     "registrations.cancel": "registration",
     "registrations.personal_feed": "registration",
+    "registrations.confirm": "registration",
     "calendar.private_feed": "feed",
     "followup.registrant_material": "registration",
     "followup.invitee_material": "invitation",

@@ -7,9 +7,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from werkzeug.serving import make_server
 
 from eventhub.events.models import Event
@@ -22,13 +23,13 @@ from tests.factories import EventFactory
 WORKERS = 20
 
 
-def open_event(app, capacity: int) -> int:
+def open_event(app, capacity: int, **fields) -> int:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             mode = db.session.execute(text("PRAGMA journal_mode")).scalar()
             assert mode == "wal"
             assert db.engine.url.database not in (None, "", ":memory:")  # a file
-        event = EventFactory(published=True, registration_mode="open", capacity=capacity)
+        event = EventFactory(published=True, registration_mode="open", capacity=capacity, **fields)
         db.session.commit()
         return event.id
 
@@ -110,6 +111,77 @@ def test_the_same_person_submitting_many_times_at_once_gets_one_place(app):
 
     assert errors == []
     assert tally(app, event_id) == ({"confirmed": 1}, 1)
+
+
+def run_at_once(jobs) -> list[str]:
+    """Each job in a request context of its own, 20 at a time; the errors they raised."""
+    errors: list[str] = []
+
+    def run(job) -> None:
+        with job[0].test_request_context():
+            try:
+                job[1]()
+                db.session.commit()
+            except Exception as error:
+                db.session.rollback()
+                errors.append(repr(error))
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        list(pool.map(run, jobs))
+    return errors
+
+
+def test_holds_count_against_the_capacity_under_concurrency(app):
+    """Events that confirm addresses: holds, confirmations, expired holds and new
+    registrations all at once never give more places than the capacity."""
+    event_id = open_event(app, capacity=50, confirm_email=True)
+
+    def registering(i: int):
+        def job():
+            services.register_publicly(
+                db.session.get(Event, event_id),
+                services.RegistrantData(name=f"Persona {i}", email=f"persona{i}@example.org"),
+            )
+
+        return app, job
+
+    assert run_at_once([registering(i) for i in range(200)]) == []
+    statuses, messages = tally(app, event_id)
+    assert statuses == {"held": 50, "unconfirmed": 150}
+    assert messages == 200
+
+    with app.app_context():
+        held = db.session.scalars(
+            select(Registration.id).where(Registration.status == "held").order_by(Registration.id)
+        ).all()
+        db.session.execute(
+            update(Registration)
+            .where(Registration.id.in_(held[:20]))
+            .values(hold_expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+        db.session.commit()
+        everyone = db.session.scalars(select(Registration.id)).all()
+
+    def confirming(registration_id: int):
+        def job():
+            services.confirm_address(db.session.get(Registration, registration_id))
+
+        return app, job
+
+    # Everyone confirms (in time or late) while 30 newcomers register.
+    jobs = [confirming(i) for i in everyone] + [registering(i) for i in range(200, 230)]
+    jobs = jobs[::2] + jobs[1::2]  # newcomers among the confirmations
+    assert run_at_once(jobs) == []
+    statuses, _ = tally(app, event_id)
+    with app.app_context():
+        active_holds = services.places_taken(db.session.get(Event, event_id)) - statuses.get(
+            "confirmed", 0
+        )
+    assert statuses["confirmed"] + active_holds == 50
+    assert statuses["confirmed"] >= 30  # every hold still in time became a place
+    assert sum(statuses.values()) == 230
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from eventhub.addresses import email_key
 from eventhub.audit import services as audit
 from eventhub.auth import bp, services, sessions
 from eventhub.auth.forms import LoginForm, PasswordChangeForm, PasswordResetForm, UserCreateForm
@@ -73,7 +74,7 @@ def _account_limit() -> str:
 
 def _account_key() -> str:
     # Guessing one account's password from many addresses is throttled too.
-    return "login-account:" + (request.form.get("email") or "").strip().casefold()[:254]
+    return "login-account:" + email_key((request.form.get("email") or "")[:254])
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -1,9 +1,10 @@
 """Organiser accounts: creation, sign-in checks, deactivation and password resets."""
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from eventhub.addresses import email_key
 from eventhub.auth import sessions
 from eventhub.auth.models import MIN_PASSWORD_LENGTH, User
 from eventhub.errors import ConflictError, DomainError, NotFoundError
@@ -17,12 +18,8 @@ class WeakPasswordError(DomainError):
     pass
 
 
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
 def find_user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+    return db.session.scalar(select(User).where(User.email == email_key(email)))
 
 
 def get_user(user_id: int) -> User:
@@ -41,7 +38,7 @@ def _check_password_strength(password: str) -> None:
 
 
 def create_user(email: str, name: str, password: str, is_admin: bool = False) -> User:
-    email = normalise_email(email)
+    email = email_key(email)
     if find_user_by_email(email) is not None:
         raise ConflictError(_("An account with this email already exists."), field="email")
     _check_password_strength(password)

@@ -109,6 +109,13 @@ class EventForm(FlaskForm):
     requires_approval = BooleanField(
         _l("Registrations wait for an organiser's approval"), default=False
     )
+    confirm_email = BooleanField(
+        _l(
+            "Confirm the address before the place is taken "
+            "(the place is held until the person follows the link we email them)"
+        ),
+        default=False,
+    )
     agenda_policy = RadioField(
         _l("If the start changes, the agenda…"),
         choices=options(

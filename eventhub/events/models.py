@@ -115,6 +115,9 @@ class Event(TimestampMixin, Base):
     registration_closed: Mapped[bool] = mapped_column(default=False)
     # Public registrations wait for an organiser's approval.
     requires_approval: Mapped[bool] = mapped_column(default=False)
+    # Public registrations only hold a place until the address is confirmed through the
+    # link mailed to it (registrations/services.py): made-up addresses cannot fill the event.
+    confirm_email: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(20), default=EventStatus.DRAFT.value, index=True)
     # Listed in the public events list and calendar feed once published.
     is_public: Mapped[bool] = mapped_column(default=True)

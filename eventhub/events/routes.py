@@ -55,6 +55,7 @@ EVENT_FIELDS = (
     "registration_deadline",
     "is_public",
     "requires_approval",
+    "confirm_email",
 )
 
 
@@ -76,6 +77,7 @@ def _event_data(form: EventForm) -> services.EventData:
         registration_deadline=form.registration_deadline.data,
         is_public=form.is_public.data,
         requires_approval=form.requires_approval.data,
+        confirm_email=form.confirm_email.data,
     )
 
 

@@ -47,6 +47,7 @@ class EventData:
     registration_deadline: datetime | None = None
     is_public: bool = True
     requires_approval: bool = False
+    confirm_email: bool = False
 
 
 @dataclass
@@ -127,6 +128,7 @@ def _apply(event: Event, data: EventData) -> None:
     event.registration_deadline = deadline
     event.is_public = data.is_public
     event.requires_approval = data.requires_approval
+    event.confirm_email = data.confirm_email
 
 
 def _sync_host_participation(event: Event) -> None:

@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from eventhub.addresses import email_key
 from eventhub.auth.models import User
 from eventhub.calendar.ics import external_url
 from eventhub.errors import ConflictError, DomainError
@@ -79,7 +80,7 @@ def audience(event: Event) -> Audience:
     opted_out = set(db.session.scalars(select(MailOptOut.email)))
     by_email: dict[str, Recipient] = {}
     for registration in registrations:
-        by_email[registration.email.lower()] = Recipient(
+        by_email[email_key(registration.email)] = Recipient(
             email=registration.email,
             name=registration.name,
             language=registration.language,
@@ -89,12 +90,12 @@ def audience(event: Event) -> Audience:
             registration=registration,
         )
     for invitation in invitations:
-        known = by_email.get(invitation.email.lower())
+        known = by_email.get(email_key(invitation.email))
         if known is not None:
             known.invitation = invitation
             known.contact = known.contact or invitation.contact
             continue
-        by_email[invitation.email.lower()] = Recipient(
+        by_email[email_key(invitation.email)] = Recipient(
             email=invitation.email,
             name=invitation.name,
             language=invitation.language,

@@ -4,11 +4,11 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import selectinload
 
+from eventhub.addresses import email_key, normalise_email
 from eventhub.auth.models import User
 from eventhub.db import utcnow
 from eventhub.errors import ConflictError, DomainError, NotFoundError
@@ -64,10 +64,7 @@ class InvitationPlan:
 
 def normalise_address(text: str) -> str:
     """A syntactically valid address, lower-cased; raises ValueError with the reason."""
-    try:
-        return validate_email(text.strip(), check_deliverability=False).normalized.lower()
-    except EmailNotValidError as error:
-        raise ValueError(str(error)) from error
+    return normalise_email(text)
 
 
 _TYPED_LINE = re.compile(r"^\s*(?:(?P<name>[^<>]*?)\s*<(?P<angle>[^<>]+)>|(?P<bare>\S+))\s*$")
@@ -158,7 +155,7 @@ def plan_invitations(
 
 def _recipient(contact: Contact, organisation: Organisation | None) -> Recipient:
     return Recipient(
-        email=contact.email.strip().lower(),
+        email=email_key(contact.email),
         name=contact.name,
         language=contact.language or "es",
         contact_id=contact.id,
@@ -365,7 +362,7 @@ def follow_registration(registration: Registration) -> None:
 
 
 def opt_out(email: str) -> None:
-    email = email.strip().lower()
+    email = email_key(email)
     if db.session.scalar(select(MailOptOut.id).where(MailOptOut.email == email)) is None:
         db.session.add(MailOptOut(email=email))
         db.session.flush()

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from eventhub.addresses import email_key
 from eventhub.errors import ConflictError, DomainError
 from eventhub.extensions import db
 from eventhub.organisations import services
@@ -532,7 +533,7 @@ def _plan(rows: list[_Row], report: ImportReport):
                 name=row.name, line=result.line, existing=matches[0] if matches else None
             )
             if plan.existing is not None:
-                plan.contacts = {c.email.lower(): c for c in plan.existing.contacts}
+                plan.contacts = {email_key(c.email): c for c in plan.existing.contacts}
         conflicts = [
             _(
                 "“%(column)s” differs from line %(line)d for the same organisation.",

@@ -4,12 +4,12 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import Select, distinct, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from eventhub.addresses import email_key, normalise_email
 from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.events.models import Event, EventOrganisation
 from eventhub.extensions import db
@@ -148,14 +148,12 @@ def clean_website(text: str | None) -> str | None:
 
 
 def clean_email(text: str | None) -> str:
-    """A syntactically valid address, lower-cased. Raises ``ValueError``."""
+    """A syntactically valid address in its normal form (eventhub/addresses.py). Raises
+    ``ValueError``."""
     text = clean(text)
     if text is None or len(text) > EMAIL_MAX:
         raise ValueError(text)
-    try:
-        return validate_email(text, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as error:
-        raise ValueError(text) from error
+    return normalise_email(text)
 
 
 # --- organisations ------------------------------------------------------------------------
@@ -357,7 +355,7 @@ def save_contact(organisation: Organisation, contact: Contact | None, data: Cont
     if data.language not in LANGUAGES:
         raise DomainError(_("Unknown language."), field="language")
     duplicate = any(
-        other is not contact and other.email.lower() == email for other in organisation.contacts
+        other is not contact and email_key(other.email) == email for other in organisation.contacts
     )
     if duplicate:
         raise ConflictError(

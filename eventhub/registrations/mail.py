@@ -32,6 +32,7 @@ def _subject(kind: str, title: str) -> str:
         "pending": _("Registration received: %(title)s", title=title),
         "link": _("Your registration: %(title)s", title=title),
         "rejected": _("Registration not accepted: %(title)s", title=title),
+        "confirm": _("Confirm your address to register: %(title)s", title=title),
     }
     return subjects[kind]
 

@@ -11,19 +11,28 @@ from eventhub.organisations.models import Organisation
 
 
 class RegistrationStatus(StrEnum):
+    # Events that confirm addresses: until the link in the mail is followed. HELD keeps a
+    # place until hold_expires_at; UNCONFIRMED came when the event was full (or moderated)
+    # and holds none. Either becomes EXPIRED when the time passes unconfirmed.
+    HELD = "held"
+    UNCONFIRMED = "unconfirmed"
     PENDING = "pending"  # waiting for an organiser's approval (moderated events)
     CONFIRMED = "confirmed"
     WAITING = "waiting"  # on the waiting list, in order of waitlisted_at
     REJECTED = "rejected"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"
 
 
 REGISTRATION_STATUS_LABELS = {
+    RegistrationStatus.HELD: _l("Place held, address not confirmed"),
+    RegistrationStatus.UNCONFIRMED: _l("Address not confirmed"),
     RegistrationStatus.PENDING: _l("Awaiting approval"),
     RegistrationStatus.CONFIRMED: _l("Confirmed"),
     RegistrationStatus.WAITING: _l("Waiting list"),
     RegistrationStatus.REJECTED: _l("Not accepted"),
     RegistrationStatus.CANCELLED: _l("Cancelled"),
+    RegistrationStatus.EXPIRED: _l("Not confirmed in time"),
 }
 
 
@@ -54,6 +63,7 @@ class Registration(TimestampMixin, Base):
     confirmed_at: Mapped[datetime | None]
     waitlisted_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    hold_expires_at: Mapped[datetime | None]  # HELD and UNCONFIRMED only
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     token_salt: Mapped[str | None] = mapped_column(String(64))
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -1,4 +1,4 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,7 +12,8 @@ from eventhub.calendar.models import FeedKind
 from eventhub.errors import DomainError
 from eventhub.events import services as event_services
 from eventhub.events.permissions import managed_event, require_manager
-from eventhub.extensions import db
+from eventhub.extensions import db, limiter
+from eventhub.formatting import local_datetime
 from eventhub.forms import commit_or_flash, confirm_page, options, show_domain_error
 from eventhub.organisations.services import organisation_choices
 from eventhub.registrations import bp, exports, qr, services
@@ -39,7 +40,33 @@ def _data(form: RegistrantDetailsForm, email: str) -> services.RegistrantData:
     )
 
 
+def _address_limit() -> str:
+    return current_app.config["REGISTRATION_RATE_LIMIT"]
+
+
+def _event_limit() -> str:
+    return current_app.config["REGISTRATION_EVENT_RATE_LIMIT"]
+
+
+def _event_key() -> str:
+    # Many addresses filling one event are throttled too.
+    return f"register-event:{request.view_args['event_id']}"
+
+
+def _too_many_from_address() -> str:
+    return _("Too many registrations from your connection. Please try again later.")
+
+
+def _too_many_for_event() -> str:
+    return _(
+        "This event is receiving too many registrations right now. "
+        "Please try again in a few minutes."
+    )
+
+
 @bp.post("/events/<int:event_id>/register")
+@limiter.limit(_address_limit, error_message=_too_many_from_address)
+@limiter.limit(_event_limit, key_func=_event_key, error_message=_too_many_for_event)
 def register(event_id: int):
     event = event_services.get_event(event_id)
     if not event.is_visible_to_public:
@@ -61,6 +88,11 @@ def register(event_id: int):
                     "info",
                 )
                 return redirect(url_for("events.show_event", event_id=event.id))
+            if services.awaits_address(registration):
+                # Never the personal page here: whoever typed the address has not shown it is
+                # theirs. The link goes to the address only.
+                flash(_confirm_first(registration), "info")
+                return redirect(url_for("events.show_event", event_id=event.id))
             if registration.status == RegistrationStatus.WAITING:
                 flash(_("The event is full: you are on the waiting list."), "warning")
             elif registration.status == RegistrationStatus.PENDING:
@@ -69,6 +101,21 @@ def register(event_id: int):
                 flash(_("You are registered. We sent you a confirmation email."), "success")
             return redirect(url_for("registrations.manage", token=token))
     return render_template("registrations/register.html", event=event, form=form), 422
+
+
+def _confirm_first(registration) -> str:
+    values = {"email": registration.email, "minutes": services.hold_minutes()}
+    if registration.status == RegistrationStatus.HELD:
+        return _(
+            "We keep a place for you for %(minutes)d minutes: follow the link we sent to "
+            "%(email)s to confirm your address and take it.",
+            **values,
+        )
+    return _(
+        "Follow the link we sent to %(email)s within %(minutes)d minutes to confirm your "
+        "address and complete your registration.",
+        **values,
+    )
 
 
 def _registration_or_invalid(token: str):
@@ -103,7 +150,40 @@ def _manage_page(registration, form, token, status=200):
         token=token,
         feed_urls=feed_urls(feed),
         qr_code=qr_code,
+        awaits_address=services.awaits_address(registration),
     ), status
+
+
+@bp.post("/r/<token>/confirm")
+def confirm(token: str):
+    """The button on the personal page: the address is the registrant's (GET changes nothing)."""
+    registration = _registration_or_invalid(token)
+    try:
+        status = services.confirm_address(registration)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("registrations.manage", token=token))
+    db.session.commit()
+    messages = {
+        RegistrationStatus.CONFIRMED: (
+            _("Your address is confirmed and the place is yours."),
+            "success",
+        ),
+        RegistrationStatus.WAITING: (
+            _("Your address is confirmed. The event is full: you are on the waiting list."),
+            "warning",
+        ),
+        RegistrationStatus.PENDING: (
+            _("Your address is confirmed. The organisers will confirm your registration."),
+            "info",
+        ),
+    }
+    message, category = messages.get(
+        status, (_("This registration needs no confirmation."), "info")
+    )
+    flash(message, category)
+    return redirect(url_for("registrations.manage", token=token))
 
 
 @bp.post("/r/<token>/feed")

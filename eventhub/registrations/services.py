@@ -3,14 +3,24 @@
 Capacity holds under concurrent requests because every change that can take or free a
 place first locks the event row (PostgreSQL: SELECT ... FOR UPDATE; SQLite: a write to the
 row, which takes the database's write lock), and only then counts.
+
+Events with ``confirm_email`` take no place for an address nobody has shown to be theirs: a
+public registration is HELD (it counts against the capacity) until the link mailed to the
+address is followed, for ``REGISTRATION_HOLD_MINUTES``. A hold counts only until its time is
+up, so the count is exact without any scheduled job; releasing expired holds (and moving the
+waiting list up into the places they kept) happens on the event's next registration or
+confirmation, and in ``flask registrations expire`` for events nobody touches.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, case, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
+from eventhub.addresses import email_key, normalise_email
 from eventhub.db import utcnow
 from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.events.models import Event, EventStatus, RegistrationMode
@@ -30,8 +40,20 @@ ACTIVE = (
 )
 
 
+# Until the address is confirmed (events with confirm_email), and only until hold_expires_at.
+AWAITING_ADDRESS = (RegistrationStatus.HELD.value, RegistrationStatus.UNCONFIRMED.value)
+
 # How organisers read the list: what needs a decision first, then who comes.
-STATUS_ORDER = ("pending", "confirmed", "waiting", "rejected", "cancelled")
+STATUS_ORDER = (
+    "pending",
+    "held",
+    "unconfirmed",
+    "confirmed",
+    "waiting",
+    "rejected",
+    "expired",
+    "cancelled",
+)
 
 
 class RegistrationClosedError(ConflictError):
@@ -81,11 +103,16 @@ def lock_event(event: Event) -> None:
         db.session.execute(text("UPDATE event SET id = id WHERE id = :id"), {"id": event.id})
 
 
-def confirmed_count(event: Event) -> int:
+def places_taken(event: Event) -> int:
+    """Confirmed places and the holds whose time is not up yet."""
     return db.session.scalar(
         select(func.count(Registration.id)).where(
             Registration.event_id == event.id,
-            Registration.status == RegistrationStatus.CONFIRMED.value,
+            or_(
+                Registration.status == RegistrationStatus.CONFIRMED.value,
+                (Registration.status == RegistrationStatus.HELD.value)
+                & (Registration.hold_expires_at > utcnow()),
+            ),
         )
     )
 
@@ -94,7 +121,43 @@ def free_places(event: Event) -> int | None:
     """Places left, or None for no limit."""
     if event.capacity is None:
         return None
-    return max(event.capacity - confirmed_count(event), 0)
+    return max(event.capacity - places_taken(event), 0)
+
+
+def awaits_address(registration: Registration) -> bool:
+    """Waiting for its address to be confirmed, and still in time."""
+    return (
+        registration.status in AWAITING_ADDRESS
+        and registration.hold_expires_at is not None
+        and registration.hold_expires_at > utcnow()
+    )
+
+
+def _is_active(registration: Registration) -> bool:
+    return registration.status in ACTIVE or awaits_address(registration)
+
+
+def hold_minutes() -> int:
+    return int(current_app.config["REGISTRATION_HOLD_MINUTES"])
+
+
+def release_expired_holds(event: Event) -> list[Registration]:
+    """Unconfirmed registrations whose time is up become EXPIRED, and the places they held go
+    to the waiting list. Nobody is mailed: the address was never shown to be a person's.
+    Returns who was promoted. Call with the event locked."""
+    expired = list(
+        db.session.scalars(
+            select(Registration).where(
+                Registration.event_id == event.id,
+                Registration.status.in_(AWAITING_ADDRESS),
+                Registration.hold_expires_at <= utcnow(),
+            )
+        )
+    )
+    for registration in expired:
+        registration.status = RegistrationStatus.EXPIRED.value
+    db.session.flush()
+    return promote_waiting(event) if expired else []
 
 
 # --- registering ------------------------------------------------------------------------------
@@ -112,7 +175,7 @@ def checkin_code(registration: Registration) -> str:
 def find_registration(event: Event, email: str) -> Registration | None:
     return db.session.scalar(
         select(Registration).where(
-            Registration.event_id == event.id, Registration.email == email.strip().lower()
+            Registration.event_id == event.id, Registration.email == email_key(email)
         )
     )
 
@@ -166,15 +229,25 @@ def _register(
         raise RegistrationClosedError(_("This event takes registrations by invitation only."))
     if reason := closed_reason(event):
         raise RegistrationClosedError(reason)
-    email = data.email.strip().lower()
+    try:
+        email = normalise_email(data.email)
+    except ValueError as error:
+        raise DomainError(_("Give a valid email address."), field="email") from error
     lock_event(event)
+    if event.confirm_email:
+        release_expired_holds(event)  # before counting: the waiting list goes first
     registration = find_registration(event, email)
-    if registration is not None and registration.status in ACTIVE:
+    if (
+        registration is not None
+        and _is_active(registration)
+        # An invitation link proves the address an unconfirmed registration waits for.
+        and not (via_invitation and registration.status in AWAITING_ADDRESS)
+    ):
         if update_existing:
             _apply_details(registration, data)
             db.session.flush()
         else:
-            _notify(registration, "link")
+            _notify(registration, "confirm" if awaits_address(registration) else "link")
         return registration, False
     if registration is None:
         registration = Registration(event=event, event_id=event.id, email=email)
@@ -184,7 +257,13 @@ def _register(
     registration.checkin_hash = token_hash(checkin_code(registration))
     registration.cancelled_at = None
     registration.rejection_reason = None
+    registration.hold_expires_at = None
     db.session.add(registration)
+    if registration.id is not None and registration.status == RegistrationStatus.HELD:
+        db.session.flush()  # its own hold must not count against the place it takes
+    if event.confirm_email and not via_invitation:
+        _hold(registration)
+        return registration, True
     if event.requires_approval and not via_invitation:
         # Invitations are the organisers' own choice: only public registrations wait.
         registration.status = RegistrationStatus.PENDING.value
@@ -194,6 +273,72 @@ def _register(
         return registration, True
     _take_place_or_wait(registration)
     return registration, True
+
+
+def _hold(registration: Registration) -> None:
+    """Until the address is confirmed: a held place if one is free (moderated events hold
+    none: the organisers decide after the confirmation)."""
+    with db.session.no_autoflush:
+        places = None if registration.event.requires_approval else free_places(registration.event)
+    held = not registration.event.requires_approval and (places is None or places > 0)
+    registration.status = (
+        RegistrationStatus.HELD.value if held else RegistrationStatus.UNCONFIRMED.value
+    )
+    registration.hold_expires_at = utcnow() + timedelta(minutes=hold_minutes())
+    registration.confirmed_at = registration.waitlisted_at = None
+    db.session.flush()
+    _notify(registration, "confirm")
+
+
+def confirm_address(registration: Registration) -> str:
+    """The person followed the link in the mail and pressed the button.
+
+    A hold still in time becomes a confirmed place. A registration without a hold, or whose
+    hold ran out, is registered now: a free place, else the waiting list (or the organisers'
+    approval). Returns the status it ends in; confirming twice changes nothing.
+    """
+    event = registration.event
+    lock_event(event)
+    db.session.refresh(registration)
+    if registration.status not in (*AWAITING_ADDRESS, RegistrationStatus.EXPIRED.value):
+        return registration.status
+    if event.is_cancelled:
+        raise RegistrationClosedError(_("The event has been cancelled."))
+    if registration.status == RegistrationStatus.HELD and awaits_address(registration):
+        registration.hold_expires_at = None
+        _confirm(registration)
+        db.session.flush()
+        _notify(registration, "confirmed")
+        return registration.status
+    if reason := closed_reason(event):
+        raise RegistrationClosedError(reason)
+    release_expired_holds(event)
+    registration.hold_expires_at = None
+    if event.requires_approval:
+        registration.status = RegistrationStatus.PENDING.value
+        db.session.flush()
+        _notify(registration, "pending")
+    else:
+        _take_place_or_wait(registration)
+    return registration.status
+
+
+def release_all_expired_holds() -> tuple[int, int]:
+    """Every event's expired holds (``flask registrations expire``): (events, promoted)."""
+    event_ids = db.session.scalars(
+        select(Registration.event_id)
+        .where(
+            Registration.status.in_(AWAITING_ADDRESS),
+            Registration.hold_expires_at <= utcnow(),
+        )
+        .distinct()
+    ).all()
+    promoted = 0
+    for event_id in event_ids:
+        event = db.session.get(Event, event_id)
+        lock_event(event)
+        promoted += len(release_expired_holds(event))
+    return len(event_ids), promoted
 
 
 def _take_place_or_wait(registration: Registration) -> None:
@@ -270,7 +415,9 @@ def cancel(registration: Registration, notify: bool = True) -> list[Registration
         return []
     event = registration.event
     lock_event(event)
-    was_confirmed = registration.status == RegistrationStatus.CONFIRMED
+    was_confirmed = registration.status == RegistrationStatus.CONFIRMED or (
+        registration.status == RegistrationStatus.HELD and awaits_address(registration)
+    )
     registration.status = RegistrationStatus.CANCELLED.value
     registration.cancelled_at = utcnow()
     db.session.flush()
