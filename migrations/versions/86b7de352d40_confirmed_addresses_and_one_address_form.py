@@ -1,7 +1,7 @@
 """Events that confirm addresses before the place is taken; every address in its normal form
 
 Revision ID: 86b7de352d40
-Revises: d02a69a57c93
+Revises: 044b604bda18
 Create Date: 2026-12-01 08:55:26.632354
 
 Addresses were only trimmed and lower-cased, so one mailbox typed two ways (``josé`` composed
@@ -22,7 +22,7 @@ from email_validator import EmailNotValidError, validate_email
 
 # revision identifiers, used by Alembic.
 revision = "86b7de352d40"
-down_revision = "d02a69a57c93"
+down_revision = "044b604bda18"
 branch_labels = None
 depends_on = None
 
