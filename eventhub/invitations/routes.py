@@ -9,7 +9,11 @@ from eventhub.errors import DomainError
 from eventhub.events.permissions import managed_event
 from eventhub.extensions import csrf, db
 from eventhub.forms import commit_or_flash, optional_int
-from eventhub.invitations import bp, services
+from eventhub.invitations import (
+    bp,
+    notices,  # noqa: F401  (listens to the events' signals)
+    services,
+)
 from eventhub.invitations.forms import AcceptForm, DeclineForm, InviteForm
 from eventhub.invitations.mail import email_from_opt_out_token
 from eventhub.invitations.models import INVITATION_STATE_LABELS

@@ -17,7 +17,12 @@ from eventhub.extensions import db
 from eventhub.formatting import local_datetime
 from eventhub.forms import commit_or_flash, options, show_domain_error
 from eventhub.organisations.services import organisation_choices
-from eventhub.registrations import bp, qr, services
+from eventhub.registrations import (
+    bp,
+    notices,  # noqa: F401  (listens to the events' signals)
+    qr,
+    services,
+)
 from eventhub.registrations.forms import RegistrantDetailsForm, RegistrationForm
 from eventhub.registrations.models import REGISTRATION_STATUS_LABELS, RegistrationStatus
 
