@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from eventhub import personal
 from eventhub.audit import services as audit
 from eventhub.calendar import services as calendar_services
 from eventhub.calendar.ics import external_url
@@ -80,12 +81,15 @@ def register(event_id: int):
 
 def _registration_or_invalid(token: str):
     try:
-        return services.find_by_token(token)
+        registration = services.find_by_token(token)
     except services.InvalidLinkError:
         abort(404, description=_("This link is not valid. Ask the organisers for a new one."))
+    personal.follow_language(registration.language)
+    return registration
 
 
 @bp.get("/r/<token>")
+@personal.personal
 def manage(token: str):
     """The registrant's own page; a GET never changes anything (mail scanners follow links)."""
     registration = _registration_or_invalid(token)
@@ -114,6 +118,7 @@ def _manage_page(registration, form, token, status=200):
 
 
 @bp.post("/r/<token>/feed")
+@personal.personal
 def personal_feed(token: str):
     """A private calendar of every event this address registered for (a new one kills the old)."""
     registration = _registration_or_invalid(token)
@@ -124,6 +129,7 @@ def personal_feed(token: str):
 
 
 @bp.post("/r/<token>")
+@personal.personal
 def update(token: str):
     registration = _registration_or_invalid(token)
     form = RegistrantDetailsForm()
@@ -142,6 +148,7 @@ def update(token: str):
 
 
 @bp.post("/r/<token>/cancel")
+@personal.personal
 def cancel(token: str):
     registration = _registration_or_invalid(token)
     services.cancel(registration)
