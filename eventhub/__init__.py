@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.routing import IntegerConverter
 
 from eventhub import config as config_module
-from eventhub import log_redaction
+from eventhub import log_redaction, personal
 from eventhub.errors import register_error_handlers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,9 +95,13 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 def select_locale() -> str:
-    """The language chosen with the switch, else Spanish; outside requests (CLI), Spanish."""
-    if has_request_context() and session.get("lang") in current_app.config["LANGUAGES"]:
+    """The language chosen with the switch, else the person's on a personal link's page,
+    else Spanish; outside requests (CLI), Spanish."""
+    languages = current_app.config["LANGUAGES"]
+    if has_request_context() and session.get("lang") in languages:
         return session["lang"]
+    if personal.page_language() in languages:
+        return personal.page_language()
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -213,7 +217,7 @@ def _register_template_helpers(app: Flask) -> None:
             signed_in = True
         if signed_in:
             response.headers.setdefault("Cache-Control", "private, no-store")
-        return response
+        return personal.add_headers(response)
 
 
 def _register_cli(app: Flask) -> None:

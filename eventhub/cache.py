@@ -30,6 +30,8 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
 
+from eventhub import personal
+
 _generation = 0
 _generation_lock = threading.Lock()
 
@@ -139,13 +141,14 @@ def anonymous_page(render: Callable[[], str]) -> str:
 
     Such a visitor's page differs from another's only by the CSRF token in its forms: the
     page is rendered once with a slot there and each visitor's own token is put in. Signed-in
-    organisers, pages with a message to flash and requests that already made their token
-    are rendered as usual.
+    organisers, pages with a message to flash, requests that already made their token and
+    pages behind a personal link (one person's data) are rendered as usual.
     """
     ttl = _ttl()
     if (
         ttl <= 0
         or request.method != "GET"
+        or personal.is_personal_request()
         or current_user.is_authenticated
         or "_flashes" in session
         or "csrf_token" in g

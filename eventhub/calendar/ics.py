@@ -175,7 +175,9 @@ def _vevent(
     return b"".join(fold(line) for line in lines)
 
 
-def event_component(event: Event, page_url: str) -> bytes:
+def event_component(event: Event, page_url: str, withdrawn_sequence: int | None = None) -> bytes:
+    """``withdrawn_sequence``: the event goes on, but this person's entry is cancelled (their
+    place is gone): STATUS:CANCELLED at that SEQUENCE, the title staying the event's."""
     summary = event.title
     if event.is_cancelled:
         summary = _("Cancelled: %(title)s", title=event.title)
@@ -187,8 +189,8 @@ def event_component(event: Event, page_url: str) -> bytes:
         ends_at=event.ends_at,
         zone=event.timezone,
         summary=summary,
-        sequence=event.sequence,
-        cancelled=event.is_cancelled,
+        sequence=event.sequence if withdrawn_sequence is None else withdrawn_sequence,
+        cancelled=event.is_cancelled or withdrawn_sequence is not None,
         url=page_url,
         location=event_location(event),
         description=event_description(event, page_url),
@@ -306,13 +308,15 @@ CALENDAR_END = b"END:VCALENDAR\r\n"
 
 
 @lru_cache(maxsize=1024)
-def _calendar_head(name: str, identity: str, host: str, default_zone: str) -> bytes:
+def _calendar_head(
+    name: str, identity: str, host: str, default_zone: str, method: str = "PUBLISH"
+) -> bytes:
     """The calendar's own properties, up to where its components begin."""
     calendar = Calendar.new(
         # icalendar writes the calendar's name unescaped: it must be a single line.
         name=name,
         prodid=PRODID,
-        method="PUBLISH",
+        method=method,
         refresh_interval=REFRESH_INTERVAL,
         uid=hashlib.sha256(f"{host}/{identity}".encode()).hexdigest()[:32],
     )
@@ -323,17 +327,24 @@ def _calendar_head(name: str, identity: str, host: str, default_zone: str) -> by
 
 
 def calendar_bytes(
-    events: Iterable[Event], name: str, identity: str, detailed: bool = False
+    events: Iterable[Event],
+    name: str,
+    identity: str,
+    detailed: bool = False,
+    withdrawn_sequence: int | None = None,
 ) -> bytes:
     """A calendar of events (and, detailed, their agenda items) with a VTIMEZONE per zone.
 
     ``identity`` names the calendar stably (a feed's kind and owner): same content, same bytes.
+    ``withdrawn_sequence`` writes METHOD:CANCEL with each event cancelled at that SEQUENCE:
+    what makes a calendar drop the entry a person was given when their place goes.
     """
     head = _calendar_head(
         clean(name) or "EventHub",
         identity,
         urlsplit(base_url()).netloc,
         current_app.config["DEFAULT_EVENT_TIMEZONE"],
+        "PUBLISH" if withdrawn_sequence is None else "CANCEL",
     )
     adapter = _url_adapter()
     spans: dict[str, tuple[int, int]] = {}
@@ -344,7 +355,7 @@ def calendar_bytes(
         spans[event.timezone] = (min(known[0], first), max(known[1], last))
         # external_url's build with one adapter bound for all the events, not one per event.
         page_url = adapter.build("events.show_event", {"event_id": event.id}, force_external=True)
-        components.append(event_component(event, page_url))
+        components.append(event_component(event, page_url, withdrawn_sequence))
         if detailed:
             components.extend(
                 agenda_item_component(event, item, page_url) for item in event.agenda_items

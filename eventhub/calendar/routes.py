@@ -9,7 +9,7 @@ from flask_babel.speaklater import LazyString
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
-from eventhub import cache, select_locale
+from eventhub import cache, personal, select_locale
 from eventhub.calendar import bp, ics, links, services
 from eventhub.calendar.models import FeedKind
 from eventhub.events import services as event_services
@@ -106,6 +106,7 @@ def public_feed():
 
 
 @bp.get("/feeds/<token>.ics")
+@personal.personal
 def private_feed(token: str):
     # Unknown tokens are not remembered: a new feed works at once in every process.
     target = cache.remembered(
@@ -144,6 +145,7 @@ def rotate_organisation_feed(organisation_id: int):
 
 @bp.route("/account/calendar", methods=["GET", "POST"])
 @login_required
+@personal.personal
 def my_feed():
     if request.method == "POST":
         services.rotate_feed_token(FeedKind.ORGANISER, current_user.id)

@@ -21,6 +21,7 @@ from wtforms.validators import (
 )
 
 from eventhub.events.models import (
+    CANCELLATION_REASON_MAX,
     EVENT_KIND_LABELS,
     EVENT_STATUS_LABELS,
     PARTICIPATION_ROLE_LABELS,
@@ -128,7 +129,7 @@ class EventForm(FlaskForm):
         validate_choice=True,
     )
     notify_registrants = BooleanField(
-        _l("Email registrants if the time or the place changes"), default=True
+        _l("Email registrants and invitees if the time or the place changes"), default=True
     )
     submit = SubmitField(_l("Save event"))
 
@@ -190,3 +191,15 @@ class ProgrammeForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     submit = SubmitField(_l("Save programme"))
+
+
+class CancelEventForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Reason (optional)"),
+        validators=[Optional(), Length(max=CANCELLATION_REASON_MAX)],
+        render_kw={"rows": 3, "maxlength": CANCELLATION_REASON_MAX},
+        description=_l("Shown on the event page and in the cancellation email."),
+    )
+    # Its label, with the number of people, is written by the template; ticked on the
+    # page (see the route), off when a request leaves it out.
+    notify_registrants = BooleanField()

@@ -83,6 +83,9 @@ class Programme(TimestampMixin, Base):
         return f"<Programme {self.id} {self.name!r}>"
 
 
+CANCELLATION_REASON_MAX = 1000  # characters: a few sentences, not a letter
+
+
 class Event(TimestampMixin, Base):
     __tablename__ = "event"
     __table_args__ = (
@@ -123,6 +126,7 @@ class Event(TimestampMixin, Base):
     is_public: Mapped[bool] = mapped_column(default=True)
     published_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)  # told to everyone concerned
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL"), index=True
     )

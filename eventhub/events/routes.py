@@ -9,6 +9,7 @@ from eventhub.audit import services as audit
 from eventhub.errors import DomainError
 from eventhub.events import bp, notifications, permissions, services
 from eventhub.events.forms import (
+    CancelEventForm,
     CoOrganiserForm,
     EventFilterForm,
     EventForm,
@@ -179,7 +180,7 @@ def edit_event(event_id: int):
         zones=COMMON_ZONES,
         decision=decision,
         conflicts=conflicts,
-        registrants=notifications.registrants_to_tell(event),
+        registrants=notifications.people_to_tell(event),
     )
 
 
@@ -260,19 +261,28 @@ def unpublish_event(event_id: int):
 @bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel_event(event_id: int):
-    if request.method == "POST":
-        notify = request.form.get("notify_registrants") == "y"
-        return _life_cycle_action(
-            event_id,
-            lambda event: services.cancel_event(event, notify_registrants=notify),
-            _("Event cancelled."),
-            "event.cancel",
-            "registrants told by email" if notify else "",
-        )
     event = permissions.managed_event(event_id)
+    form = CancelEventForm()
+    if form.validate_on_submit():
+        notify = form.notify_registrants.data
+        try:
+            services.cancel_event(event, notify_registrants=notify, reason=form.reason.data)
+            audit.log("event.cancel", "registrants told by email" if notify else "", event)
+        except DomainError as error:
+            db.session.rollback()
+            show_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Event cancelled."), "success")
+            return redirect(url_for("events.show_event", event_id=event.id))
+    elif not form.is_submitted():
+        form.notify_registrants.data = True  # ticked when the page is shown
     return render_template(
-        "events/cancel.html", event=event, registrants=notifications.registrants_to_tell(event)
-    )
+        "events/cancel.html",
+        event=event,
+        form=form,
+        registrants=notifications.people_to_tell(event),
+    ), 422 if form.is_submitted() else 200
 
 
 @bp.post("/events/<int:event_id>/organisations")

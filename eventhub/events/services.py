@@ -13,6 +13,7 @@ from eventhub.auth.models import User
 from eventhub.db import utcnow
 from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.events.models import (
+    CANCELLATION_REASON_MAX,
     Event,
     EventKind,
     EventOrganisation,
@@ -245,13 +246,19 @@ def unpublish_event(event: Event) -> None:
     event.published_at = None
 
 
-def cancel_event(event: Event, notify_registrants: bool = True) -> None:
+def cancel_event(event: Event, notify_registrants: bool = True, reason: str | None = None) -> None:
     from eventhub.events import notifications
 
     if event.is_cancelled:
         raise ConflictError(_("The event is already cancelled."))
+    reason = clean(reason, one_line=False)
+    if reason and len(reason) > CANCELLATION_REASON_MAX:
+        raise DomainError(
+            _("Use at most %(num)d characters.", num=CANCELLATION_REASON_MAX), field="reason"
+        )
     event.status = EventStatus.CANCELLED.value
     event.cancelled_at = utcnow()
+    event.cancellation_reason = reason
     if notify_registrants:
         notifications.notify_cancellation(event)
 

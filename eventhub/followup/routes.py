@@ -16,6 +16,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from eventhub import personal
 from eventhub.audit import services as audit
 from eventhub.errors import DomainError
 from eventhub.events import services as event_services
@@ -127,6 +128,7 @@ def event_material(event_id: int, material_id: int):
 
 
 @bp.get("/r/<token>/materials/<int:material_id>")
+@personal.personal
 def registrant_material(token: str, material_id: int):
     from eventhub.registrations.routes import _registration_or_invalid
 
@@ -136,6 +138,7 @@ def registrant_material(token: str, material_id: int):
 
 
 @bp.get("/i/<token>/materials/<int:material_id>")
+@personal.personal
 def invitee_material(token: str, material_id: int):
     from eventhub.invitations.routes import _invitation_or_invalid
 
@@ -448,9 +451,11 @@ def followup_mail_page(event_id: int):
 
 def _link_or_404(token: str):
     try:
-        return commitments.find_link(token)
+        link = commitments.find_link(token)
     except DomainError:
         abort(404, description=_("This link is not valid. Ask the organisers for a new one."))
+    personal.follow_language(link.contact.language)
+    return link
 
 
 def _owner_page(link, token: str, status: int = 200, form: StatusForm | None = None):
@@ -467,12 +472,14 @@ def _owner_page(link, token: str, status: int = 200, form: StatusForm | None = N
 
 
 @bp.get("/c/<token>")
+@personal.personal
 def owner_commitments(token: str):
     """A GET only shows: mail scanners follow links."""
     return _owner_page(_link_or_404(token), token)
 
 
 @bp.post("/c/<token>/commitments/<int:commitment_id>")
+@personal.personal
 def owner_update(token: str, commitment_id: int):
     link = _link_or_404(token)
     commitment = commitments.commitment_for_link(link, commitment_id)

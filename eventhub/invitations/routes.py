@@ -5,12 +5,18 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from eventhub import personal
 from eventhub.audit import services as audit
 from eventhub.errors import DomainError
 from eventhub.events.permissions import managed_event
 from eventhub.extensions import csrf, db
 from eventhub.forms import commit_or_flash, optional_int
-from eventhub.invitations import bp, exports, services
+from eventhub.invitations import (
+    bp,
+    exports,
+    notices,  # noqa: F401  (listens to the events' signals)
+    services,
+)
 from eventhub.invitations.forms import AcceptForm, DeclineForm, InviteForm
 from eventhub.invitations.mail import email_from_opt_out_token
 from eventhub.invitations.models import INVITATION_STATE_LABELS, InvitationResponse
@@ -198,9 +204,11 @@ def revoke(event_id: int, invitation_id: int):
 
 def _invitation_or_invalid(token: str):
     try:
-        return services.find_by_token(token)
+        invitation = services.find_by_token(token)
     except services.InvalidLinkError:
         abort(404, description=_("This link is not valid. Ask the organisers for a new one."))
+    personal.follow_language(invitation.language)
+    return invitation
 
 
 def _answer(invitation, thanks: bool = False) -> str:
@@ -250,12 +258,14 @@ def _respond_page(invitation, accept_form=None, decline_form=None, status=200):
 
 
 @bp.get("/i/<token>")
+@personal.personal
 def respond(token: str):
     """Shows the invitation; mail scanners follow links, so a GET never changes anything."""
     return _respond_page(_invitation_or_invalid(token))
 
 
 @bp.post("/i/<token>/accept")
+@personal.personal
 def accept(token: str):
     invitation = _invitation_or_invalid(token)
     form = AcceptForm()
@@ -273,6 +283,7 @@ def accept(token: str):
 
 
 @bp.post("/i/<token>/decline")
+@personal.personal
 def decline(token: str):
     invitation = _invitation_or_invalid(token)
     form = DeclineForm()
@@ -286,6 +297,7 @@ def decline(token: str):
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt  # RFC 8058 one-click: the mail client POSTs without our form; the token is the key
+@personal.personal
 def opt_out(token: str):
     email = email_from_opt_out_token(token)
     if email is None:

@@ -37,7 +37,11 @@ def _subject(kind: str, title: str) -> str:
     return subjects[kind]
 
 
-def build(registration: Registration, token: str, kind: str) -> OutgoingMail:
+def build(
+    registration: Registration, token: str, kind: str, withdrawn: int | None = None
+) -> OutgoingMail:
+    """``withdrawn``: the person held a place (and its .ics) and no longer does; a
+    METHOD:CANCEL .ics for the same UID at this SEQUENCE removes their calendar entry."""
     from eventhub.registrations.services import checkin_code
 
     event = registration.event
@@ -49,6 +53,7 @@ def build(registration: Registration, token: str, kind: str) -> OutgoingMail:
             "kind": kind,
             "link": external_url("registrations.manage", token=token),
             "event_url": external_url("events.show_event", event_id=event.id),
+            "withdraw": withdrawn is not None,
         }
         subject = _subject(kind, event.title)
         text = render_template("mail/registration.txt", **context)
@@ -61,6 +66,13 @@ def build(registration: Registration, token: str, kind: str) -> OutgoingMail:
             checkin_url = external_url("registrations.checkin", code=checkin_code(registration))
             attachments.append(
                 Attachment("checkin-qr.png", "image/png", qr.png_base64(checkin_url), "base64")
+            )
+        if withdrawn is not None:
+            calendar = calendar_bytes(
+                [event], event.title, f"event/{event.uid}", withdrawn_sequence=withdrawn
+            )
+            attachments.append(
+                Attachment("event.ics", "text/calendar; method=CANCEL", calendar.decode())
             )
     return OutgoingMail(
         to_address=registration.email,

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from eventhub import personal
 from eventhub.audit import services as audit
 from eventhub.calendar import services as calendar_services
 from eventhub.calendar.ics import external_url
@@ -16,7 +17,13 @@ from eventhub.extensions import db, limiter
 from eventhub.formatting import local_datetime
 from eventhub.forms import commit_or_flash, confirm_page, options, show_domain_error
 from eventhub.organisations.services import organisation_choices
-from eventhub.registrations import bp, exports, qr, services
+from eventhub.registrations import (
+    bp,
+    exports,
+    notices,  # noqa: F401  (listens to the events' signals)
+    qr,
+    services,
+)
 from eventhub.registrations.forms import RegistrantDetailsForm, RegistrationForm
 from eventhub.registrations.models import REGISTRATION_STATUS_LABELS, RegistrationStatus
 
@@ -120,12 +127,15 @@ def _confirm_first(registration) -> str:
 
 def _registration_or_invalid(token: str):
     try:
-        return services.find_by_token(token)
+        registration = services.find_by_token(token)
     except services.InvalidLinkError:
         abort(404, description=_("This link is not valid. Ask the organisers for a new one."))
+    personal.follow_language(registration.language)
+    return registration
 
 
 @bp.get("/r/<token>")
+@personal.personal
 def manage(token: str):
     """The registrant's own page; a GET never changes anything (mail scanners follow links)."""
     registration = _registration_or_invalid(token)
@@ -187,6 +197,7 @@ def confirm(token: str):
 
 
 @bp.post("/r/<token>/feed")
+@personal.personal
 def personal_feed(token: str):
     """A private calendar of every event this address registered for (a new one kills the old)."""
     registration = _registration_or_invalid(token)
@@ -197,6 +208,7 @@ def personal_feed(token: str):
 
 
 @bp.post("/r/<token>")
+@personal.personal
 def update(token: str):
     registration = _registration_or_invalid(token)
     form = RegistrantDetailsForm()
@@ -215,6 +227,7 @@ def update(token: str):
 
 
 @bp.post("/r/<token>/cancel")
+@personal.personal
 def cancel(token: str):
     registration = _registration_or_invalid(token)
     services.cancel(registration)

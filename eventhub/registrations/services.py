@@ -381,8 +381,22 @@ def _confirm(registration: Registration) -> None:
     registration.waitlisted_at = None
 
 
-def _notify(registration: Registration, kind: str) -> None:
-    outbox.enqueue(registration_mail.build(registration, registration_token(registration), kind))
+def _notify(registration: Registration, kind: str, withdrawn: int | None = None) -> None:
+    token = registration_token(registration)
+    outbox.enqueue(registration_mail.build(registration, token, kind, withdrawn))
+
+
+def _withdraw_calendar_entry(event: Event) -> int:
+    """The SEQUENCE of a METHOD:CANCEL for a place taken away.
+
+    It must outrank the .ics its holder has, and whatever we send about the event later (a
+    new registration, a promotion) must outrank the CANCEL, or calendars would keep the
+    entry removed: the event's SEQUENCE goes up by two and the CANCEL takes the one between.
+    In SQL, under the event's lock, so concurrent withdrawals each get their own.
+    """
+    event.sequence = Event.sequence + 2
+    db.session.flush()
+    return event.sequence - 1
 
 
 def promote_waiting(event: Event) -> list[Registration]:
@@ -418,12 +432,15 @@ def cancel(registration: Registration, notify: bool = True) -> list[Registration
     was_confirmed = registration.status == RegistrationStatus.CONFIRMED or (
         registration.status == RegistrationStatus.HELD and awaits_address(registration)
     )
+    # Only a confirmed place came with the .ics (a held one did not): its entry is withdrawn.
+    held_calendar_entry = registration.status == RegistrationStatus.CONFIRMED
     registration.status = RegistrationStatus.CANCELLED.value
     registration.cancelled_at = utcnow()
     db.session.flush()
     signals.status_changed.send(registration)
+    withdrawn = _withdraw_calendar_entry(event) if held_calendar_entry else None
     if notify:
-        _notify(registration, "cancelled")
+        _notify(registration, "cancelled", withdrawn)
     return promote_waiting(event) if was_confirmed else []
 
 
@@ -507,7 +524,8 @@ def move_to_waiting_list(registration: Registration) -> None:
     registration.status = RegistrationStatus.WAITING.value
     registration.waitlisted_at = utcnow()
     db.session.flush()
-    _notify(registration, "waiting")
+    # The place goes, and with it the calendar entry its confirmation brought.
+    _notify(registration, "waiting", _withdraw_calendar_entry(registration.event))
 
 
 def listed_participants(event: Event) -> list[Registration]:

@@ -1,0 +1,43 @@
+"""Registrants hear when their event moves or is cancelled (events.notifications' signals).
+
+Everyone still registered is told: confirmed people, people on the waiting list and people
+awaiting approval. Only a confirmed place came with the event's .ics, so only confirmed
+people get the updated one.
+"""
+
+from sqlalchemy import func, select
+
+from eventhub.calendar.ics import external_url
+from eventhub.events import notifications
+from eventhub.events.models import Event
+from eventhub.extensions import db
+from eventhub.registrations.models import Registration, RegistrationStatus
+from eventhub.registrations.services import ACTIVE, registration_token
+
+
+def _active(event: Event):
+    return Registration.event_id == event.id, Registration.status.in_(ACTIVE)
+
+
+@notifications.count_people_to_tell.connect
+def count_registrants(event: Event) -> int:
+    return db.session.scalar(select(func.count(Registration.id)).where(*_active(event)))
+
+
+@notifications.event_changed.connect
+def tell_registrants(event: Event, change: notifications.EventChange) -> int:
+    registrations = db.session.scalars(
+        select(Registration).where(*_active(event)).order_by(Registration.id)
+    )
+    people = [
+        notifications.Addressee(
+            email=registration.email,
+            name=registration.name,
+            language=registration.language,
+            link=external_url("registrations.manage", token=registration_token(registration)),
+            via="registration",
+            holds_calendar_entry=registration.status == RegistrationStatus.CONFIRMED,
+        )
+        for registration in registrations
+    ]
+    return notifications.queue_notices(event, change, people)
