@@ -14,7 +14,6 @@ from eventhub.errors import DomainError
 from eventhub.events import services as event_services
 from eventhub.events.permissions import managed_event, require_manager
 from eventhub.extensions import db, limiter
-from eventhub.formatting import local_datetime
 from eventhub.forms import commit_or_flash, confirm_page, options, show_domain_error
 from eventhub.organisations.services import organisation_choices
 from eventhub.registrations import (

@@ -1,7 +1,7 @@
 """event cancellation reason
 
 Revision ID: 20c4f535e345
-Revises: d02a69a57c93
+Revises: 86b7de352d40
 Create Date: 2026-12-01 08:50:26.682516
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "20c4f535e345"
-down_revision = "d02a69a57c93"
+down_revision = "86b7de352d40"
 branch_labels = None
 depends_on = None
 
