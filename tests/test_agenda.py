@@ -1,4 +1,5 @@
 import csv
+import html
 import io
 import re
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from eventhub.events.models import Event
 from eventhub.extensions import db
 from eventhub.people.models import Speaker
 from tests.factories import EventFactory, SpeakerFactory
+from tests.test_registrations import spanish
 
 # 15 Dec 2026 in Santiago is UTC-3: 09:00 local is 12:00Z.
 EVENT_START = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)
@@ -274,7 +276,7 @@ def test_a_new_speaker_is_added_in_place_and_the_form_kept(
 def test_a_new_speaker_needs_a_name(app, organiser_client, event_id):
     url = f"/events/{event_id}/agenda/new"
     page = organiser_client.post(url, data=item_form(add_speaker="y")).text
-    assert "Type the new speaker" in page
+    assert html.escape(spanish(app, "Type the new speaker's name.")) in page
     with app.app_context():
         assert db.session.scalar(select(func.count(Speaker.id))) == 0 and item_count() == 0
 

@@ -17,6 +17,7 @@ from eventhub.extensions import db
 from eventhub.mail.models import OutboxMessage
 from eventhub.registrations.models import Registration
 from tests.factories import EventFactory, OrganisationFactory, RegistrationFactory
+from tests.test_registrations import spanish
 
 START = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)
 
@@ -136,7 +137,8 @@ def test_a_restored_registration_waits_when_the_event_is_full(app, organiser_cli
         f"{base}/participants/{table['elena']}/restore", follow_redirects=True
     )
     assert status(app, table["elena"]) == "waiting"
-    assert "waiting list" in response.text and "event is full" in response.text
+    full = spanish(app, "Registration restored to the waiting list: the event is full.")
+    assert full in response.text
     assert mails(app) == before + 1  # she is told
     # A place frees up: she is first in line for it.
     organiser_client.post(f"{base}/participants/{table['ana']}/remove")
@@ -150,8 +152,8 @@ def test_a_restored_registration_gets_a_free_place(app, organiser_client, table)
         f"{base}/participants/{table['elena']}/restore", follow_redirects=True
     )
     assert status(app, table["elena"]) == "confirmed"
-    assert "the place is confirmed" in response.text
+    assert spanish(app, "Registration restored: the place is confirmed.") in response.text
     again = organiser_client.post(
         f"{base}/participants/{table['elena']}/restore", follow_redirects=True
     )
-    assert "Only cancelled registrations can be restored" in again.text
+    assert spanish(app, "Only cancelled registrations can be restored.") in again.text

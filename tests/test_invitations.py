@@ -12,6 +12,7 @@ from eventhub.mail.models import OutboxMessage
 from eventhub.organisations.models import Organisation
 from eventhub.registrations.models import Registration
 from tests.factories import ContactFactory, EventFactory, OrganisationFactory
+from tests.test_registrations import spanish
 
 WINTER = datetime(2027, 7, 15, 14, 0, tzinfo=UTC)  # 10:00 in Santiago
 
@@ -152,7 +153,8 @@ def test_a_draft_says_before_anything_is_typed_that_it_must_be_published(
     for page in (f"/events/{draft}/invitations/new", f"/events/{draft}/invitations"):
         html = organiser_client.get(page).text
         notice = html.split('id="cannot-invite"')[1].split("</div>")[0]
-        assert "draft" in notice and f'action="/events/{draft}/publish"' in notice
+        assert spanish(app, "Publish the event") in notice
+        assert f'action="/events/{draft}/publish"' in notice
         assert html.index('id="cannot-invite"') < html.index('<form method="get"')
     organiser_client.post(f"/events/{draft}/publish")
     assert 'id="cannot-invite"' not in organiser_client.get(f"/events/{draft}/invitations/new").text
