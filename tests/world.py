@@ -125,6 +125,10 @@ def _every_state(open_event: Event) -> list:
 def clients(app) -> dict:
     """Anonymous first: a form anyone can reach is fuzzed as anyone."""
     anonymous = app.test_client()
+    # The admin is also signed in on another device, so the account page offers to end it.
+    phone = app.test_client()
+    phone.environ_base["HTTP_USER_AGENT"] = "Mozilla/5.0 (iPhone) Version/17.5 Safari/604.1"
+    assert login(phone, ADMIN_EMAIL).status_code == 302
     admin = app.test_client()
     response = login(admin, ADMIN_EMAIL)
     assert response.status_code == 302
