@@ -165,7 +165,12 @@ def edit_event(event_id: int):
         except DomainError as error:
             show_domain_error(form, error)
         else:
-            audit.log("event.edit", audit.changes(before, event), event=event)
+            audit.log(
+                "event.edit",
+                audit.changes(before, event),
+                event=event,
+                details=audit.change_details(before, event, "event"),
+            )
             db.session.commit()
             flash(_("Event saved."), "success")
             return redirect(url_for("events.show_event", event_id=event.id))
@@ -288,6 +293,10 @@ def set_participation(event_id: int):
                 "event.organisation",
                 f"{participation.organisation.name}: {participation.role}",
                 event=event,
+                details={
+                    "subject": participation.organisation.name,
+                    "value": ["participation_role", participation.role],
+                },
             )
         except DomainError as error:
             flash(error.message, "error")
@@ -396,7 +405,11 @@ def edit_programme(programme_id: int | None = None):
             if before is None:
                 audit.log("programme.create", programme.name)
             else:
-                audit.log("programme.edit", f"{programme.name}: {audit.changes(before, programme)}")
+                audit.log(
+                    "programme.edit",
+                    f"{programme.name}: {audit.changes(before, programme)}",
+                    details=audit.change_details(before, programme, "programme", programme.name),
+                )
         except DomainError as error:
             show_domain_error(form, error)
         else:

@@ -42,7 +42,12 @@ def invite(event_id: int):
             )
             if form.send.data:
                 batch = services.send_invitations(event, plan, current_user)
-                audit.log("invitations.send", f"{len(plan.recipients)} invitations", event=event)
+                audit.log(
+                    "invitations.send",
+                    f"{len(plan.recipients)} invitations",
+                    event=event,
+                    details={"count": ["invitations", len(plan.recipients)]},
+                )
                 db.session.commit()
                 flash(_("%(count)d invitations queued.", count=len(plan.recipients)), "success")
                 return redirect(
@@ -111,7 +116,12 @@ def _act(event_id: int, action, message: str, audit_action: str | None = None):
     def act():
         result = action(event)
         if audit_action:
-            audit.log(audit_action, f"{result} messages", event=event)
+            audit.log(
+                audit_action,
+                f"{result} messages",
+                event=event,
+                details={"count": ["messages", result]},
+            )
         return result
 
     commit_or_flash(

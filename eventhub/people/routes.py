@@ -83,7 +83,11 @@ def edit_speaker(speaker_id: int):
     if form.validate_on_submit():
         try:
             services.update_speaker(speaker, _speaker_data(form))
-            audit.log("speaker.edit", f"{speaker.name}: {audit.changes(before, speaker)}")
+            audit.log(
+                "speaker.edit",
+                f"{speaker.name}: {audit.changes(before, speaker)}",
+                details=audit.change_details(before, speaker, "speaker", speaker.name),
+            )
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -106,7 +110,13 @@ def delete_speaker(speaker_id: int):
         name = speaker.name
         remove_speaker_from_agendas(speaker)
         services.delete_speaker(speaker)
-        audit.log("speaker.delete", f"{name} ({len(bookings)} agenda items)" if bookings else name)
+        audit.log(
+            "speaker.delete",
+            f"{name} ({len(bookings)} agenda items)" if bookings else name,
+            details={"subject": name, "count": ["agenda_items", len(bookings)]}
+            if bookings
+            else None,
+        )
         db.session.commit()
         flash(_("%(name)s was removed from the speakers.", name=name), "success")
         return redirect(url_for("people.list_speakers"))
