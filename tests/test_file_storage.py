@@ -273,3 +273,20 @@ def test_pg_dump_carries_files_kept_in_the_database(tmp_path, pg_schema):
             conn.execute(text(f'DROP DATABASE IF EXISTS "{restored_db}" WITH (FORCE)'))
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         server.dispose()
+
+
+def test_files_from_one_machines_folder_move_into_the_database(make_app, tmp_path):
+    one = instance(make_app, tmp_path / "one")
+    event_id = make_event(one)
+    data = pdf_of(CHUNK_SIZE * 2)
+    assert upload(signed_in(one), event_id, io.BytesIO(data)).status_code == 302
+    [material_id] = material_ids(one)
+    two = instance(make_app, tmp_path / "two", FILE_STORAGE="database")
+    assert download(signed_in(two), event_id, material_id).status_code == 404
+
+    elsewhere = two.test_cli_runner().invoke(args=["materials", "to-database"])
+    assert elsewhere.exit_code == 1 and "acta.pdf" in elsewhere.output
+    moved = one.test_cli_runner().invoke(args=["materials", "to-database"])
+    assert moved.exit_code == 0 and "moved into the database: 1" in moved.output
+    assert files_in(tmp_path / "one" / "uploads") == []
+    assert download(signed_in(two), event_id, material_id).data == data

@@ -46,6 +46,7 @@ NAMED_BY_ID = {
 VALUE_LABELS: dict[str, dict] = {
     "participation_role": PARTICIPATION_ROLE_LABELS,
     "registration": {"closed": _l("closed"), "reopened": _l("reopened")},
+    "cancel": {"notified": _l("registrants told by email")},
 }
 # Counted things, with both forms for ngettext (extracted here, chosen per count).
 COUNTS = {

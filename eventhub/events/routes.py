@@ -230,12 +230,14 @@ def _event_page(event_id: int) -> str:
     )
 
 
-def _life_cycle_action(event_id: int, action, message: str, audit_action: str, summary=""):
+def _life_cycle_action(
+    event_id: int, action, message: str, audit_action: str, summary="", details=None
+):
     event = permissions.managed_event(event_id)
 
     def act():
         action(event)
-        audit.log(audit_action, summary, event=event)
+        audit.log(audit_action, summary, event=event, details=details)
 
     commit_or_flash(act, message)
     return redirect(url_for("events.show_event", event_id=event.id))
@@ -271,6 +273,7 @@ def cancel_event(event_id: int):
             _("Event cancelled."),
             "event.cancel",
             "registrants told by email" if notify else "",
+            {"value": ["cancel", "notified"]} if notify else None,
         )
     event = permissions.managed_event(event_id)
     return render_template(

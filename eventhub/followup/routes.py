@@ -37,6 +37,7 @@ from eventhub.followup.forms import (
 from eventhub.followup.markdown import render_markdown
 from eventhub.followup.models import (
     COMMITMENT_STATUS_LABELS,
+    VISIBILITY_LABELS,
     Commitment,
     Material,
     Visibility,
@@ -61,6 +62,7 @@ def allow_large_uploads(endpoint, values):
 
 
 audit_display.register_values("commitment_status", COMMITMENT_STATUS_LABELS)
+audit_display.register_values("visibility", VISIBILITY_LABELS)
 
 
 @bp.record_once
@@ -318,6 +320,10 @@ def edit_material(event_id: int, material_id: int):
             "material.edit",
             event,
             lambda material: f"{material.title} ({material.visibility})",
+            lambda material: {
+                "subject": material.title,
+                "value": ["visibility", material.visibility],
+            },
         ),
         _("File details saved."),
     ):

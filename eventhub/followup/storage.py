@@ -136,3 +136,25 @@ def stream_chunks(engine: Engine, material_id: int) -> Iterator[bytes]:
         if chunk is None:  # deleted while being read: end the response short
             return
         yield bytes(chunk)
+
+
+def move_to_database() -> tuple[int, list[str]]:
+    """Copy every material kept in this machine's folder into the database, one commit per
+    file, and remove the file once its commit is done. Files missing here are listed."""
+    moved, missing = 0, []
+    ids = db.session.scalars(
+        select(Material.id).where(Material.storage == "local").order_by(Material.id)
+    ).all()
+    for material_id in ids:
+        material = db.session.get(Material, material_id)
+        path = local_file(material)
+        if path is None:
+            missing.append(f"{material.filename} ({material.storage_key})")
+            continue
+        material.storage = "database"
+        with path.open("rb") as source:
+            write(material, source)
+        db.session.commit()
+        path.unlink(missing_ok=True)
+        moved += 1
+    return moved, missing
