@@ -93,7 +93,7 @@ def test_two_machines_share_files_kept_in_the_database(make_app, tmp_path):
     data = pdf_of(3 * CHUNK_SIZE + 1234)  # four chunks, the last one short
     first, second = signed_in(one), signed_in(two)
 
-    assert upload(first, event_id, io.BytesIO(data), "Acta de la mesa.pdf").status_code == 302
+    assert upload(first, event_id, io.BytesIO(data), "Acta — Peñalolén.pdf").status_code == 302
     [material_id] = material_ids(one)
     with one.app_context():
         assert db.session.get(Material, material_id).storage == "database"
@@ -109,7 +109,9 @@ def test_two_machines_share_files_kept_in_the_database(make_app, tmp_path):
     assert answer.headers["Content-Type"] == "application/pdf"
     assert answer.headers["Content-Length"] == str(len(data))
     assert answer.headers["Content-Disposition"].startswith("inline")
-    assert "Acta de la mesa.pdf" in answer.headers["Content-Disposition"]
+    disposition = answer.headers["Content-Disposition"]
+    assert 'filename="Acta  Penalolen.pdf"' in disposition
+    assert "filename*=UTF-8''Acta%20%E2%80%94%20Pe%C3%B1alol%C3%A9n.pdf" in disposition
     assert answer.headers["X-Content-Type-Options"] == "nosniff"
     again = second.get(
         f"/events/{event_id}/materials/{material_id}",

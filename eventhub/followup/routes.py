@@ -1,5 +1,7 @@
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import quote
 
 from flask import (
     abort,
@@ -110,6 +112,14 @@ def shared_followup(
     )
 
 
+def _download_name(filename: str) -> dict[str, str]:
+    """As send_file names a download: an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    if filename.isascii():
+        return {"filename": filename}
+    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    return {"filename": fallback, "filename*": f"UTF-8''{quote(filename, safe='!#$&+-.^_`|~')}"}
+
+
 def _send_material(material: Material):
     inline = material.content_type == "application/pdf" or material.content_type.startswith(
         "image/"
@@ -124,8 +134,11 @@ def _send_material(material: Material):
             direct_passthrough=True,
         )
         response.content_length = material.size
-        disposition = "inline" if inline else "attachment"
-        response.headers.set("Content-Disposition", disposition, filename=material.filename)
+        response.headers.set(
+            "Content-Disposition",
+            "inline" if inline else "attachment",
+            **_download_name(material.filename),
+        )
         response.set_etag(material.storage_key)
         response.make_conditional(request)
     else:
