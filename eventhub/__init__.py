@@ -224,7 +224,7 @@ def _register_cli(app: Flask) -> None:
     from eventhub.auth.cli import users_cli
     from eventhub.backup import backup_command
     from eventhub.demo import demo_command
-    from eventhub.followup.cli import reminders_cli
+    from eventhub.followup.cli import materials_cli, reminders_cli
     from eventhub.mail.cli import outbox_cli
     from eventhub.registrations.cli import registrations_cli
 
@@ -232,5 +232,6 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(materials_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(registrations_cli)

@@ -54,6 +54,9 @@ class Defaults:
     # Materials (slides, agreements, photos) may be larger than any form; see followup/routes.py.
     UPLOAD_MAX_BYTES = 25 * 1000 * 1000
     UPLOAD_FOLDER = None  # None: instance/uploads
+    # "local": UPLOAD_FOLDER on the machine that received the upload (one machine);
+    # "database": chunks in the database, for several machines (followup/storage.py).
+    FILE_STORAGE = "local"
     COMMITMENT_REMINDER_DAYS = 7
     BABEL_DEFAULT_LOCALE = "es"
     BABEL_DEFAULT_TIMEZONE = "America/Santiago"

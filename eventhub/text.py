@@ -15,6 +15,10 @@ def clean(text: str | None, *, one_line: bool = True) -> str | None:
     One-line text also has its runs of spaces and line breaks made into single spaces.
     """
     text = unicodedata.normalize("NFC", text or "")
+    if not one_line:
+        # Browsers send a textarea's line breaks as CRLF: stored as LF, an unchanged text
+        # compares equal on the next edit (the CR would otherwise become a space each time).
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = (_CONTROLS if one_line else _CONTROLS_BUT_TAB_AND_NEWLINE).sub(" ", text)
     text = " ".join(text.split()) if one_line else text.strip()
     return text or None

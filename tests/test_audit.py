@@ -1,8 +1,14 @@
 """The audit log: organiser actions recorded with the change, readable by admins."""
 
+import html
+import re
+from datetime import UTC, datetime
+
 from sqlalchemy import select
 
+from eventhub.audit import services as audit_services
 from eventhub.audit.models import AuditEntry
+from eventhub.auth.models import User
 from eventhub.events.models import Event, Programme
 from eventhub.extensions import db
 from eventhub.people.models import Speaker
@@ -201,3 +207,120 @@ def test_speaker_and_programme_changes_are_logged(app, organiser_client):
     assert log[2][3] == "Rodrigo Sandoval"
     assert log[4][3] == "Migrantes y Ciudades: description: — → “Mesas intermunicipales”"
     assert all(e[1] == "organiser@example.org" and e[2] is None for e in log)
+
+
+# --- what the log page tells ---------------------------------------------------------------------
+
+
+def audit_page(client, lang: str, query: str = "") -> str:
+    client.post("/language", data={"lang": lang})
+    return client.get(f"/admin/audit{query}").get_data(as_text=True)
+
+
+def as_the_browser_sends_it(client, event_id: int) -> str:
+    """The edit form's description as a browser submits it: what the page shows, in CRLF."""
+    page = client.get(f"/events/{event_id}/edit").get_data(as_text=True)
+    shown = re.search(r'<textarea[^>]*name="description"[^>]*>\n?(.*?)</textarea>', page, re.S)
+    return html.unescape(shown.group(1)).replace("\n", "\r\n")
+
+
+def test_an_edit_with_browser_line_breaks_logs_no_description_change(app, organiser_client):
+    text = "Primera parte.\r\nSegunda parte.\r\n\r\nTercera."
+    organiser_client.post("/events/new", data=event_form(description=text))
+    with app.app_context():
+        event_id = db.session.scalar(select(Event.id))
+    for capacity in ("", "30"):  # saved twice, as people do, the second time with a change
+        description = as_the_browser_sends_it(organiser_client, event_id)
+        organiser_client.post(
+            f"/events/{event_id}/edit",
+            data=event_form(description=description, capacity=capacity),
+        )
+    log = entries(app, "event.edit")
+    assert log[0][3] == "no change"
+    assert log[1][3] == "capacity: — → 30"
+    with app.app_context():
+        assert db.session.get(Event, event_id).description == (
+            "Primera parte.\nSegunda parte.\n\nTercera."
+        )
+
+
+def test_the_log_shows_labels_and_times_in_the_readers_language(app, client, admin):
+    with app.app_context():
+        ana = UserFactory(email="ana@example.org", name="Ana")
+        organisation = OrganisationFactory(name="Municipalidad de Recoleta")
+        db.session.commit()
+        organisation_id = organisation.id
+        ana_id = ana.id
+    login(client, "ana@example.org")
+    client.post(
+        "/events/new",
+        data=event_form(title="Mesa de Madrid", timezone="Europe/Madrid"),
+    )
+    with app.app_context():
+        event_id = db.session.scalar(select(Event.id))
+    client.post(
+        f"/events/{event_id}/edit",
+        data={
+            **event_form(title="Mesa de Madrid", timezone="Europe/Madrid"),
+            "venue_name": "Casa de América",
+            "registration_mode": "open",
+            "is_public": "",
+            "starts_at": "2026-12-15T09:00",
+            "notify_registrants": "",
+        },
+    )
+    client.post(
+        f"/events/{event_id}/organisations",
+        data={"organisation_id": organisation_id, "role": "co_organiser"},
+    )
+    client.post(f"/events/{event_id}/registration/toggle")
+    with app.app_context():
+        # An entry outside any event, and times fixed so the zones can be read.
+        audit_services.record(db.session.get(User, ana_id), "organisation.create", "Recoleta")
+        for entry in db.session.scalars(select(AuditEntry)):
+            entry.created_at = datetime(2026, 12, 1, 13, 30, tzinfo=UTC)
+        db.session.commit()
+
+    english = audit_page(client, "en", f"?event={event_id}")  # the event's history page
+    assert "Venue: “Municipalidad de Lo Prado” → “Casa de América”" in english
+    assert "Registration: Invitation only → Open registration" in english
+    assert "List in the public events list once published: Yes → No" in english
+    assert "Municipalidad de Recoleta: Co-organiser" in english
+    assert "Registration closed or reopened" in english and ">closed<" in english
+    # 10:00 in Madrid is 09:00Z; 13:30Z is 14:30 in Madrid (CET, UTC+1).
+    before, after = "Dec 15, 2026, 10:00:00\u202fAM", "Dec 15, 2026, 9:00:00\u202fAM"
+    assert f"Starts: {before} (GMT+01:00) → {after} (GMT+01:00)" in english
+    assert "Dec 1, 2026, 2:30:00\u202fPM (GMT+01:00)" in english
+    for raw in ("venue_name", "registration_mode", "co_organiser", "is_public", "UTC"):
+        assert raw not in english
+
+    client.post("/logout")
+    assert login(client, "admin@example.org").status_code == 302
+    spanish = audit_page(client, "es")
+    assert "Lugar: “Municipalidad de Lo Prado” → “Casa de América”" in spanish
+    assert "Sí → No" in spanish
+    assert "Municipalidad de Recoleta: Coorganizador" in spanish
+    assert "1 dic 2026, 14:30:00 (GMT+01:00)" in spanish
+    # Outside any event: America/Santiago, 10:30 in summer (UTC−3).
+    assert "1 dic 2026, 10:30:00 (GMT-03:00)" in spanish
+    for raw in ("venue_name", "registration_mode", "co_organiser", "in_progress", "UTC"):
+        assert raw not in spanish
+
+
+def test_counts_are_plural_correct_in_both_languages(app, admin_client):
+    with app.app_context():
+        event = EventFactory()
+        admin = db.session.scalar(select(User).where(User.email == "admin@example.org"))
+        for count in (1, 2):
+            audit_services.record(
+                admin,
+                "followup.send",
+                f"{count} recipients",
+                event,
+                details={"count": ["recipients", count]},
+            )
+        db.session.commit()
+    english = audit_page(admin_client, "en")
+    assert "1 recipient<" in english and "2 recipients<" in english
+    spanish = audit_page(admin_client, "es")
+    assert "1 destinatario<" in spanish and "2 destinatarios<" in spanish

@@ -704,3 +704,28 @@ def test_only_confirmed_registrants_read_what_is_for_participants(app, organiser
     assert refused.status_code == 404
     allowed = fetch(visitor, f"/r/{world['absent_token']}/materials/{material_id}")
     assert allowed.status_code == 200  # confirmed, even if they did not come
+
+
+def test_follow_up_entries_show_status_and_visibility_labels(app, organiser_client, world):
+    event_id = world["event"]
+    add_commitment(organiser_client, world)
+    upload(organiser_client, world, PDF, "acta.pdf")
+    with app.app_context():
+        commitment_id = db.session.scalar(select(Commitment.id))
+        material_id = db.session.scalar(select(Material.id))
+    organiser_client.post(
+        f"/events/{event_id}/commitments/{commitment_id}/status",
+        data={"status": "in_progress", "note": ""},
+    )
+    organiser_client.post(
+        f"/events/{event_id}/materials/{material_id}/edit",
+        data={"title": "Acta firmada", "visibility": "private"},
+    )
+    english = organiser_client.get(f"/admin/audit?event={event_id}").get_data(as_text=True)
+    assert "Municipalidad de Quilicura: In progress" in english
+    assert "Acta firmada: Organisers only" in english
+    organiser_client.post("/language", data={"lang": "es"})
+    spanish = organiser_client.get(f"/admin/audit?event={event_id}").get_data(as_text=True)
+    assert "Municipalidad de Quilicura: En curso" in spanish
+    assert "Acta firmada: Solo organizadores" in spanish
+    assert "in_progress" not in spanish and "(private)" not in spanish

@@ -130,7 +130,8 @@ def edit_item(event_id: int, item_id: int | None = None):
             else:
                 services.update_item(event, item, _item_data(form))
                 summary = f"{item.title}: {audit.changes(before, item)}"
-                audit.log("agenda.edit", summary, event=event)
+                details = audit.change_details(before, item, "agenda_item", item.title)
+                audit.log("agenda.edit", summary, event=event, details=details)
         except AgendaConflictError as error:
             db.session.rollback()
             show_domain_error(form, error)

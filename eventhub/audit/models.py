@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.auth.models import User
@@ -25,6 +25,9 @@ class AuditEntry(Base):
         ForeignKey("event.id", ondelete="SET NULL"), index=True
     )
     summary: Mapped[str] = mapped_column(String(1000), default="")
+    # What the page shows, as data told in the reader's language (audit/display.py);
+    # None for entries written before it was kept.
+    details: Mapped[dict | None] = mapped_column(JSON)
 
     user: Mapped[User | None] = relationship()
     event: Mapped[Event | None] = relationship()

@@ -2,7 +2,7 @@ from flask import abort, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from eventhub.audit import bp, services
+from eventhub.audit import bp, display, services
 from eventhub.auth.models import User
 from eventhub.events.models import Event
 from eventhub.events.permissions import require_manager
@@ -40,5 +40,7 @@ def audit_log():
         user_id=user_id,
         users=users,
         labels=services.ACTION_LABELS,
+        describe=display.describe,
+        when=lambda entry: display.when(entry.created_at, display.zone_of(entry)),
         args=filter_args(),
     )

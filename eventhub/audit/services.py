@@ -78,23 +78,38 @@ ACTION_LABELS = {
 }
 
 
-def record(user: User | None, action: str, summary: str = "", event: Event | None = None):
+def record(
+    user: User | None,
+    action: str,
+    summary: str = "",
+    event: Event | None = None,
+    details: dict | None = None,
+):
     entry = AuditEntry(
         user_id=user.id if user is not None else None,
         user_email=user.email if user is not None else None,
         action=action,
         event_id=event.id if event is not None else None,
         summary=_one_line(summary)[:SUMMARY_LENGTH],
+        details=details,
     )
     db.session.add(entry)
     db.session.flush()
     return entry
 
 
-def log(action: str, summary: str = "", event: Event | None = None) -> AuditEntry:
-    """``record`` for the signed-in organiser of the current request."""
+def log(
+    action: str, summary: str = "", event: Event | None = None, details: dict | None = None
+) -> AuditEntry:
+    """``record`` for the signed-in organiser of the current request.
+
+    ``summary`` is a plain record in English; ``details`` (see audit/display.py) is what the
+    log page tells each reader in their language: ``subject``, ``changes`` with their form
+    ``kind``, ``value`` as ``[kind, value]``, ``count`` as ``[noun, number]``.
+    """
     user = current_user if getattr(current_user, "is_authenticated", False) else None
-    return record(user._get_current_object() if user is not None else None, action, summary, event)
+    user = user._get_current_object() if user is not None else None
+    return record(user, action, summary, event, details)
 
 
 def counted(number: int, singular: str, plural: str) -> str:
@@ -127,14 +142,49 @@ def snapshot(obj, fields: Iterable[str]) -> dict:
     return {name: getattr(obj, name) for name in fields}
 
 
+def _comparable(value):
+    # Text stored before line endings were normalised may hold CRLF; it is the same text.
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
+def _changed(before: dict, obj) -> list[tuple[str, object, object]]:
+    return [
+        (name, old, getattr(obj, name))
+        for name, old in before.items()
+        if _comparable(getattr(obj, name)) != _comparable(old)
+    ]
+
+
 def changes(before: dict, obj) -> str:
     """``field: old → new`` for each field that changed since ``snapshot``."""
-    parts = [
-        f"{name}: {_show(old)} → {_show(getattr(obj, name))}"
-        for name, old in before.items()
-        if getattr(obj, name) != old
-    ]
+    parts = [f"{name}: {_show(old)} → {_show(new)}" for name, old, new in _changed(before, obj)]
     return "; ".join(parts) or "no change"
+
+
+def encode(value):
+    """A value as JSON for ``details``: instants and days tagged, enums by their value."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime):
+        return {"at": value.isoformat()}
+    if isinstance(value, date):
+        return {"day": value.isoformat()}
+    if isinstance(value, str) and len(value) > 4 * VALUE_LENGTH:
+        return value[: 4 * VALUE_LENGTH]  # the page shows the first 80 characters
+    return value
+
+
+def change_details(before: dict, obj, kind: str, subject: str | None = None) -> dict:
+    """``details`` for an edit: the changed fields of a ``kind`` of form (audit/display.py)."""
+    details: dict = {
+        "kind": kind,
+        "changes": [[name, encode(old), encode(new)] for name, old, new in _changed(before, obj)],
+    }
+    if subject:
+        details["subject"] = subject
+    return details
 
 
 def entries_query(event_id: int | None = None, user_id: int | None = None) -> Select:

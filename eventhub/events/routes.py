@@ -168,7 +168,12 @@ def edit_event(event_id: int):
         except DomainError as error:
             show_domain_error(form, error)
         else:
-            audit.log("event.edit", audit.changes(before, event), event=event)
+            audit.log(
+                "event.edit",
+                audit.changes(before, event),
+                event=event,
+                details=audit.change_details(before, event, "event"),
+            )
             db.session.commit()
             flash(_("Event saved."), "success")
             return redirect(url_for("events.show_event", event_id=event.id))
@@ -228,12 +233,14 @@ def _event_page(event_id: int) -> str:
     )
 
 
-def _life_cycle_action(event_id: int, action, message: str, audit_action: str, summary=""):
+def _life_cycle_action(
+    event_id: int, action, message: str, audit_action: str, summary="", details=None
+):
     event = permissions.managed_event(event_id)
 
     def act():
         action(event)
-        audit.log(audit_action, summary, event=event)
+        audit.log(audit_action, summary, event=event, details=details)
 
     commit_or_flash(act, message)
     return redirect(url_for("events.show_event", event_id=event.id))
@@ -267,7 +274,12 @@ def cancel_event(event_id: int):
         notify = form.notify_registrants.data
         try:
             services.cancel_event(event, notify_registrants=notify, reason=form.reason.data)
-            audit.log("event.cancel", "registrants told by email" if notify else "", event)
+            audit.log(
+                "event.cancel",
+                "registrants told by email" if notify else "",
+                event,
+                {"value": ["cancel", "notified"]} if notify else None,
+            )
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -300,6 +312,10 @@ def set_participation(event_id: int):
                 "event.organisation",
                 f"{participation.organisation.name}: {participation.role}",
                 event=event,
+                details={
+                    "subject": participation.organisation.name,
+                    "value": ["participation_role", participation.role],
+                },
             )
         except DomainError as error:
             flash(error.message, "error")
@@ -418,7 +434,11 @@ def edit_programme(programme_id: int | None = None):
             if before is None:
                 audit.log("programme.create", programme.name)
             else:
-                audit.log("programme.edit", f"{programme.name}: {audit.changes(before, programme)}")
+                audit.log(
+                    "programme.edit",
+                    f"{programme.name}: {audit.changes(before, programme)}",
+                    details=audit.change_details(before, programme, "programme", programme.name),
+                )
         except DomainError as error:
             show_domain_error(form, error)
         else:

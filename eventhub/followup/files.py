@@ -1,4 +1,4 @@
-"""Uploaded files: what they really are (by their bytes), a safe name, and where they live.
+"""Uploaded files: what they really are (by their bytes) and a safe name (storage.py keeps them).
 
 The type comes from the content, never from the name or the browser's Content-Type: an HTML
 page or an executable renamed ``.pdf`` is refused. Office formats are ZIP or OLE containers,
@@ -6,15 +6,12 @@ so the ZIP's members say whether it is a document, a spreadsheet or a presentati
 """
 
 import io
-import os
 import re
-import secrets
 import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-
-from flask import current_app
+from typing import BinaryIO
 
 
 @dataclass(frozen=True)
@@ -54,8 +51,22 @@ OLE_KINDS = {
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
-def detect_kind(data: bytes, filename: str) -> FileKind | None:
-    """The kind of an accepted file, or None for anything else."""
+def detect_kind(data: bytes | BinaryIO, filename: str) -> FileKind | None:
+    """The kind of an accepted file, or None for anything else.
+
+    ``data`` may be a seekable file: only its first bytes are read, and for a ZIP container
+    its directory, so a large upload spooled to disk is never read whole into memory.
+    """
+    stream = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    stream.seek(0)
+    head = stream.read(16)
+    stream.seek(0)
+    kind = _kind_from_head(head, stream, filename)
+    stream.seek(0)
+    return kind
+
+
+def _kind_from_head(data: bytes, stream: BinaryIO, filename: str) -> FileKind | None:
     if data.startswith(b"%PDF-"):
         return PDF
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -67,15 +78,15 @@ def detect_kind(data: bytes, filename: str) -> FileKind | None:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return WEBP
     if data.startswith(b"PK\x03\x04"):
-        return _office_zip(data)
+        return _office_zip(stream)
     if data.startswith(OLE_MAGIC):
         return OLE_KINDS.get(Path(filename).suffix.lower().lstrip("."))
     return None
 
 
-def _office_zip(data: bytes) -> FileKind | None:
+def _office_zip(stream: BinaryIO) -> FileKind | None:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        with zipfile.ZipFile(stream) as archive:
             names = archive.namelist()
             if "mimetype" in names:
                 mimetype = archive.read("mimetype").decode("ascii", "replace").strip()
@@ -107,33 +118,3 @@ def safe_filename(original: str | None, kind: FileKind) -> str:
         extension = kind.extension
     stem = stem[:120].strip(" ._") or "file"
     return f"{stem}.{extension.lower()}"
-
-
-class FileStorage:
-    """Bytes on disk under one directory, named by random keys (never by the upload's name)."""
-
-    def __init__(self, root: Path):
-        self.root = root
-
-    def path(self, key: str) -> Path:
-        if not re.fullmatch(r"[0-9a-f]{32}", key):
-            raise ValueError("not a storage key")
-        return self.root / key[:2] / key
-
-    def save(self, data: bytes) -> str:
-        key = secrets.token_hex(16)
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_suffix(".part")
-        partial.write_bytes(data)
-        os.replace(partial, target)  # readers never see half a file
-        return key
-
-    def delete(self, key: str) -> None:
-        self.path(key).unlink(missing_ok=True)
-
-
-def storage() -> FileStorage:
-    configured = current_app.config.get("UPLOAD_FOLDER")
-    root = Path(configured) if configured else Path(current_app.instance_path) / "uploads"
-    return FileStorage(root)

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.agenda.models import AgendaItem
@@ -68,6 +68,9 @@ class Material(TimestampMixin, Base):
     size: Mapped[int]
     # Where the storage keeps the bytes: random, never derived from the uploaded name.
     storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    # Which storage holds them ("local" folder or "database" chunks): read from the one that
+    # wrote them, so changing EVENTHUB_FILE_STORAGE never strands the files already stored.
+    storage: Mapped[str] = mapped_column(String(20), default="local", server_default="local")
     visibility: Mapped[str] = mapped_column(String(20), default=Visibility.PARTICIPANTS.value)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
 
@@ -78,6 +81,22 @@ class Material(TimestampMixin, Base):
     @property
     def visibility_label(self):
         return VISIBILITY_LABELS[Visibility(self.visibility)]
+
+
+class MaterialChunk(Base):
+    """A piece of a material's bytes, when files are kept in the database.
+
+    Pieces of a few hundred kilobytes are written and read one at a time, so a large file is
+    never held whole in memory; the rows go away with their material (and its event).
+    """
+
+    __tablename__ = "material_chunk"
+
+    material_id: Mapped[int] = mapped_column(
+        ForeignKey("material.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class CommitmentStatus(StrEnum):

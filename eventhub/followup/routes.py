@@ -1,5 +1,7 @@
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from urllib.parse import quote
 
 from flask import (
     abort,
@@ -17,15 +19,15 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from eventhub import personal
+from eventhub.audit import display as audit_display
 from eventhub.audit import services as audit
 from eventhub.errors import DomainError
 from eventhub.events import services as event_services
 from eventhub.events.models import Event, EventOrganisation
 from eventhub.events.permissions import managed_event
 from eventhub.extensions import db
-from eventhub.followup import bp, commitments, exports, services
+from eventhub.followup import bp, commitments, exports, services, storage
 from eventhub.followup import mail as followup_mail
-from eventhub.followup.files import storage
 from eventhub.followup.forms import (
     CommitmentForm,
     FollowupMailForm,
@@ -35,7 +37,13 @@ from eventhub.followup.forms import (
     StatusForm,
     programme_commitment_filters,
 )
-from eventhub.followup.models import Commitment, Material, Visibility
+from eventhub.followup.models import (
+    COMMITMENT_STATUS_LABELS,
+    VISIBILITY_LABELS,
+    Commitment,
+    Material,
+    Visibility,
+)
 from eventhub.followup.programme import programme_events_query, programme_figures
 from eventhub.forms import commit_form, commit_or_flash, options, show_domain_error
 from eventhub.invitations.models import Invitation
@@ -54,6 +62,16 @@ def allow_large_uploads(endpoint, values):
         # a form-memory 413 raised after the file part was spooled would leave Werkzeug's
         # temporary file unclosed.
         request.max_form_memory_size = limit
+
+
+audit_display.register_values("commitment_status", COMMITMENT_STATUS_LABELS)
+audit_display.register_values("visibility", VISIBILITY_LABELS)
+
+
+@bp.record_once
+def check_file_storage(state):
+    # A mistyped EVENTHUB_FILE_STORAGE stops the app at start, not the first upload.
+    storage.storage_name(state.app.config.get("FILE_STORAGE"))
 
 
 # --- what participants and the public see ------------------------------------------------------
@@ -95,21 +113,47 @@ def shared_followup(
     )
 
 
+def _download_name(filename: str) -> dict[str, str]:
+    """As send_file names a download: an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    if filename.isascii():
+        return {"filename": filename}
+    fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    return {"filename": fallback, "filename*": f"UTF-8''{quote(filename, safe='!#$&+-.^_`|~')}"}
+
+
 def _send_material(material: Material):
-    path = storage().path(material.storage_key)
-    if not path.exists():
-        abort(404, description=_("The file is missing from storage."))
     inline = material.content_type == "application/pdf" or material.content_type.startswith(
         "image/"
     )
-    response = send_file(
-        path,
-        mimetype=material.content_type,
-        as_attachment=not inline,
-        download_name=material.filename,
-        conditional=True,
-        max_age=0,
-    )
+    if material.storage == "database":
+        if not storage.has_chunks(material):
+            abort(404, description=_("The file is missing from storage."))
+        # Streamed chunk by chunk after the view returns: never the whole file in memory.
+        response = current_app.response_class(
+            storage.stream_chunks(db.engine, material.id),
+            mimetype=material.content_type,
+            direct_passthrough=True,
+        )
+        response.content_length = material.size
+        response.headers.set(
+            "Content-Disposition",
+            "inline" if inline else "attachment",
+            **_download_name(material.filename),
+        )
+        response.set_etag(material.storage_key)
+        response.make_conditional(request)
+    else:
+        path = storage.local_file(material)
+        if path is None:
+            abort(404, description=_("The file is missing from storage."))
+        response = send_file(
+            path,
+            mimetype=material.content_type,
+            as_attachment=not inline,
+            download_name=material.filename,
+            conditional=True,
+            max_age=0,
+        )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-cache"
     return response
@@ -207,9 +251,9 @@ def _followup_page(event: Event, status: int = 200, **forms):
     ), status
 
 
-def _logged(result, action: str, event: Event, summary):
+def _logged(result, action: str, event: Event, summary, details=None):
     """Record the organiser's action in the audit log, in the same transaction."""
-    audit.log(action, summary(result), event=event)
+    audit.log(action, summary(result), event=event, details=details(result) if details else None)
     return result
 
 
@@ -253,7 +297,8 @@ def upload_material(event_id: int):
     event = managed_event(event_id)
     form = _material_form(event)
     if form.validate_on_submit():
-        upload = services.Upload(form.file.data.filename, form.file.data.read())
+        # The spooled upload itself (on disk past 500 KB), not its bytes read into memory.
+        upload = services.Upload(form.file.data.filename, form.file.data.stream)
         try:
             material = services.add_material(
                 event,
@@ -271,7 +316,7 @@ def upload_material(event_id: int):
             try:
                 db.session.commit()
             except Exception:
-                storage().delete(material.storage_key)
+                storage.discard(material.storage, material.storage_key)
                 raise
             flash(_("File uploaded: %(name)s", name=material.filename), "success")
             return _to_followup(event, "materials")
@@ -291,6 +336,10 @@ def edit_material(event_id: int, material_id: int):
             "material.edit",
             event,
             lambda material: f"{material.title} ({material.visibility})",
+            lambda material: {
+                "subject": material.title,
+                "value": ["visibility", material.visibility],
+            },
         ),
         _("File details saved."),
     ):
@@ -307,9 +356,9 @@ def delete_material(event_id: int, material_id: int):
     event = managed_event(event_id)
     material = services.get_material(event, material_id)
     audit.log("material.delete", material.filename, event=event)
-    key = services.delete_material(material)
+    stored = services.delete_material(material)
     db.session.commit()
-    storage().delete(key)  # after the commit: a failed commit must not lose the file
+    storage.discard(*stored)  # after the commit: a failed commit must not lose the file
     flash(_("File deleted."), "success")
     return _to_followup(event, "materials")
 
@@ -393,6 +442,10 @@ def change_commitment_status(event_id: int, commitment_id: int):
                 "commitment.status",
                 event,
                 lambda update: f"{commitment.organisation.name}: {update.status}",
+                lambda update: {
+                    "subject": commitment.organisation.name,
+                    "value": ["commitment_status", update.status],
+                },
             ),
             _("Status updated."),
         )
@@ -427,6 +480,7 @@ def followup_mail_page(event_id: int):
                     "followup.send",
                     event,
                     lambda mailing: audit.counted(mailing.recipients, "recipient", "recipients"),
+                    lambda mailing: {"count": ["recipients", mailing.recipients]},
                 ),
                 lambda mailing: ngettext(
                     "Follow-up queued for %(num)d person. It is sent from the outbox.",

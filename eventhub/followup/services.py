@@ -1,6 +1,8 @@
 """Minutes and materials: who may read them, and the rules for writing them."""
 
+import io
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -12,7 +14,8 @@ from eventhub.auth.models import User
 from eventhub.errors import DomainError, NotFoundError
 from eventhub.events.models import Event, EventStatus
 from eventhub.extensions import db
-from eventhub.followup.files import FileKind, detect_kind, safe_filename, storage
+from eventhub.followup import storage
+from eventhub.followup.files import FileKind, detect_kind, safe_filename
 from eventhub.followup.models import Material, Minutes, Visibility
 from eventhub.text import clean
 
@@ -76,10 +79,23 @@ def save_minutes(event: Event, body: str, visibility: str, editor: User) -> Minu
 
 @dataclass
 class Upload:
-    """A file as received, before any check."""
+    """A file as received, before any check: bytes, or a seekable file (a spooled upload)."""
 
     filename: str | None
-    data: bytes
+    data: bytes | BinaryIO
+
+    @property
+    def stream(self) -> BinaryIO:
+        if isinstance(self.data, bytes | bytearray):
+            self.data = io.BytesIO(self.data)
+        return self.data
+
+    @property
+    def size(self) -> int:
+        stream = self.stream
+        size = stream.seek(0, io.SEEK_END)
+        stream.seek(0)
+        return size
 
 
 def max_upload_bytes() -> int:
@@ -87,16 +103,17 @@ def max_upload_bytes() -> int:
 
 
 def check_upload(upload: Upload) -> FileKind:
-    if not upload.data:
+    size = upload.size
+    if not size:
         raise DomainError(_("The file is empty."), field="file")
     limit = max_upload_bytes()
-    if len(upload.data) > limit:
+    if size > limit:
         megabytes = format(limit / 1_000_000, "g")
         raise DomainError(
             _("The file is larger than %(size)s MB.", size=megabytes),
             field="file",
         )
-    kind = detect_kind(upload.data, upload.filename or "")
+    kind = detect_kind(upload.stream, upload.filename or "")
     if kind is None:
         raise DomainError(
             _(
@@ -138,13 +155,15 @@ def add_material(
         title=title[:200],
         filename=filename,
         content_type=kind.content_type,
-        size=len(upload.data),
+        size=upload.size,
         visibility=chosen.value,
         uploaded_by=uploader,
-        storage_key=storage().save(upload.data),
+        storage_key=storage.new_key(),
+        storage=storage.configured_storage(),
     )
     db.session.add(material)
     db.session.flush()
+    storage.write(material, upload.stream)
     return material
 
 
@@ -162,12 +181,14 @@ def update_material(material: Material, title: str | None, visibility: str) -> M
     return material
 
 
-def delete_material(material: Material) -> str:
-    """Remove the row; the caller deletes the returned key's bytes once the commit is done."""
-    key = material.storage_key
+def delete_material(material: Material) -> tuple[str, str]:
+    """Remove the row (and chunks kept in the database); the caller passes the returned
+    storage and key to ``storage.discard`` once the commit is done."""
+    stored = (material.storage, material.storage_key)
+    storage.remove(material)
     db.session.delete(material)
     db.session.flush()
-    return key
+    return stored
 
 
 def event_materials(event: Event, audience: Visibility) -> list[Material]:

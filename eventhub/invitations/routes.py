@@ -55,6 +55,7 @@ def invite(event_id: int):
                     "invitations.send",
                     audit.counted(len(plan.recipients), "invitation", "invitations"),
                     event=event,
+                    details={"count": ["invitations", len(plan.recipients)]},
                 )
                 db.session.commit()
                 flash(
@@ -144,7 +145,12 @@ def _act(event_id: int, action, message, audit_action: str | None = None):
     def act():
         result = action(event)
         if audit_action:
-            audit.log(audit_action, audit.counted(result, "message", "messages"), event=event)
+            audit.log(
+                audit_action,
+                audit.counted(result, "message", "messages"),
+                event=event,
+                details={"count": ["messages", result]},
+            )
         return result
 
     commit_or_flash(act, message)

@@ -123,6 +123,9 @@ def edit_organisation(organisation_id: int):
             audit.log(
                 "organisation.edit",
                 f"{organisation.name}: {audit.changes(before, organisation)}",
+                details=audit.change_details(
+                    before, organisation, "organisation", organisation.name
+                ),
             )
         except DomainError as error:
             db.session.rollback()
@@ -185,7 +188,9 @@ def edit_contact(organisation_id: int, contact_id: int | None = None):
                 audit.log("contact.create", f"{organisation.name}: {saved.name} <{saved.email}>")
             else:
                 summary = f"{organisation.name}, {saved.name}: {audit.changes(before, saved)}"
-                audit.log("contact.edit", summary)
+                subject = f"{organisation.name}, {saved.name}"
+                details = audit.change_details(before, saved, "contact", subject)
+                audit.log("contact.edit", summary, details=details)
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)

@@ -83,7 +83,11 @@ def edit_speaker(speaker_id: int):
     if form.validate_on_submit():
         try:
             services.update_speaker(speaker, _speaker_data(form))
-            audit.log("speaker.edit", f"{speaker.name}: {audit.changes(before, speaker)}")
+            audit.log(
+                "speaker.edit",
+                f"{speaker.name}: {audit.changes(before, speaker)}",
+                details=audit.change_details(before, speaker, "speaker", speaker.name),
+            )
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -111,6 +115,9 @@ def delete_speaker(speaker_id: int):
             f"{name} ({audit.counted(len(bookings), 'agenda item', 'agenda items')})"
             if bookings
             else name,
+            details={"subject": name, "count": ["agenda_items", len(bookings)]}
+            if bookings
+            else None,
         )
         db.session.commit()
         flash(_("%(name)s was removed from the speakers.", name=name), "success")

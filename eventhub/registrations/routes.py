@@ -365,7 +365,8 @@ def restore(event_id: int, registration_id: int):
 def toggle_registration(event_id: int):
     event = managed_event(event_id)
     services.set_registration_closed(event, not event.registration_closed)
-    audit.log("registration.toggle", "closed" if event.registration_closed else "reopened", event)
+    state = "closed" if event.registration_closed else "reopened"
+    audit.log("registration.toggle", state, event, details={"value": ["registration", state]})
     db.session.commit()
     flash(
         _("Registration closed.") if event.registration_closed else _("Registration reopened."),
