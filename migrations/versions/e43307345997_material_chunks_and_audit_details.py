@@ -2,7 +2,7 @@
 audit entries keep their details as data, told in the reader's language.
 
 Revision ID: e43307345997
-Revises: d02a69a57c93
+Revises: 20c4f535e345
 Create Date: 2026-12-01 08:48:56.649345
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e43307345997'
-down_revision = 'd02a69a57c93'
+down_revision = '20c4f535e345'
 branch_labels = None
 depends_on = None
 
