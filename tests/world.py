@@ -115,6 +115,11 @@ def _every_state(open_event: Event) -> list:
             )
             for n in (1, 2)
         ]
+    # A cancelled registration: the participants page offers to restore it.
+    cancelled = registrations.register(
+        open_event, registrations.RegistrantData(name="Cancelada", email="c@example.org")
+    )
+    registrations.cancel(cancelled)
     open_event.requires_approval = True
     registrations.register_publicly(
         open_event, registrations.RegistrantData(name="Pendiente", email="p@example.org")
