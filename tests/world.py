@@ -97,7 +97,8 @@ def build_world(app) -> World:
 
 
 def _every_state(open_event: Event) -> list:
-    """Registrations waiting for a place (another open event) and waiting for approval."""
+    """Registrations waiting for a place (another open event), for approval and for the
+    address to be confirmed."""
     others = db.session.scalars(
         select(Event).where(
             Event.registration_mode == RegistrationMode.OPEN,
@@ -115,10 +116,20 @@ def _every_state(open_event: Event) -> list:
             )
             for n in (1, 2)
         ]
+    # A cancelled registration: the participants page offers to restore it.
+    cancelled = registrations.register(
+        open_event, registrations.RegistrantData(name="Cancelada", email="c@example.org")
+    )
+    registrations.cancel(cancelled)
     open_event.requires_approval = True
     registrations.register_publicly(
         open_event, registrations.RegistrantData(name="Pendiente", email="p@example.org")
     )
+    if others:  # full now: a registration waiting for its address, before the waiting list
+        others[0].confirm_email = True
+        registrations.register_publicly(
+            others[0], registrations.RegistrantData(name="Por confirmar", email="c@example.org")
+        )
     return waiting_list
 
 
