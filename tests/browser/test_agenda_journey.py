@@ -20,7 +20,7 @@ def add_item(page, live_server, event_id, title, start, end, speakers=()):
     for row, (name, role) in enumerate(speakers):
         page.select_option(f"#speakers-{row}-speaker_id", label=name)
         page.select_option(f"#speakers-{row}-role", role)
-    page.click("#agenda-item-form [type=submit]")
+    page.click("#agenda-item-form [type=submit].primary")
     expect(page.locator("#agenda")).to_contain_text(title)
 
 
@@ -65,10 +65,12 @@ def test_build_reorder_and_read_agenda(page, live_server, live_app, browser):
 
     # Reorder by changing times: the round table now follows the welcome, the talk closes.
     def edit(title, start, end):
-        page.locator("#agenda .agenda-item", has_text=title).get_by_role("link", name=title).click()
+        page.locator("#agenda .agenda-item", has_text=title).get_by_role(
+            "link", name=f"Editar {title}"
+        ).click()
         page.fill("#starts_at", f"2027-03-30T{start}")
         page.fill("#ends_at", f"2027-03-30T{end}")
-        page.click("#agenda-item-form [type=submit]")
+        page.click("#agenda-item-form [type=submit].primary")
 
     edit("Mesa de trabajo", "09:45", "11:15")
     edit("Migración y derechos humanos", "11:15", "12:00")
