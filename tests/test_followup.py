@@ -34,10 +34,15 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
 def docx_bytes() -> bytes:
+    # Entries dated once and for all: a name alone takes the clock's time, and two calls a
+    # second apart would give different bytes.
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<document/>")
+        for name, text in (
+            ("[Content_Types].xml", "<Types/>"),
+            ("word/document.xml", "<document/>"),
+        ):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 12, 1, 10, 0, 0)), text)
     return buffer.getvalue()
 
 
