@@ -13,6 +13,9 @@ from flask import current_app, g, has_request_context, request
 from flask_babel import refresh
 
 HEADERS = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"}
+# A private feed is polled with If-None-Match: no shared cache may keep it, but the client may
+# keep its copy and revalidate it, or every poll would download the whole calendar again.
+FEED_HEADERS = {"Cache-Control": "private, no-cache", "X-Robots-Tag": "noindex"}
 
 
 def personal(view: Callable) -> Callable:
@@ -21,7 +24,17 @@ def personal(view: Callable) -> Callable:
     return view
 
 
+def personal_feed(view: Callable) -> Callable:
+    """Mark a calendar feed of one person's events: private, but revalidated, not refetched."""
+    view.shows_personal_data = "feed"
+    return view
+
+
 def is_personal_request() -> bool:
+    return bool(_marking())
+
+
+def _marking() -> bool | str:
     if not has_request_context() or request.endpoint is None:
         return False
     view = current_app.view_functions.get(request.endpoint)
@@ -29,8 +42,9 @@ def is_personal_request() -> bool:
 
 
 def add_headers(response):
-    if is_personal_request():
-        response.headers.update(HEADERS)
+    marking = _marking()
+    if marking:
+        response.headers.update(FEED_HEADERS if marking == "feed" else HEADERS)
     return response
 
 

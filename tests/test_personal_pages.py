@@ -78,11 +78,17 @@ def test_what_a_personal_link_answers_after_a_post_is_in_the_persons_language(cl
 
 def test_personal_pages_are_private_and_not_indexed(client, links):
     english = links["en"]
+    # Before the POST below, which replaces the registrant's feed with a new one.
+    feeds = {
+        "feed": client.get(links["feed"]),
+        "bad feed": client.get("/feeds/not-a-valid-token.ics"),
+    }
+    etag = feeds["feed"].headers["ETag"]
+    feeds["poll"] = client.get(links["feed"], headers={"If-None-Match": etag})
     responses = {
         "invitation": client.get(english["i"]),
         "registration": client.get(english["r"]),
         "commitments": client.get(english["c"]),
-        "feed": client.get(links["feed"]),
         "unsubscribe": client.get(links["unsubscribe"]),
         "form error": client.post(english["r"], data={"name": ""}),
         "accept error": client.post(f"{english['i']}/accept", data={"name": ""}),
@@ -90,7 +96,6 @@ def test_personal_pages_are_private_and_not_indexed(client, links):
         "revoked link": client.get("/r/not-a-valid-token"),
         "bad invitation": client.get("/i/not-a-valid-token"),
         "bad owner link": client.get("/c/not-a-valid-token"),
-        "bad feed": client.get("/feeds/not-a-valid-token.ics"),
     }
     assert responses["form error"].status_code == 422
     assert responses["redirect"].status_code == 302
@@ -98,6 +103,11 @@ def test_personal_pages_are_private_and_not_indexed(client, links):
     for name, response in responses.items():
         for header, value in PRIVATE.items():
             assert response.headers.get(header) == value, (name, header)
+    # A feed is kept by its calendar client, but only to revalidate it with its ETag.
+    assert feeds["poll"].status_code == 304
+    for name, response in feeds.items():
+        assert response.headers.get("Cache-Control") == "private, no-cache", name
+        assert response.headers.get("X-Robots-Tag") == "noindex", name
     public = client.get(f"/events/{links['event']}")
     assert "X-Robots-Tag" not in public.headers
     assert public.headers.get("Cache-Control") != "private, no-store"

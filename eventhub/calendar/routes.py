@@ -106,7 +106,7 @@ def public_feed():
 
 
 @bp.get("/feeds/<token>.ics")
-@personal.personal
+@personal.personal_feed
 def private_feed(token: str):
     # Unknown tokens are not remembered: a new feed works at once in every process.
     target = cache.remembered(
