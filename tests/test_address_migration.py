@@ -82,7 +82,6 @@ def _fill(connection) -> None:
             password_hash="x",
             is_admin=False,
             active=True,
-            session_version="1",
         )
     _insert(connection, "mail_opt_out", id=1, email="ana@ｅｘａｍｐｌｅ.org")
     _insert(connection, "mail_opt_out", id=2, email="ana@example.org")
