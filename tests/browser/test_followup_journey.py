@@ -29,6 +29,7 @@ def live_app(tmp_path, smtp_sink, database_url):
     yield app
     with app.app_context():
         db.session.remove()
+        db.drop_all()  # PostgreSQL: the run's shared schema must be empty for the next test
         db.engine.dispose()
 
 
