@@ -16,6 +16,7 @@ from sqlalchemy import select
 from eventhub.events.models import Event
 from eventhub.extensions import db
 from eventhub.invitations import services as invitations
+from eventhub.mail.models import OutboxMessage
 from eventhub.mail.worker import deliver_due
 from eventhub.registrations import services as registrations
 from eventhub.registrations.models import Registration
@@ -155,6 +156,10 @@ def test_a_change_tells_everyone_who_holds_an_entry_or_a_place_in_line(smtp_app,
         },
     )
     assert response.status_code == 302
+    with smtp_app.app_context():
+        # Each notice belongs to its event, so the event's managers can read it in the outbox.
+        topics = db.session.execute(select(OutboxMessage.topic, OutboxMessage.event_id)).all()
+        assert {event_id for topic, event_id in topics if topic == "event-changed"} == {people}
     received, raw = deliver(smtp_app, smtp_sink)
     assert set(received) == {
         "ana@example.org",

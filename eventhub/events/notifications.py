@@ -126,6 +126,7 @@ def notice(event: Event, change: EventChange, person: Addressee) -> OutgoingMail
         html_body=html,
         attachments=attachments,
         topic="event-cancelled" if change.cancelled else "event-changed",
+        event_id=event.id,
     )
 
 
