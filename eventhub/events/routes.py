@@ -162,7 +162,7 @@ def edit_event(event_id: int):
         except services.AgendaDecisionNeededError as error:
             show_domain_error(form, error)
             decision = error
-        except agenda_services.AgendaConflictError as error:
+        except services.AgendaConflictError as error:
             show_domain_error(form, error)
             conflicts = error.items
         except DomainError as error:
