@@ -7,12 +7,12 @@ from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from eventhub.agenda.models import AgendaItem, AgendaItemKind, AgendaItemSpeaker, SpeakerRole
 from eventhub.errors import DomainError, NotFoundError
-from eventhub.events.models import Event
+from eventhub.events.models import Event, EventOrganisation
 from eventhub.events.services import (  # the events routes catch them: they live there
     AgendaConflictError,
     AgendaDecisionNeededError,
@@ -287,6 +287,24 @@ def follow_event_times(event: Event, offset: timedelta, agenda_policy: str | Non
         )
     if shift:
         move_with_event(event, shift)
+
+
+def event_page_query(event_id: int) -> Select:
+    """The event with all its page and its printable agenda show, in a fixed number of
+    queries whatever its size."""
+    return (
+        select(Event)
+        .where(Event.id == event_id)
+        .options(
+            selectinload(Event.programme),
+            selectinload(Event.host_organisation),
+            selectinload(Event.participations).selectinload(EventOrganisation.organisation),
+            selectinload(Event.agenda_items)
+            .selectinload(AgendaItem.speakers)
+            .selectinload(AgendaItemSpeaker.speaker)
+            .selectinload(Speaker.organisation),
+        )
+    )
 
 
 def items_by_day(event: Event) -> list[tuple[date, list[AgendaItem]]]:

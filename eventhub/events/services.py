@@ -301,26 +301,6 @@ def list_events_query(filters: EventFilters, for_organiser: bool, zone: str) -> 
     )
 
 
-def event_page_query(event_id: int) -> Select:
-    """The event with all its page shows, in a fixed number of queries whatever its size."""
-    from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
-    from eventhub.people.models import Speaker
-
-    return (
-        select(Event)
-        .where(Event.id == event_id)
-        .options(
-            selectinload(Event.programme),
-            selectinload(Event.host_organisation),
-            selectinload(Event.participations).selectinload(EventOrganisation.organisation),
-            selectinload(Event.agenda_items)
-            .selectinload(AgendaItem.speakers)
-            .selectinload(AgendaItemSpeaker.speaker)
-            .selectinload(Speaker.organisation),
-        )
-    )
-
-
 def set_participation(event: Event, organisation_id: int, role: str) -> EventOrganisation:
     if role not in {r.value for r in ParticipationRole}:
         raise DomainError(_("Unknown role."), field="role")
