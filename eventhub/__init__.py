@@ -164,6 +164,11 @@ BLUEPRINTS = (
 
 
 def _register_blueprints(app: Flask) -> None:
+    from eventhub import pages
+
+    # Composed pages add their routes to the blueprints above: before any is registered.
+    for name in pages.MODULES:
+        import_module(f"eventhub.pages.{name}")
     for name in BLUEPRINTS:
         routes = import_module(f"eventhub.{name}.routes")
         app.register_blueprint(routes.bp)

@@ -1,5 +1,15 @@
 from flask import Blueprint
 
+from eventhub.events import signals as event_signals
+
 # Routes are imported by create_app, not here: importing a package's models must not
 # pull in its routes (and, through them, every other package).
 bp = Blueprint("agenda", __name__)
+
+
+@event_signals.times_changed.connect
+def _follow_event_times(event, offset, agenda_policy, **kwargs) -> None:
+    # Imported here: importing the package (for its models) must stay light.
+    from eventhub.agenda.services import follow_event_times
+
+    follow_event_times(event, offset, agenda_policy)

@@ -10,7 +10,6 @@ from eventhub.agenda.forms import MAX_SPEAKER_ROWS, AgendaItemForm, ShiftForm
 from eventhub.agenda.services import AgendaConflictError
 from eventhub.audit import services as audit
 from eventhub.errors import DomainError
-from eventhub.events import services as event_services
 from eventhub.events.permissions import managed_event
 from eventhub.events.timezones import utc_to_local
 from eventhub.extensions import db
@@ -206,7 +205,7 @@ def shift_items(event_id: int, item_id: int):
 
 
 def _readable_event(event_id: int):
-    event = db.session.scalar(event_services.event_page_query(event_id))
+    event = db.session.scalar(services.event_page_query(event_id))
     if event is None or not (current_user.is_authenticated or event.is_visible_to_public):
         abort(404)
     return event

@@ -7,12 +7,17 @@ from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from eventhub.agenda.models import AgendaItem, AgendaItemKind, AgendaItemSpeaker, SpeakerRole
 from eventhub.errors import DomainError, NotFoundError
-from eventhub.events.models import Event
+from eventhub.events.models import Event, EventOrganisation
+from eventhub.events.services import (  # the events routes catch them: they live there
+    AgendaConflictError,
+    AgendaDecisionNeededError,
+    AgendaPolicy,
+)
 from eventhub.events.timezones import NonexistentLocalTimeError, local_to_utc
 from eventhub.extensions import db
 from eventhub.formatting import local_datetime, local_time, minutes_text
@@ -39,16 +44,6 @@ class AgendaItemData:
     description: str | None = None
     location: str | None = None
     speakers: list[SpeakerSlot] = field(default_factory=list)
-
-
-class AgendaConflictError(DomainError):
-    """Refused because of other items; ``items`` names them for the page to list."""
-
-    status_code = 409
-
-    def __init__(self, message: str, items: Iterable[AgendaItem] = (), field: str | None = None):
-        super().__init__(message, field=field)
-        self.items = list(items)
 
 
 def get_item(event: Event, item_id: int) -> AgendaItem:
@@ -261,6 +256,55 @@ def move_with_event(event: Event, offset: timedelta) -> None:
     for item in event.agenda_items:
         item.starts_at += offset
         item.ends_at += offset
+
+
+def follow_event_times(event: Event, offset: timedelta, agenda_policy: str | None) -> None:
+    """The event's times changed (``offset``: how far its start moved): the agenda moves with
+    the start or stays, as the organiser chose.
+
+    Agenda items must stay within the event, so a change that would leave any outside is
+    refused with the list of those items.
+    """
+    if not event.agenda_items:
+        return
+    if offset and agenda_policy not in {p.value for p in AgendaPolicy}:
+        raise AgendaDecisionNeededError(
+            _("The start changed: choose whether the agenda moves with it."),
+            outside_if_moved=items_outside(event, event.starts_at, event.ends_at, offset),
+            outside_if_kept=items_outside(event, event.starts_at, event.ends_at, timedelta(0)),
+        )
+    shift = offset if agenda_policy == AgendaPolicy.MOVE else timedelta(0)
+    outside = items_outside(event, event.starts_at, event.ends_at, shift)
+    if outside:
+        raise AgendaConflictError(
+            _(
+                "These agenda items would fall outside the event: %(items)s. "
+                "Move or delete them first, or choose other times.",
+                items=", ".join(f"“{item.title}”" for item in outside),
+            ),
+            items=outside,
+            field="agenda_policy" if offset else "ends_at",
+        )
+    if shift:
+        move_with_event(event, shift)
+
+
+def event_page_query(event_id: int) -> Select:
+    """The event with all its page and its printable agenda show, in a fixed number of
+    queries whatever its size."""
+    return (
+        select(Event)
+        .where(Event.id == event_id)
+        .options(
+            selectinload(Event.programme),
+            selectinload(Event.host_organisation),
+            selectinload(Event.participations).selectinload(EventOrganisation.organisation),
+            selectinload(Event.agenda_items)
+            .selectinload(AgendaItem.speakers)
+            .selectinload(AgendaItemSpeaker.speaker)
+            .selectinload(Speaker.organisation),
+        )
+    )
 
 
 def items_by_day(event: Event) -> list[tuple[date, list[AgendaItem]]]:

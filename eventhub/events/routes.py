@@ -4,7 +4,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from eventhub import cache
-from eventhub.agenda import services as agenda_services
 from eventhub.audit import services as audit
 from eventhub.errors import DomainError
 from eventhub.events import bp, notifications, permissions, services
@@ -16,19 +15,12 @@ from eventhub.events.forms import (
     ParticipationForm,
     ProgrammeForm,
 )
-from eventhub.events.models import Event, EventOrganisation, RegistrationMode
+from eventhub.events.models import EventOrganisation
 from eventhub.events.timezones import COMMON_ZONES, utc_to_local
 from eventhub.extensions import db
-from eventhub.followup.commitments import programme_commitments, today_in
-from eventhub.followup.forms import programme_commitment_filters
-from eventhub.followup.programme import programme_figures
 from eventhub.forms import commit_or_flash, confirm_page, options, show_domain_error
 from eventhub.listing import filter_args, paginate
 from eventhub.organisations.services import organisation_choices
-from eventhub.registrations import services as registration_services
-from eventhub.registrations.attendance import programme_attendance
-from eventhub.registrations.forms import RegistrationForm
-from eventhub.registrations.routes import fill_organisations
 
 
 def _fill_choices(form: EventForm) -> None:
@@ -162,7 +154,7 @@ def edit_event(event_id: int):
         except services.AgendaDecisionNeededError as error:
             show_domain_error(form, error)
             decision = error
-        except agenda_services.AgendaConflictError as error:
+        except services.AgendaConflictError as error:
             show_domain_error(form, error)
             conflicts = error.items
         except DomainError as error:
@@ -186,50 +178,6 @@ def edit_event(event_id: int):
         decision=decision,
         conflicts=conflicts,
         registrants=notifications.people_to_tell(event),
-    )
-
-
-@bp.get("/events/<int:event_id>")
-def show_event(event_id: int):
-    return cache.anonymous_page(lambda: _event_page(event_id))
-
-
-def _event_page(event_id: int) -> str:
-    event = db.session.scalar(services.event_page_query(event_id))
-    if event is None or not (current_user.is_authenticated or event.is_visible_to_public):
-        abort(404)
-    open_event = event.registration_mode == RegistrationMode.OPEN
-    closed = registration_services.closed_reason(event) if open_event else None
-    takes_registrations = open_event and closed is None
-    # Both forms list the directory: read it once.
-    directory = (
-        organisation_choices() if current_user.is_authenticated or takes_registrations else []
-    )
-    manages = permissions.can_manage(current_user, event)
-    participation_form = registration_form = co_organiser_form = None
-    if manages:
-        participation_form = ParticipationForm()
-        participation_form.organisation_id.choices = options(directory)
-        co_organiser_form = CoOrganiserForm()
-        co_organiser_form.user_id.choices = options(
-            [(None, _l("Choose…")), *permissions.co_organiser_candidates(event)]
-        )
-    if takes_registrations:
-        registration_form = RegistrationForm()
-        fill_organisations(registration_form, directory)
-    return render_template(
-        "events/show.html",
-        event=event,
-        manages=manages,
-        participation_form=participation_form,
-        co_organiser_form=co_organiser_form,
-        co_organisers=permissions.co_organisers(event) if current_user.is_authenticated else [],
-        registration_form=registration_form,
-        listed_participants=registration_services.listed_participants(event),
-        registration_closed=closed,
-        free_places=registration_services.free_places(event) if registration_form else None,
-        days=agenda_services.items_by_day(event),
-        speakers=agenda_services.event_speakers(event),
     )
 
 
@@ -395,30 +343,6 @@ def remove_co_organiser(event_id: int, user_id: int):
 @login_required
 def list_programmes():
     return render_template("events/programmes.html", programmes=services.all_programmes())
-
-
-@bp.get("/programmes/<int:programme_id>")
-@login_required
-def show_programme(programme_id: int):
-    programme = services.get_programme(programme_id)
-    stmt = services.list_events_query(
-        services.EventFilters(programme_id=programme.id),
-        for_organiser=True,
-        zone=current_app.config["DEFAULT_EVENT_TIMEZONE"],
-    )
-    events: list[Event] = list(db.session.scalars(stmt))
-    filter_form, filters = programme_commitment_filters(programme.id, request.args)
-    today = today_in(current_app.config["DEFAULT_EVENT_TIMEZONE"])
-    return render_template(
-        "events/programme.html",
-        programme=programme,
-        events=events,
-        attendance=programme_attendance(programme),
-        figures=programme_figures(programme, events, today),
-        filter_form=filter_form,
-        commitments=programme_commitments(programme.id, filters, today),
-        today=today,
-    )
 
 
 @bp.route("/programmes/new", methods=["GET", "POST"])

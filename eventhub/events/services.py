@@ -1,5 +1,6 @@
 """Events: creating and changing them, their life cycle, the list and who takes part."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -12,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from eventhub.auth.models import User
 from eventhub.db import utcnow
 from eventhub.errors import ConflictError, DomainError, NotFoundError
+from eventhub.events import notifications, signals
 from eventhub.events.models import (
     CANCELLATION_REASON_MAX,
     Event,
@@ -169,6 +171,8 @@ class AgendaPolicy(StrEnum):
     KEEP = "keep"  # the agenda stays at its times
 
 
+# The agenda refuses a change of times with these (see ``signals.times_changed``); they live
+# here so that the events routes, which cannot import the agenda, can tell them apart.
 class AgendaDecisionNeededError(DomainError):
     """The start moved and the event has an agenda: the organiser must say what happens."""
 
@@ -178,54 +182,44 @@ class AgendaDecisionNeededError(DomainError):
         self.outside_if_kept = outside_if_kept
 
 
+class AgendaConflictError(DomainError):
+    """Refused because of other items; ``items`` names them for the page to list."""
+
+    status_code = 409
+
+    def __init__(self, message: str, items: Iterable = (), field: str | None = None):
+        super().__init__(message, field=field)
+        self.items = list(items)
+
+
 def update_event(
     event: Event,
     data: EventData,
     agenda_policy: str | None = None,
     notify_registrants: bool = True,
 ) -> Event:
-    """Change the event; when its start moves, its agenda moves with it or stays, as chosen.
+    """Change the event; the domains that follow it hear what changed.
 
-    Agenda items must stay within the event, so a change that would leave any outside is
-    refused with the list of those items.
+    When its times change, the agenda moves with the start or stays, as chosen, and may
+    refuse the change (``AgendaDecisionNeededError``, ``AgendaConflictError``).
     """
-    from eventhub.agenda import services as agenda_services
-    from eventhub.events import notifications
-    from eventhub.registrations import services as registration_services
-
     before = notifications.AttendeeView.of(event)
-    old_start, old_capacity = event.starts_at, event.capacity
+    old_start, old_end, old_zone = event.starts_at, event.ends_at, event.timezone
+    old_capacity = event.capacity
     _apply(event, data)
-    offset = event.starts_at - old_start
-    if event.agenda_items:
-        if offset and agenda_policy not in {p.value for p in AgendaPolicy}:
-            raise AgendaDecisionNeededError(
-                _("The start changed: choose whether the agenda moves with it."),
-                outside_if_moved=agenda_services.items_outside(
-                    event, event.starts_at, event.ends_at, offset
-                ),
-                outside_if_kept=agenda_services.items_outside(
-                    event, event.starts_at, event.ends_at, timedelta(0)
-                ),
-            )
-        shift = offset if agenda_policy == AgendaPolicy.MOVE else timedelta(0)
-        outside = agenda_services.items_outside(event, event.starts_at, event.ends_at, shift)
-        if outside:
-            raise agenda_services.AgendaConflictError(
-                _(
-                    "These agenda items would fall outside the event: %(items)s. "
-                    "Move or delete them first, or choose other times.",
-                    items=", ".join(f"“{item.title}”" for item in outside),
-                ),
-                items=outside,
-                field="agenda_policy" if offset else "ends_at",
-            )
-        if shift:
-            agenda_services.move_with_event(event, shift)
+    if (event.starts_at, event.ends_at, event.timezone) != (old_start, old_end, old_zone):
+        signals.times_changed.send(
+            event,
+            old_starts_at=old_start,
+            old_ends_at=old_end,
+            old_timezone=old_zone,
+            offset=event.starts_at - old_start,
+            agenda_policy=agenda_policy,
+        )
     _sync_host_participation(event)
     db.session.flush()
     if event.capacity is None or (old_capacity is not None and event.capacity > old_capacity):
-        registration_services.promote_waiting(event)  # more places: the waiting list moves up
+        signals.capacity_grew.send(event, old_capacity=old_capacity)
     if notify_registrants:
         notifications.notify_change(event, before)
     return event
@@ -237,6 +231,7 @@ def publish_event(event: Event) -> None:
     event.status = EventStatus.PUBLISHED.value
     if event.published_at is None:
         event.published_at = utcnow()
+    signals.published.send(event)
 
 
 def unpublish_event(event: Event) -> None:
@@ -244,11 +239,10 @@ def unpublish_event(event: Event) -> None:
         raise ConflictError(_("A cancelled event cannot be unpublished."))
     event.status = EventStatus.DRAFT.value
     event.published_at = None
+    signals.unpublished.send(event)
 
 
 def cancel_event(event: Event, notify_registrants: bool = True, reason: str | None = None) -> None:
-    from eventhub.events import notifications
-
     if event.is_cancelled:
         raise ConflictError(_("The event is already cancelled."))
     reason = clean(reason, one_line=False)
@@ -259,6 +253,7 @@ def cancel_event(event: Event, notify_registrants: bool = True, reason: str | No
     event.status = EventStatus.CANCELLED.value
     event.cancelled_at = utcnow()
     event.cancellation_reason = reason
+    signals.cancelled.send(event, reason=reason, notify_registrants=notify_registrants)
     if notify_registrants:
         notifications.notify_cancellation(event)
 
@@ -303,26 +298,6 @@ def list_events_query(filters: EventFilters, for_organiser: bool, zone: str) -> 
         case((upcoming, Event.starts_at), else_=None).asc(),
         Event.starts_at.desc(),
         Event.id,
-    )
-
-
-def event_page_query(event_id: int) -> Select:
-    """The event with all its page shows, in a fixed number of queries whatever its size."""
-    from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
-    from eventhub.people.models import Speaker
-
-    return (
-        select(Event)
-        .where(Event.id == event_id)
-        .options(
-            selectinload(Event.programme),
-            selectinload(Event.host_organisation),
-            selectinload(Event.participations).selectinload(EventOrganisation.organisation),
-            selectinload(Event.agenda_items)
-            .selectinload(AgendaItem.speakers)
-            .selectinload(AgendaItemSpeaker.speaker)
-            .selectinload(Speaker.organisation),
-        )
     )
 
 

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from eventhub.events.models import Event, EventStatus, Programme
 from eventhub.extensions import db
+from eventhub.followup.attendance import programme_attendance
 from eventhub.followup.models import ACTIVE_COMMITMENT, Commitment, CommitmentStatus
 from eventhub.organisations.models import Organisation
-from eventhub.registrations.attendance import programme_attendance
 
 TOP_ORGANISATIONS = 15
 

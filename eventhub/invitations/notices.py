@@ -9,11 +9,12 @@ was revoked, never reached anyone.
 from sqlalchemy import select
 
 from eventhub.calendar.ics import external_url
-from eventhub.events import notifications
 from eventhub.events.models import Event
+from eventhub.events.notifications import EventChange
 from eventhub.extensions import db
 from eventhub.invitations.models import Invitation
 from eventhub.invitations.services import event_invitations, invitation_token
+from eventhub.notices.event_change import Addressee, queue_notices
 from eventhub.registrations.models import Registration
 
 UNANSWERED = ("queued", "no_answer")
@@ -34,15 +35,13 @@ def _unanswered(event: Event) -> list[Invitation]:
     ]
 
 
-@notifications.count_people_to_tell.connect
 def count_invitees(event: Event) -> int:
     return len(_unanswered(event))
 
 
-@notifications.event_changed.connect
-def tell_invitees(event: Event, change: notifications.EventChange) -> int:
+def tell_invitees(event: Event, change: EventChange) -> int:
     people = [
-        notifications.Addressee(
+        Addressee(
             email=invitation.email,
             name=invitation.name,
             language=invitation.language,
@@ -52,4 +51,4 @@ def tell_invitees(event: Event, change: notifications.EventChange) -> int:
         )
         for invitation in _unanswered(event)
     ]
-    return notifications.queue_notices(event, change, people)
+    return queue_notices(event, change, people)

@@ -14,7 +14,6 @@ from eventhub.forms import commit_or_flash, optional_int
 from eventhub.invitations import (
     bp,
     exports,
-    notices,  # noqa: F401  (listens to the events' signals)
     services,
 )
 from eventhub.invitations.forms import AcceptForm, DeclineForm, InviteForm

@@ -1,4 +1,5 @@
-"""Registrants hear when their event moves or is cancelled (events.notifications' signals).
+"""Registrants hear when their event moves or is cancelled (the events' signals, connected
+in ``eventhub/registrations/__init__.py``).
 
 Everyone still registered is told: confirmed people, people on the waiting list and people
 awaiting approval. Only a confirmed place came with the event's .ics, so only confirmed
@@ -8,9 +9,10 @@ people get the updated one.
 from sqlalchemy import func, select
 
 from eventhub.calendar.ics import external_url
-from eventhub.events import notifications
 from eventhub.events.models import Event
+from eventhub.events.notifications import EventChange
 from eventhub.extensions import db
+from eventhub.notices.event_change import Addressee, queue_notices
 from eventhub.registrations.models import Registration, RegistrationStatus
 from eventhub.registrations.services import ACTIVE, registration_token
 
@@ -19,18 +21,16 @@ def _active(event: Event):
     return Registration.event_id == event.id, Registration.status.in_(ACTIVE)
 
 
-@notifications.count_people_to_tell.connect
 def count_registrants(event: Event) -> int:
     return db.session.scalar(select(func.count(Registration.id)).where(*_active(event)))
 
 
-@notifications.event_changed.connect
-def tell_registrants(event: Event, change: notifications.EventChange) -> int:
+def tell_registrants(event: Event, change: EventChange) -> int:
     registrations = db.session.scalars(
         select(Registration).where(*_active(event)).order_by(Registration.id)
     )
     people = [
-        notifications.Addressee(
+        Addressee(
             email=registration.email,
             name=registration.name,
             language=registration.language,
@@ -40,4 +40,4 @@ def tell_registrants(event: Event, change: notifications.EventChange) -> int:
         )
         for registration in registrations
     ]
-    return notifications.queue_notices(event, change, people)
+    return queue_notices(event, change, people)

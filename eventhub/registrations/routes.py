@@ -19,7 +19,7 @@ from eventhub.organisations.services import organisation_choices
 from eventhub.registrations import (
     bp,
     exports,
-    notices,  # noqa: F401  (listens to the events' signals)
+    notices,  # noqa: F401  (names the notices' topics for the outbox pages from the start)
     qr,
     services,
 )

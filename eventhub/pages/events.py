@@ -1,0 +1,94 @@
+"""The event page and the programme page: the event with what the domains above it hold.
+
+The event page shows the agenda and takes registrations; the programme page shows
+attendance and follow-up. The routes join the events blueprint, so their URLs and endpoint
+names (``events.show_event``, ``events.show_programme``) are the events domain's.
+"""
+
+from flask import abort, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from eventhub import cache
+from eventhub.agenda import services as agenda_services
+from eventhub.events import bp, permissions, services
+from eventhub.events.forms import CoOrganiserForm, ParticipationForm
+from eventhub.events.models import Event, RegistrationMode
+from eventhub.extensions import db
+from eventhub.followup.attendance import programme_attendance
+from eventhub.followup.commitments import programme_commitments, today_in
+from eventhub.followup.forms import programme_commitment_filters
+from eventhub.followup.programme import programme_figures
+from eventhub.forms import options
+from eventhub.organisations.services import organisation_choices
+from eventhub.registrations import services as registration_services
+from eventhub.registrations.forms import RegistrationForm
+from eventhub.registrations.routes import fill_organisations
+
+
+@bp.get("/events/<int:event_id>")
+def show_event(event_id: int):
+    return cache.anonymous_page(lambda: _event_page(event_id))
+
+
+def _event_page(event_id: int) -> str:
+    event = db.session.scalar(agenda_services.event_page_query(event_id))
+    if event is None or not (current_user.is_authenticated or event.is_visible_to_public):
+        abort(404)
+    open_event = event.registration_mode == RegistrationMode.OPEN
+    closed = registration_services.closed_reason(event) if open_event else None
+    takes_registrations = open_event and closed is None
+    # Both forms list the directory: read it once.
+    directory = (
+        organisation_choices() if current_user.is_authenticated or takes_registrations else []
+    )
+    manages = permissions.can_manage(current_user, event)
+    participation_form = registration_form = co_organiser_form = None
+    if manages:
+        participation_form = ParticipationForm()
+        participation_form.organisation_id.choices = options(directory)
+        co_organiser_form = CoOrganiserForm()
+        co_organiser_form.user_id.choices = options(
+            [(None, _l("Choose…")), *permissions.co_organiser_candidates(event)]
+        )
+    if takes_registrations:
+        registration_form = RegistrationForm()
+        fill_organisations(registration_form, directory)
+    return render_template(
+        "events/show.html",
+        event=event,
+        manages=manages,
+        participation_form=participation_form,
+        co_organiser_form=co_organiser_form,
+        co_organisers=permissions.co_organisers(event) if current_user.is_authenticated else [],
+        registration_form=registration_form,
+        listed_participants=registration_services.listed_participants(event),
+        registration_closed=closed,
+        free_places=registration_services.free_places(event) if registration_form else None,
+        days=agenda_services.items_by_day(event),
+        speakers=agenda_services.event_speakers(event),
+    )
+
+
+@bp.get("/programmes/<int:programme_id>")
+@login_required
+def show_programme(programme_id: int):
+    programme = services.get_programme(programme_id)
+    stmt = services.list_events_query(
+        services.EventFilters(programme_id=programme.id),
+        for_organiser=True,
+        zone=current_app.config["DEFAULT_EVENT_TIMEZONE"],
+    )
+    events: list[Event] = list(db.session.scalars(stmt))
+    filter_form, filters = programme_commitment_filters(programme.id, request.args)
+    today = today_in(current_app.config["DEFAULT_EVENT_TIMEZONE"])
+    return render_template(
+        "events/programme.html",
+        programme=programme,
+        events=events,
+        attendance=programme_attendance(programme),
+        figures=programme_figures(programme, events, today),
+        filter_form=filter_form,
+        commitments=programme_commitments(programme.id, filters, today),
+        today=today,
+    )
