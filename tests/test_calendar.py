@@ -402,7 +402,7 @@ def test_registrant_personal_feed(app, client):
 
 def test_external_urls_need_no_request(make_app):
     """Workers and the CLI build links too (emails, feeds): no request, no SERVER_NAME."""
-    from eventhub.calendar.ics import external_url
+    from eventhub.urls import external_url
 
     app = make_app(EVENTHUB_BASE_URL="https://eventhub.example.org/app")
     with app.app_context():

@@ -8,13 +8,13 @@ was revoked, never reached anyone.
 
 from sqlalchemy import select
 
-from eventhub.calendar.ics import external_url
 from eventhub.events import notifications
 from eventhub.events.models import Event
 from eventhub.extensions import db
 from eventhub.invitations.models import Invitation
 from eventhub.invitations.services import event_invitations, invitation_token
 from eventhub.registrations.models import Registration
+from eventhub.urls import external_url
 
 UNANSWERED = ("queued", "no_answer")
 
