@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from eventhub.errors import ConflictError, DomainError, NotFoundError
@@ -134,6 +134,14 @@ def update_speaker(speaker: Speaker, data: SpeakerData) -> Speaker:
 def delete_speaker(speaker: Speaker) -> None:
     db.session.delete(speaker)
     db.session.flush()
+
+
+def speakers_of_organisation(organisation_id: int) -> int:
+    """How many speakers belong to the organisation (kept without it if it is deleted)."""
+    count = db.session.scalar(
+        select(func.count(Speaker.id)).where(Speaker.organisation_id == organisation_id)
+    )
+    return count or 0
 
 
 def list_speakers_query(q: str | None = None) -> Select:
