@@ -153,7 +153,14 @@ BLUEPRINTS = (
 )
 
 
+# Pages composed above the domains (eventhub/pages/): they add routes to the domains'
+# blueprints, so they are imported before any blueprint is registered.
+PAGES = ("organisations",)
+
+
 def _register_blueprints(app: Flask) -> None:
+    for name in PAGES:
+        import_module(f"eventhub.pages.{name}")
     for name in BLUEPRINTS:
         routes = import_module(f"eventhub.{name}.routes")
         app.register_blueprint(routes.bp)
