@@ -155,7 +155,7 @@ BLUEPRINTS = (
 
 # Pages composed above the domains (eventhub/pages/): they add routes to the domains'
 # blueprints, so they are imported before any blueprint is registered.
-PAGES = ("organisations",)
+PAGES = ("organisations", "people")
 
 
 def _register_blueprints(app: Flask) -> None:

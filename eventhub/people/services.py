@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.extensions import db
 from eventhub.organisations.models import Organisation
+from eventhub.people import signals
 from eventhub.people.models import Speaker
 from eventhub.text import clean, search_term
 
@@ -131,7 +132,18 @@ def update_speaker(speaker: Speaker, data: SpeakerData) -> Speaker:
     return speaker
 
 
+def bookings_of(speaker: Speaker) -> list:
+    """Where the speaker is booked (agenda items, drafts' included), as the agenda says."""
+    return [
+        booking
+        for _receiver, bookings in signals.bookings_wanted.send(speaker)
+        for booking in bookings
+    ]
+
+
 def delete_speaker(speaker: Speaker) -> None:
+    """Delete the speaker, first taking it off the agenda items that list it."""
+    signals.deleting.send(speaker)
     db.session.delete(speaker)
     db.session.flush()
 
