@@ -4,7 +4,7 @@ import os
 from importlib import import_module
 from pathlib import Path
 
-from flask import Flask, abort, current_app, has_request_context, request, session
+from flask import Flask, abort, request
 from flask_login import current_user
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 from eventhub import config as config_module
 from eventhub import log_redaction, personal
 from eventhub.errors import register_error_handlers
+from eventhub.locale import select_locale
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -92,17 +93,6 @@ class DatabaseIdConverter(IntegerConverter):
     def __init__(self, map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
-
-
-def select_locale() -> str:
-    """The language chosen with the switch, else the person's on a personal link's page,
-    else Spanish; outside requests (CLI), Spanish."""
-    languages = current_app.config["LANGUAGES"]
-    if has_request_context() and session.get("lang") in languages:
-        return session["lang"]
-    if personal.page_language() in languages:
-        return personal.page_language()
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def _init_extensions(app: Flask) -> None:

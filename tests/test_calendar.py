@@ -400,9 +400,18 @@ def test_registrant_personal_feed(app, client):
     assert client.get(url).status_code == 404
 
 
+def test_every_private_feed_kind_has_its_query(app):
+    """Registrations register the registrant feed's query (calendar cannot import them)."""
+    from eventhub.calendar.feeds import FeedKind, feed_query
+
+    with app.app_context():
+        for kind, owner in zip(FeedKind, (1, 1, "ana@example.org"), strict=True):
+            assert "event" in str(feed_query(kind, owner))
+
+
 def test_external_urls_need_no_request(make_app):
     """Workers and the CLI build links too (emails, feeds): no request, no SERVER_NAME."""
-    from eventhub.calendar.ics import external_url
+    from eventhub.urls import external_url
 
     app = make_app(EVENTHUB_BASE_URL="https://eventhub.example.org/app")
     with app.app_context():

@@ -9,7 +9,7 @@ from sqlalchemy import event, func, select
 from eventhub.events.models import Event, EventOrganisation
 from eventhub.extensions import db
 from eventhub.organisations.models import Contact, Organisation
-from tests.factories import ContactFactory, EventFactory, OrganisationFactory
+from tests.factories import ContactFactory, EventFactory, OrganisationFactory, SpeakerFactory
 
 
 @pytest.fixture
@@ -359,6 +359,22 @@ def test_delete_organisation_tells_affected_events(app, en_client):
     assert count(app, Event) == 3
     with app.app_context():
         assert db.session.get(Event, hosted_id).host_organisation_id is None
+
+
+def test_delete_page_counts_what_each_domain_keeps_without_the_organisation(app, en_client):
+    """Events and speakers count their own rows (organisations cannot import them)."""
+    with app.app_context():
+        organisation = OrganisationFactory(name="Municipalidad de Maule")
+        SpeakerFactory.create_batch(3, organisation=organisation)
+        SpeakerFactory()  # of no organisation
+        db.session.commit()
+        org = organisation.id
+
+    html = en_client.get(f"/organisations/{org}/delete").get_data(as_text=True)
+    assert "3 speakers belong to this organisation; they are kept without it." in html
+    assert "0 events list this organisation" in html
+    assert "0 contacts of this organisation will be deleted" in html
+    assert 'id="affected-commitments"' not in html
 
 
 # --- the organisation page and contacts -----------------------------------------------------

@@ -17,30 +17,10 @@ from eventhub.agenda.models import AgendaItem
 from eventhub.events.models import Event
 from eventhub.formatting import local_time
 from eventhub.text import clean
+from eventhub.urls import base_url, external_url_adapter
 
 REFRESH_INTERVAL = timedelta(hours=1)
 PRODID = "-//EventHub//EventHub 1.0//ES"
-
-
-def base_url() -> str:
-    return current_app.config["EVENTHUB_BASE_URL"].rstrip("/")
-
-
-def _url_adapter():
-    base = urlsplit(base_url())
-    return current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https"
-    )
-
-
-def external_url(endpoint: str, **values) -> str:
-    """An absolute URL on EVENTHUB_BASE_URL, the address people reach us at.
-
-    Built from the URL map directly, so it works without a request (CLI, workers).
-    """
-    anchor = values.pop("_anchor", None)
-    url = _url_adapter().build(endpoint, values, force_external=True)
-    return f"{url}#{anchor}" if anchor else url
 
 
 def _speaker_line(booking) -> str:
@@ -346,7 +326,7 @@ def calendar_bytes(
         current_app.config["DEFAULT_EVENT_TIMEZONE"],
         "PUBLISH" if withdrawn_sequence is None else "CANCEL",
     )
-    adapter = _url_adapter()
+    adapter = external_url_adapter()
     spans: dict[str, tuple[int, int]] = {}
     components = []
     for event in events:

@@ -2,8 +2,9 @@
 
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from eventhub.calendar.ics import event_location, external_url
+from eventhub.calendar.ics import event_location
 from eventhub.events.models import Event
+from eventhub.urls import external_url
 
 GOOGLE = "https://calendar.google.com/calendar/render"
 OUTLOOK = "https://outlook.live.com/calendar/0/deeplink/compose"

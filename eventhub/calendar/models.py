@@ -1,19 +1,13 @@
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.auth.models import User
 from eventhub.calendar import changes  # noqa: F401  (registers the change tracking)
+from eventhub.calendar.feeds import FeedKind  # noqa: F401  (imported from here by most modules)
 from eventhub.db import Base, TimestampMixin
 from eventhub.organisations.models import Organisation
-
-
-class FeedKind(StrEnum):
-    ORGANISATION = "organisation"
-    ORGANISER = "organiser"
-    REGISTRANT = "registrant"  # the events one email address registered for
 
 
 class FeedToken(TimestampMixin, Base):

@@ -9,14 +9,16 @@ from flask_babel.speaklater import LazyString
 from flask_login import current_user, login_required
 from sqlalchemy import Select, select
 
-from eventhub import cache, personal, select_locale
+from eventhub import cache, personal
 from eventhub.calendar import bp, ics, links, services
 from eventhub.calendar.models import FeedKind
 from eventhub.events import services as event_services
 from eventhub.events.models import EVENT_KIND_LABELS, Event, EventKind
 from eventhub.extensions import db
 from eventhub.forms import optional_int
+from eventhub.locale import select_locale
 from eventhub.organisations.services import get_organisation
+from eventhub.urls import external_url
 
 ICS_TYPE = "text/calendar; charset=utf-8"
 EVENT_KINDS = frozenset(kind.value for kind in EventKind)
@@ -206,7 +208,7 @@ def month_view():
     feed_args = {
         k: v for k, v in (("programme", filters.programme_id), ("kind", filters.kind)) if v
     }
-    feed = ics.external_url("calendar.public_feed", **feed_args)
+    feed = external_url("calendar.public_feed", **feed_args)
     return render_template(
         "calendar/month.html",
         first=first,

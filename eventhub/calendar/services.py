@@ -13,7 +13,8 @@ from werkzeug.http import http_date, quote_etag
 
 from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
 from eventhub.auth.models import User
-from eventhub.calendar.models import FeedKind, FeedToken
+from eventhub.calendar.feeds import FeedKind, feed_query, lists_feed
+from eventhub.calendar.models import FeedToken
 from eventhub.db import utcnow
 from eventhub.errors import NotFoundError
 from eventhub.events.models import Event, EventKind, EventOrganisation, EventStatus
@@ -32,13 +33,13 @@ class FeedFilters:
     kind: str | None = None
 
 
-def _window(stmt: Select) -> Select:
+def in_feed_window(stmt: Select) -> Select:
     """Feeds show the past 90 days and everything to come."""
     return stmt.where(Event.ends_at >= utcnow() - FEED_HISTORY)
 
 
 def public_feed_query(filters: FeedFilters) -> Select:
-    stmt = _window(publicly_listed())
+    stmt = in_feed_window(publicly_listed())
     if filters.programme_id:
         stmt = stmt.where(Event.programme_id == filters.programme_id)
     if filters.kind in {kind.value for kind in EventKind}:
@@ -46,9 +47,10 @@ def public_feed_query(filters: FeedFilters) -> Select:
     return stmt
 
 
+@lists_feed(FeedKind.ORGANISATION)
 def organisation_feed_query(organisation_id: int) -> Select:
     """Every event the organisation is invited to or takes part in, once published."""
-    return _window(
+    return in_feed_window(
         select(Event).where(
             Event.status != EventStatus.DRAFT.value,
             Event.published_at.is_not(None),
@@ -61,11 +63,12 @@ def organisation_feed_query(organisation_id: int) -> Select:
     )
 
 
+@lists_feed(FeedKind.ORGANISER)
 def organiser_feed_query(user_id: int) -> Select:
     """The events an organiser manages, drafts included: it is their working calendar."""
     from eventhub.events.permissions import managed_by
 
-    return _window(select(Event).where(managed_by(user_id)))
+    return in_feed_window(select(Event).where(managed_by(user_id)))
 
 
 def calendar_events(stmt: Select) -> list[Event]:
@@ -195,24 +198,6 @@ def resolve_feed(token: str) -> FeedToken:
     return row
 
 
-def registrant_feed_query(email: str) -> Select:
-    """Every event this address holds a place (or a waiting-list place) at."""
-    from eventhub.registrations.models import Registration, RegistrationStatus
-
-    return _window(
-        select(Event).where(
-            Event.id.in_(
-                select(Registration.event_id).where(
-                    Registration.email == email,
-                    Registration.status.in_(
-                        [RegistrationStatus.CONFIRMED.value, RegistrationStatus.WAITING.value]
-                    ),
-                )
-            )
-        )
-    )
-
-
 def feed_query_for(feed: FeedToken) -> tuple[Select, str]:
     target = feed_target(feed)
     return target_query(target), target.name
@@ -240,11 +225,7 @@ def feed_target(feed: FeedToken) -> FeedTarget:
 
 
 def target_query(target: FeedTarget) -> Select:
-    if target.kind == FeedKind.REGISTRANT:
-        return registrant_feed_query(str(target.owner))
-    if target.kind == FeedKind.ORGANISATION:
-        return organisation_feed_query(int(target.owner))
-    return organiser_feed_query(int(target.owner))
+    return feed_query(target.kind, target.owner)
 
 
 # --- month view -------------------------------------------------------------------------------

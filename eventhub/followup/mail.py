@@ -16,7 +16,6 @@ from sqlalchemy.orm import selectinload
 
 from eventhub.addresses import email_key
 from eventhub.auth.models import User
-from eventhub.calendar.ics import external_url
 from eventhub.errors import ConflictError, DomainError
 from eventhub.events.models import Event
 from eventhub.extensions import db
@@ -29,6 +28,7 @@ from eventhub.mail.services import OutgoingMail
 from eventhub.organisations.models import Contact
 from eventhub.registrations.models import Registration, RegistrationStatus
 from eventhub.text import clean
+from eventhub.urls import external_url
 
 SUMMARY_MAX = 5000
 # Stands for each recipient's own link in the preview, in the mail's language like the rest.

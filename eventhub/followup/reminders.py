@@ -18,7 +18,6 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from eventhub.calendar.ics import external_url
 from eventhub.extensions import db
 from eventhub.followup.commitments import ensure_link, today_in
 from eventhub.followup.models import (
@@ -31,6 +30,7 @@ from eventhub.mail import services as outbox
 from eventhub.mail import topics
 from eventhub.mail.services import OutgoingMail
 from eventhub.organisations.models import Contact, Organisation
+from eventhub.urls import external_url
 
 log = logging.getLogger(__name__)
 

@@ -14,13 +14,14 @@ from sqlalchemy import select
 
 from eventhub.auth.models import User
 from eventhub.calendar import services as calendar_services
-from eventhub.calendar.ics import calendar_bytes, external_url
+from eventhub.calendar.ics import calendar_bytes
 from eventhub.calendar.links import feed_urls
 from eventhub.calendar.models import FeedKind
 from eventhub.events.models import Event
 from eventhub.invitations.models import Invitation
 from eventhub.mail import topics
 from eventhub.mail.services import Attachment, OutgoingMail
+from eventhub.urls import external_url
 
 topics.register("invitation", _l("Invitation"))
 

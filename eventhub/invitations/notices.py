@@ -8,7 +8,6 @@ was revoked, never reached anyone.
 
 from sqlalchemy import select
 
-from eventhub.calendar.ics import external_url
 from eventhub.events.models import Event
 from eventhub.events.notifications import EventChange
 from eventhub.extensions import db
@@ -16,6 +15,7 @@ from eventhub.invitations.models import Invitation
 from eventhub.invitations.services import event_invitations, invitation_token
 from eventhub.notices.event_change import Addressee, queue_notices
 from eventhub.registrations.models import Registration
+from eventhub.urls import external_url
 
 UNANSWERED = ("queued", "no_answer")
 

@@ -1,4 +1,4 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -6,13 +6,9 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 
 from eventhub.audit import services as audit
-from eventhub.calendar import services as calendar_services
-from eventhub.calendar.links import feed_urls
-from eventhub.calendar.models import FeedKind
 from eventhub.csv_export import csv_response
 from eventhub.errors import DomainError
 from eventhub.extensions import db
-from eventhub.followup import commitments as followup
 from eventhub.forms import options, show_domain_error
 from eventhub.listing import filter_args, paginate
 from eventhub.organisations import bp, csv_import, services
@@ -88,26 +84,6 @@ def create_organisation():
             )
     return render_template(
         "organisations/form.html", form=form, organisation=None, regions=services.CHILE_REGIONS
-    )
-
-
-@bp.get("/organisations/<int:organisation_id>")
-@login_required
-def show_organisation(organisation_id: int):
-    organisation = None
-    if organisation_id <= services.MAX_ID:
-        organisation = db.session.scalar(services.organisation_page_query(organisation_id))
-    if organisation is None:
-        abort(404)
-    feed_token = calendar_services.active_feed_token(FeedKind.ORGANISATION, organisation.id)
-    return render_template(
-        "organisations/show.html",
-        organisation=organisation,
-        participations=services.participations(organisation),
-        feed_urls=feed_urls(feed_token),
-        commitments=followup.organisation_commitments(organisation),
-        commitment_links=followup.active_links(organisation),
-        today=followup.today_in(current_app.config["DEFAULT_EVENT_TIMEZONE"]),
     )
 
 

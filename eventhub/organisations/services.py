@@ -1,20 +1,20 @@
 """Organisations and their contacts: the directory, its rules, and what a deletion touches."""
 
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, distinct, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from eventhub.addresses import email_key, normalise_email
 from eventhub.errors import ConflictError, DomainError, NotFoundError
-from eventhub.events.models import Event, EventOrganisation
 from eventhub.extensions import db
+from eventhub.organisations import signals
 from eventhub.organisations.models import LANGUAGES, Contact, Organisation, OrganisationKind
-from eventhub.people.models import Speaker
 from eventhub.text import clean, fold, search_term
 
 # Chile's 16 regions, north to south: proper names, not translated.
@@ -95,12 +95,14 @@ class OrganisationFilters:
     region: str | None = None
 
 
-@dataclass
-class DeletionImpact:
-    events: int
-    contacts: int
-    speakers: int
-    commitments: int = 0
+class DeletionImpact(Counter[str]):
+    """Rows a deletion touches, by kind (``impact.contacts``, ``impact.events``…); a kind
+    nobody counted is 0."""
+
+    def __getattr__(self, what: str) -> int:
+        if what.startswith("_"):
+            raise AttributeError(what)
+        return self[what]
 
 
 def name_key(name: str) -> str:
@@ -238,32 +240,15 @@ def update_organisation(organisation: Organisation, data: OrganisationData) -> O
 
 
 def deletion_impact(organisation: Organisation) -> DeletionImpact:
-    """What deleting the organisation touches: events lose the link, contacts go with it."""
-    participating = select(EventOrganisation.event_id).where(
-        EventOrganisation.organisation_id == organisation.id
-    )
-    events = db.session.scalar(
-        select(func.count(distinct(Event.id))).where(
-            or_(Event.host_organisation_id == organisation.id, Event.id.in_(participating))
-        )
-    )
+    """What deleting the organisation touches: its contacts go with it, and whatever the
+    domains above count (events that lose the link, speakers kept without it…)."""
     contacts = db.session.scalar(
         select(func.count(Contact.id)).where(Contact.organisation_id == organisation.id)
     )
-    speakers = db.session.scalar(
-        select(func.count(Speaker.id)).where(Speaker.organisation_id == organisation.id)
-    )
-    from eventhub.followup.models import Commitment
-
-    commitments = db.session.scalar(
-        select(func.count(Commitment.id)).where(Commitment.organisation_id == organisation.id)
-    )
-    return DeletionImpact(
-        events=events or 0,
-        contacts=contacts or 0,
-        speakers=speakers or 0,
-        commitments=commitments or 0,
-    )
+    impact = DeletionImpact(contacts=contacts or 0)
+    for _receiver, (what, count) in signals.deletion_impact.send(organisation):
+        impact[what] += count or 0
+    return impact
 
 
 def delete_organisation(organisation: Organisation) -> None:
@@ -311,18 +296,6 @@ def organisation_page_query(organisation_id: int) -> Select:
         .where(Organisation.id == organisation_id)
         .options(selectinload(Organisation.contacts))
     )
-
-
-def participations(organisation: Organisation) -> list[EventOrganisation]:
-    """The events the organisation takes part in, latest first, with their role."""
-    stmt = (
-        select(EventOrganisation)
-        .join(EventOrganisation.event)
-        .where(EventOrganisation.organisation_id == organisation.id)
-        .options(joinedload(EventOrganisation.event))
-        .order_by(Event.starts_at.desc(), Event.id)
-    )
-    return list(db.session.scalars(stmt))
 
 
 # --- contacts -----------------------------------------------------------------------------

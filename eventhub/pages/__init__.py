@@ -8,4 +8,4 @@ names stay that domain's; ``create_app`` imports the modules named in ``MODULES`
 registers any blueprint.
 """
 
-MODULES = ("events",)
+MODULES = ("events", "organisations", "people")

@@ -1,9 +1,8 @@
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from eventhub.agenda.services import bookings_of, events_of, remove_speaker_from_agendas
 from eventhub.audit import services as audit
 from eventhub.errors import DomainError
 from eventhub.extensions import db
@@ -63,16 +62,6 @@ def create_speaker():
     return render_template("people/form.html", form=form, speaker=None)
 
 
-@bp.get("/speakers/<int:speaker_id>")
-def show_speaker(speaker_id: int):
-    """Public: published event pages link here. The email is for signed-in organisers only."""
-    speaker = db.session.scalar(services.speaker_page_query(speaker_id))
-    if speaker is None:
-        abort(404)
-    events = events_of(speaker, public_only=not current_user.is_authenticated)
-    return render_template("people/show.html", speaker=speaker, events=events)
-
-
 @bp.route("/speakers/<int:speaker_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_speaker(speaker_id: int):
@@ -102,13 +91,12 @@ def edit_speaker(speaker_id: int):
 @login_required
 def delete_speaker(speaker_id: int):
     speaker = services.get_speaker(speaker_id)
-    bookings = bookings_of(speaker, public_only=False)
+    bookings = services.bookings_of(speaker)
     if request.method == "POST":
         if bookings and request.form.get("remove_from_agendas") != "1":
             flash(_("Confirm removing the speaker from the agenda items listed."), "error")
             return render_template("people/delete.html", speaker=speaker, bookings=bookings), 409
         name = speaker.name
-        remove_speaker_from_agendas(speaker)
         services.delete_speaker(speaker)
         audit.log(
             "speaker.delete",

@@ -3,12 +3,13 @@
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.extensions import db
 from eventhub.organisations.models import Organisation
+from eventhub.people import signals
 from eventhub.people.models import Speaker
 from eventhub.text import clean, search_term
 
@@ -131,9 +132,28 @@ def update_speaker(speaker: Speaker, data: SpeakerData) -> Speaker:
     return speaker
 
 
+def bookings_of(speaker: Speaker) -> list:
+    """Where the speaker is booked (agenda items, drafts' included), as the agenda says."""
+    return [
+        booking
+        for _receiver, bookings in signals.bookings_wanted.send(speaker)
+        for booking in bookings
+    ]
+
+
 def delete_speaker(speaker: Speaker) -> None:
+    """Delete the speaker, first taking it off the agenda items that list it."""
+    signals.deleting.send(speaker)
     db.session.delete(speaker)
     db.session.flush()
+
+
+def speakers_of_organisation(organisation_id: int) -> int:
+    """How many speakers belong to the organisation (kept without it if it is deleted)."""
+    count = db.session.scalar(
+        select(func.count(Speaker.id)).where(Speaker.organisation_id == organisation_id)
+    )
+    return count or 0
 
 
 def list_speakers_query(q: str | None = None) -> Select:

@@ -1,5 +1,7 @@
 from flask import Blueprint
+from sqlalchemy import Select
 
+from eventhub.calendar.feeds import FeedKind, lists_feed
 from eventhub.events import signals as event_signals
 
 # Routes are imported by create_app, not here: importing a package's models must not
@@ -29,3 +31,11 @@ def _tell_registrants(event, change, **kwargs) -> int:
     from eventhub.registrations.notices import tell_registrants
 
     return tell_registrants(event, change)
+
+
+@lists_feed(FeedKind.REGISTRANT)
+def _registrant_feed(email: int | str) -> Select:
+    # Imported here: importing the package (for its models) must stay light.
+    from eventhub.registrations.feeds import registrant_feed_query
+
+    return registrant_feed_query(str(email))

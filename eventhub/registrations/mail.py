@@ -5,11 +5,12 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from eventhub.calendar.ics import calendar_bytes, external_url
+from eventhub.calendar.ics import calendar_bytes
 from eventhub.mail import topics
 from eventhub.mail.services import Attachment, OutgoingMail
 from eventhub.registrations import qr
 from eventhub.registrations.models import Registration
+from eventhub.urls import external_url
 
 for _kind, _label in {
     "confirmed": _l("Registration: place confirmed"),

@@ -8,13 +8,13 @@ people get the updated one.
 
 from sqlalchemy import func, select
 
-from eventhub.calendar.ics import external_url
 from eventhub.events.models import Event
 from eventhub.events.notifications import EventChange
 from eventhub.extensions import db
 from eventhub.notices.event_change import Addressee, queue_notices
 from eventhub.registrations.models import Registration, RegistrationStatus
 from eventhub.registrations.services import ACTIVE, registration_token
+from eventhub.urls import external_url
 
 
 def _active(event: Event):

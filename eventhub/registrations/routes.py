@@ -7,7 +7,6 @@ from flask_login import login_required
 from eventhub import personal
 from eventhub.audit import services as audit
 from eventhub.calendar import services as calendar_services
-from eventhub.calendar.ics import external_url
 from eventhub.calendar.links import feed_urls
 from eventhub.calendar.models import FeedKind
 from eventhub.errors import DomainError
@@ -25,6 +24,7 @@ from eventhub.registrations import (
 )
 from eventhub.registrations.forms import RegistrantDetailsForm, RegistrationForm
 from eventhub.registrations.models import REGISTRATION_STATUS_LABELS, RegistrationStatus
+from eventhub.urls import external_url
 
 
 def fill_organisations(form: RegistrantDetailsForm, choices: list | None = None) -> None:

@@ -1,0 +1,16 @@
+"""Which language a request is answered in: the base, so any page or feed can ask."""
+
+from flask import current_app, has_request_context, session
+
+from eventhub import personal
+
+
+def select_locale() -> str:
+    """The language chosen with the switch, else the person's on a personal link's page,
+    else Spanish; outside requests (CLI), Spanish."""
+    languages = current_app.config["LANGUAGES"]
+    if has_request_context() and session.get("lang") in languages:
+        return session["lang"]
+    if personal.page_language() in languages:
+        return personal.page_language()
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
