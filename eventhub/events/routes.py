@@ -19,9 +19,10 @@ from eventhub.events.forms import (
 from eventhub.events.models import Event, EventOrganisation, RegistrationMode
 from eventhub.events.timezones import COMMON_ZONES, utc_to_local
 from eventhub.extensions import db
-from eventhub.followup.commitments import programme_commitments, today_in
-from eventhub.followup.forms import programme_commitment_filters
-from eventhub.followup.programme import programme_figures
+from eventhub.followup.commitments.services import today_in
+from eventhub.followup.programme.figures import programme_figures
+from eventhub.followup.programme.forms import programme_commitment_filters
+from eventhub.followup.programme.services import programme_commitments
 from eventhub.forms import commit_or_flash, confirm_page, options, show_domain_error
 from eventhub.listing import filter_args, paginate
 from eventhub.organisations.services import organisation_choices

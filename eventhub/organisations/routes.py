@@ -12,7 +12,7 @@ from eventhub.calendar.models import FeedKind
 from eventhub.csv_export import csv_response
 from eventhub.errors import DomainError
 from eventhub.extensions import db
-from eventhub.followup import commitments as followup
+from eventhub.followup.commitments import services as followup
 from eventhub.forms import options, show_domain_error
 from eventhub.listing import filter_args, paginate
 from eventhub.organisations import bp, csv_import, services

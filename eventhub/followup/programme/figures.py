@@ -76,10 +76,6 @@ class Chart:
         return not any(row.total for row in self.rows)
 
 
-def programme_events_query(programme_id: int):
-    return select(Event).where(Event.programme_id == programme_id).order_by(Event.starts_at)
-
-
 # --- the numbers -------------------------------------------------------------------------------
 
 

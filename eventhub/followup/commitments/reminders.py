@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from eventhub.calendar.ics import external_url
 from eventhub.extensions import db
-from eventhub.followup.commitments import ensure_link, today_in
+from eventhub.followup.commitments.services import ensure_link, today_in
 from eventhub.followup.models import (
     ACTIVE_COMMITMENT,
     Commitment,
