@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import http.cookiejar
 import json
+import math
 import os
 import platform
 import re
@@ -37,6 +38,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import jinja2  # noqa: E402
 from sqlalchemy import event as sa_event  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
@@ -47,6 +49,7 @@ from eventhub.extensions import db  # noqa: E402
 OUT = ROOT / "bench" / "out"
 RESULTS_MD = ROOT / "bench" / "RESULTS.md"
 RESULTS_JSON = ROOT / "bench" / "results.json"
+REPORT_TEMPLATE = ROOT / "bench" / "report.md.j2"
 VENV_BIN = ROOT / ".venv" / "bin"
 SECRET_KEY = "bench-secret-key-0f3c9a7e5d1b2c4a6e8f0a1b3c5d7e9f"  # noqa: S105
 BASE_URL = "https://eventhub.bench.example"
@@ -619,6 +622,13 @@ LOAD_ROWS = [
 ]
 
 
+FEEDS = (
+    ("calendar_full", "`/calendar.ics`"),
+    ("org_feed_full", "organisation feed"),
+    ("registrant_feed_full", "registrant feed"),
+)
+
+
 def _ok(flag: bool) -> str:
     return "met" if flag else "**missed**"
 
@@ -637,286 +647,40 @@ PEERS = {
 }
 
 
-def peer_comparison(results: dict) -> list[str]:
-    """The full-size figures beside the peers' (the issue's aim: an order of magnitude ahead)."""
-    lines = [
-        "## Against the two peers (full size)",
-        "",
-        "The peers' figures are from the issue, measured on the same kind of machine; the "
-        "*× ahead* column is against the better of the two.",
-        "",
-        "| figure | peers | " + " | ".join(results["meta"]["databases"]) + " | × ahead |",
-        "|---|---|" + "---:|" * len(results["meta"]["databases"]) + "---:|",
-    ]
-    fulls = [_runs(results, kind)["full"] for kind in results["meta"]["databases"]]
-    rows = [
-        (
-            "one cold 1,000-event calendar, s (lower is better)",
-            PEERS["cold_calendar_s"],
-            [run["cold"]["calendar_full"]["median_s"] for run in fulls],
-            False,
-        ),
-        (
-            "1,000-event calendar, requests/s (ours: by ETag from memory)",
-            PEERS["calendar_rps"],
-            [run["load"]["calendar_full"]["rps"] for run in fulls],
-            True,
-        ),
-        (
-            "event page, 40 items, ÷ trivial endpoint",
-            (PEERS["event_page_ratio"],),
-            [run["load"]["event_page"]["ratio"] for run in fulls],
-            True,
-        ),
-        (
-            "one event's .ics with its 40 items, ÷ trivial endpoint",
-            (PEERS["event_ics_ratio"],),
-            [run["load"]["event_ics"]["ratio"] for run in fulls],
-            True,
-        ),
-    ]
-    for label, peers, ours, higher_is_better in rows:
-        best_peer = max(peers) if higher_is_better else min(peers)
-        worst_ours = min(ours) if higher_is_better else max(ours)
-        ahead = worst_ours / best_peer if higher_is_better else best_peer / worst_ours
-        lines.append(
-            f"| {label} | {' and '.join(f'{p:g}' for p in peers)} | "
-            + " | ".join(f"{value:,.0f}" if value >= 100 else f"{value:.3g}" for value in ours)
-            + f" | {ahead:.0f}× |"
-        )
-    polls = all(status == 304 for run in fulls for status in run["conditional_status"].values())
-    lines += [
-        "| calendar polls answered with 304 | never | "
-        + " | ".join("yes" if polls else "no" for _ in fulls)
-        + " | |",
-        "",
-    ]
-    return lines
+def add_ics_ratios(results: dict) -> None:
+    """Each feed's built time over icalendar's alone, kept in results.json beside the figures."""
+    for kind in results["meta"]["databases"]:
+        runs = _runs(results, kind)
+        for run in (runs["full"], runs["small"]):
+            for key, _label in FEEDS:
+                ratio = run["cold"][key]["median_s"] / run["to_ical"][key]["to_ical_s"]
+                run.setdefault("ics_ratio", {})[key] = ratio
 
 
 def render(results: dict) -> str:
-    meta = results["meta"]
-    lines = [
-        "# EventHub benchmark results",
-        "",
-        f"Run on {meta['date']} with `{meta['command']}`: {meta['nproc']} cores "
-        f"({meta['cpu']}), Python {meta['python']}, gunicorn with {WORKERS} sync workers on "
-        "127.0.0.1 (production settings), wrk 2 threads / 16 connections on the same cores, "
-        f"{meta['seconds']} s per path at the full size and {max(2, meta['seconds'] // 2)} s "
-        f"at the small one. Total run time {meta['elapsed_s']:.0f} s.",
-        "",
-        "Sizes: **full** = 1,000 events over three years (every 25th cancelled), busiest event "
-        "with 40 agenda items and 300 registrations, 350 organisations × 2 contacts, 5,000 "
-        "registrations; **small** = every count divided by ten (100 events, busiest event with "
-        "4 agenda items and 30 registrations, 35 organisations, 500 registrations). "
-        "Every event sits in the feeds' window, so `/calendar.ics` carries all of them. "
-        "Regenerate with `.venv/bin/python bench/run.py --database both`; the machine-readable "
-        "figures are in `bench/results.json`.",
-        "",
-    ]
-    notes = []
-    for kind in meta["databases"]:
-        runs = _runs(results, kind)
-        full, small = runs.get("full"), runs.get("small")
-        lines += [f"## {kind}", "", "### Throughput (wrk) against `/healthz`", ""]
-        lines += [
-            "| path | full req/s | p50 ms | p99 ms | ÷ healthz | small req/s | p50 ms | p99 ms "
-            "| ÷ healthz | target | |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
-        ]
-        for key, label, target_key in LOAD_ROWS:
-            cells = [label]
-            for run in (full, small):
-                f = run["load"][key]
-                cells += [
-                    f"{f['rps']:.0f}",
-                    f"{f['p50_ms']:.1f}",
-                    f"{f['p99_ms']:.1f}",
-                    f"{f['ratio']:.3f}",
-                ]
-            if target_key:
-                target = TARGETS[target_key]
-                met = all(r["load"][key]["ratio"] >= target for r in (full, small))
-                cells += [f"≥ {target:.2f}", _ok(met)]
-                if not met:
-                    notes.append(
-                        f"{kind}: {label} reaches {full['load'][key]['ratio']:.3f} (full) and "
-                        f"{small['load'][key]['ratio']:.3f} (small) of `/healthz`, "
-                        f"target {target:.2f}."
-                    )
-            else:
-                cells += ["", ""]
-            bad = [r["load"][key]["non_2xx_3xx"] for r in (full, small)]
-            bad = [n for n in bad if n]
-            if bad:
-                notes.append(f"{kind}: {label} answered {bad} non-2xx/3xx responses.")
-            lines.append("| " + " | ".join(cells) + " |")
-        lines += [
-            "",
-            "### Calendar feeds: one request, server idle, vs `icalendar` alone",
-            "",
-            "*built s*: the request with every cache off, so the calendar is read from the "
-            "database and written (one gunicorn worker, warmed by two unmeasured requests to "
-            "the same feed; median of 3); the ratio uses it. *first s*: the first request for "
-            "the feed to the production server (its workers just started), which builds the "
-            "calendar and remembers it by ETag; *repeat s*: the fastest of four "
-            "more, answered from that memory. `to_ical` is the time `icalendar` alone takes "
-            "to serialise the same events, held beforehand as icalendar objects (median of 3).",
-            "",
-            "| feed | size | events | built s | first s | repeat s | `to_ical` s | ratio "
-            "| target ≤ 1.5 |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---|",
-        ]
-        for run in (full, small):
-            for key, label in (
-                ("calendar_full", "`/calendar.ics`"),
-                ("org_feed_full", "organisation feed"),
-                ("registrant_feed_full", "registrant feed"),
-            ):
-                http_s = run["cold"][key]["median_s"]
-                alone = run["to_ical"][key]["to_ical_s"]
-                ratio = http_s / alone
-                run.setdefault("ics_ratio", {})[key] = ratio
-                met = ratio <= TARGETS["full_ics_ratio"]
-                lines.append(
-                    f"| {label} | {run['size']} | {run['to_ical'][key]['events']} | "
-                    f"{http_s:.3f} | {run['cold'][key]['first_s']:.3f} | "
-                    f"{run['cold'][key]['repeat_s']:.3f} | "
-                    f"{alone:.3f} | {ratio:.2f} | {_ok(met)} |"
-                )
-                if not met:
-                    notes.append(
-                        f"{kind} {run['size']}: {label} takes {ratio:.2f}× the time "
-                        "`icalendar` alone needs (target ≤ 1.5): with "
-                        f"{run['to_ical'][key]['events']} events that is "
-                        f"{alone * 1000:.1f} ms, less than a request's fixed cost (the whole "
-                        f"request took {http_s * 1000:.1f} ms; see *Why* below)."
-                    )
-        cold = full["cold"]["calendar_full"]["median_s"]
-        met = cold < TARGETS["cold_calendar_s"]
-        lines += [
-            "",
-            f"- Absolute cold time (built from the database, median of 3) of one full 1,000-event "
-            f"`/calendar.ics`: **{cold:.3f} s** "
-            f"(aim < 0.2 s: {_ok(met)}); small size "
-            f"{small['cold']['calendar_full']['median_s']:.3f} s.",
-            "- `/events/<busiest>.ics?detailed=1` (40 agenda items): "
-            f"**{full['cold']['event_ics_detailed']['median_s']:.3f} s** "
-            f"(small, 4 items: {small['cold']['event_ics_detailed']['median_s']:.3f} s).",
-            "- Conditional requests with the current ETag answered: "
-            + ", ".join(f"{k} {v}" for k, v in full["conditional_status"].items())
-            + ".",
-            "",
-        ]
-        if not met:
-            notes.append(f"{kind}: the cold full `/calendar.ics` takes {cold:.3f} s (aim < 0.2 s).")
-
-        lines += [
-            "### SQL queries per request (in-process, Flask test client)",
-            "",
-            "| page | full | small | equal |",
-            "|---|---:|---:|---|",
-        ]
-        for key, value in full["query_counts"].items():
-            other = small["query_counts"][key]
-            lines.append(f"| `{key}` | {value} | {other} | {_ok(value == other)} |")
-            if value != other:
-                notes.append(f"{kind}: `{key}` runs {value} queries at full size, {other} small.")
-        lines.append("")
-
-        race = full.get("race")
-        if race:
-            outcome = race["outcome"]
-            confirmed = outcome.get("confirmed", 0)
-            met = confirmed == 50 and race["errors"] == 0
-            lines += [
-                "### 200 concurrent registrations for 50 places (HTTP, own CSRF token each)",
-                "",
-                "| confirmed | waiting | other statuses | HTTP statuses | errors | p50 ms "
-                "| p99 ms | target |",
-                "|---:|---:|---|---|---:|---:|---:|---|",
-                f"| {confirmed} | {outcome.get('waiting', 0)} | "
-                + ", ".join(
-                    f"{k}: {v}" for k, v in outcome.items() if k not in {"confirmed", "waiting"}
-                )
-                + f" | {race['http_statuses']} | {race['errors']} | {race['p50_ms']:.0f} | "
-                f"{race['p99_ms']:.0f} | {_ok(met)} |",
-                "",
-            ]
-            if not met:
-                notes.append(
-                    f"{kind}: the race ended with {confirmed} confirmed and {race['errors']} "
-                    f"errors ({race['http_statuses']}); target exactly 50 and 0."
-                )
-
-        lines += ["### Invitations POST (test client, in-process)", ""]
-        lines += ["| size | organisations | invitations queued | status | seconds | target |"]
-        lines += ["|---|---:|---:|---:|---:|---|"]
-        for run in (full, small):
-            inv = run["invitations"]
-            met = inv["seconds"] < TARGETS["invitations_s"] and inv["status"] == 302
-            lines.append(
-                f"| {run['size']} | {inv['organisations']} | {inv['invitations_created']} | "
-                f"{inv['status']} | {inv['seconds']:.3f} | {_ok(met)} (< 0.5 s) |"
-            )
-            if not met:
-                notes.append(
-                    f"{kind} {run['size']}: inviting {inv['organisations']} organisations took "
-                    f"{inv['seconds']:.3f} s (status {inv['status']}); target < 0.5 s."
-                )
-        lines.append("")
-
-        memory = full.get("memory") or small.get("memory")
-        if memory:
-            lines += [
-                "### gunicorn worker memory (VmRSS), event page",
-                "",
-                f"Measured on the {small['size'] if small.get('memory') else 'full'} size's "
-                f"event page (`{memory['path']}`): at about "
-                f"{full['load']['event_page']['rps']:.0f} requests/s the 40-item page would "
-                "need about five minutes for 20,000 requests, beyond the run's 10-minute "
-                "budget. Snapshots: after the throughput runs, then after each step.",
-                "",
-                "| worker | "
-                + " | ".join(f"after {s['requests']:,} requests KiB" for s in memory["snapshots"])
-                + " | growth 2nd→3rd % |",
-                "|---|" + "---:|" * (len(memory["snapshots"]) + 1),
-            ]
-            for pid in memory["snapshots"][0]["rss_kib"]:
-                row = [str(pid)] + [str(s["rss_kib"].get(pid, "")) for s in memory["snapshots"]]
-                row.append(f"{memory['growth_pct'].get(pid, float('nan')):.1f}")
-                lines.append("| " + " | ".join(row) + " |")
-            met = (memory["max_growth_pct"] or 0) <= TARGETS["memory_growth_pct"]
-            lines += ["", f"Growth target ≤ 10 %: {_ok(met)}.", ""]
-            if not met:
-                notes.append(f"{kind}: worker memory grew {memory['max_growth_pct']:.1f} %.")
-
-    if results.get("outbox"):
-        lines += [
-            "## Outbox (bench/outbox_rate.py, 1,000 messages to aiosmtpd)",
-            "",
-            "| database | received | connections | seconds | messages/s | target |",
-            "|---|---:|---:|---:|---:|---|",
-        ]
-        for kind, o in results["outbox"].items():
-            met = o["rate"] >= TARGETS["outbox_rate"] and o["connections"] <= 10
-            lines.append(
-                f"| {kind} | {o['received']} | {o['connections']} | {o['elapsed_s']:.2f} | "
-                f"{o['rate']:.0f} | {_ok(met)} (≥ 200/s, ≤ 10 connections) |"
-            )
-            if not met:
-                notes.append(f"{kind}: the outbox delivered {o['rate']:.0f} messages/s.")
-        lines.append("")
-
-    lines += peer_comparison(results)
-    lines += ["## Missed targets", ""]
-    lines += [f"- {note}" for note in notes] or ["- None."]
-    explanations = results.get("explanations") or []
-    if explanations:
-        lines += ["", "### Why, and what would move the numbers", ""]
-        lines += [f"- {text}" for text in explanations]
-    lines.append("")
-    return "\n".join(lines)
+    """RESULTS.md from the results: the figures, the targets they meet or miss, and why."""
+    add_ics_ratios(results)
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(REPORT_TEMPLATE.parent),
+        extensions=["jinja2.ext.do"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701 (Markdown for the repository, not HTML)
+    )
+    environment.filters["ok"] = _ok
+    environment.filters["runs"] = lambda kind: _runs(results, kind)  # a database's, by size
+    template = environment.get_template(REPORT_TEMPLATE.name)
+    return template.render(
+        results=results,
+        workers=WORKERS,
+        targets=TARGETS,
+        peers=PEERS,
+        load_rows=LOAD_ROWS,
+        feeds=FEEDS,
+        nan=math.nan,
+    )
 
 
 # Written after reading a run's figures: what moved each number, and the causes of what is

@@ -218,8 +218,9 @@ def _register_template_helpers(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from eventhub.auth.cli import users_cli
     from eventhub.backup import backup_command
-    from eventhub.demo import demo_command
-    from eventhub.followup.cli import materials_cli, reminders_cli
+    from eventhub.demo.loader import demo_command
+    from eventhub.followup.commitments.cli import reminders_cli
+    from eventhub.followup.minutes.cli import materials_cli
     from eventhub.mail.cli import outbox_cli
     from eventhub.registrations.cli import registrations_cli
 

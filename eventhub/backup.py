@@ -21,7 +21,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.engine import URL
 
 from eventhub.extensions import db
-from eventhub.followup.storage import CHUNK_SIZE, local_path, upload_root
+from eventhub.followup.minutes.storage import CHUNK_SIZE, local_path, upload_root
 
 
 class BackupError(Exception):

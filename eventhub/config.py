@@ -51,11 +51,12 @@ BOOLEAN_SETTINGS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 class Defaults:
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
-    # Materials (slides, agreements, photos) may be larger than any form; see followup/routes.py.
+    # Materials (slides, agreements, photos) may be larger than any form;
+    # see followup/minutes/routes.py.
     UPLOAD_MAX_BYTES = 25 * 1000 * 1000
     UPLOAD_FOLDER = None  # None: instance/uploads
     # "local": UPLOAD_FOLDER on the machine that received the upload (one machine);
-    # "database": chunks in the database, for several machines (followup/storage.py).
+    # "database": chunks in the database, for several machines (followup/minutes/storage.py).
     FILE_STORAGE = "local"
     COMMITMENT_REMINDER_DAYS = 7
     BABEL_DEFAULT_LOCALE = "es"

@@ -34,8 +34,8 @@ from eventhub.calendar.models import FeedKind
 from eventhub.calendar.services import rotate_feed_token
 from eventhub.events.models import Event, EventManager, EventOrganisation
 from eventhub.extensions import db
-from eventhub.followup import commitments
-from eventhub.followup import services as followup_services
+from eventhub.followup.commitments import services as commitments
+from eventhub.followup.minutes import services as followup_services
 from eventhub.invitations import services as invitation_services
 from eventhub.invitations.mail import opt_out_token
 from eventhub.invitations.models import Invitation

@@ -16,8 +16,8 @@ from werkzeug.test import stream_encode_multipart
 
 from eventhub import create_app
 from eventhub.extensions import db
+from eventhub.followup.minutes.storage import CHUNK_SIZE
 from eventhub.followup.models import Material, MaterialChunk
-from eventhub.followup.storage import CHUNK_SIZE
 from tests.conftest import PG_URL, base_config, login
 from tests.factories import EventFactory, UserFactory
 

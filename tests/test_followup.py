@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from eventhub.extensions import db
-from eventhub.followup.files import detect_kind, safe_filename
+from eventhub.followup.commitments.reminders import send_reminders
+from eventhub.followup.minutes.files import detect_kind, safe_filename
 from eventhub.followup.models import (
     Commitment,
     CommitmentReminder,
@@ -17,7 +18,6 @@ from eventhub.followup.models import (
     Material,
     Minutes,
 )
-from eventhub.followup.reminders import send_reminders
 from eventhub.mail.models import OutboxMessage
 from eventhub.markdown import render_markdown
 from eventhub.registrations.services import registration_token

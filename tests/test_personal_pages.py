@@ -6,7 +6,7 @@ from eventhub import cache
 from eventhub.calendar import services as calendar_services
 from eventhub.calendar.models import FeedKind
 from eventhub.extensions import db
-from eventhub.followup import commitments
+from eventhub.followup.commitments import services as commitments
 from eventhub.invitations import services as invitations
 from eventhub.invitations.mail import opt_out_token
 from eventhub.registrations import services as registrations

@@ -19,7 +19,7 @@ from eventhub.auth.models import User
 from eventhub.errors import ConflictError, DomainError
 from eventhub.events.models import Event
 from eventhub.extensions import db
-from eventhub.followup.commitments import ensure_link, event_commitments
+from eventhub.followup.commitments.services import ensure_link, event_commitments
 from eventhub.followup.models import Commitment, FollowupMailing
 from eventhub.invitations.models import Invitation, MailOptOut
 from eventhub.mail import services as outbox

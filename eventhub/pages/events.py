@@ -15,10 +15,11 @@ from eventhub.events import bp, permissions, services
 from eventhub.events.forms import CoOrganiserForm, ParticipationForm
 from eventhub.events.models import Event, RegistrationMode
 from eventhub.extensions import db
-from eventhub.followup.attendance import programme_attendance
-from eventhub.followup.commitments import programme_commitments, today_in
-from eventhub.followup.forms import programme_commitment_filters
-from eventhub.followup.programme import programme_figures
+from eventhub.followup.commitments.services import today_in
+from eventhub.followup.programme.attendance import programme_attendance
+from eventhub.followup.programme.figures import programme_figures
+from eventhub.followup.programme.forms import programme_commitment_filters
+from eventhub.followup.programme.services import programme_commitments
 from eventhub.forms import options
 from eventhub.organisations.services import organisation_choices
 from eventhub.registrations import services as registration_services

@@ -11,7 +11,7 @@ from eventhub.calendar.links import feed_urls
 from eventhub.calendar.models import FeedKind
 from eventhub.events.models import Event, EventOrganisation
 from eventhub.extensions import db
-from eventhub.followup import commitments as followup
+from eventhub.followup.commitments import services as followup
 from eventhub.organisations import bp, services
 from eventhub.organisations.models import Organisation
 

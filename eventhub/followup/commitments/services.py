@@ -5,13 +5,13 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import selectinload
 
 from eventhub.auth.models import User
 from eventhub.db import utcnow
 from eventhub.errors import DomainError, NotFoundError
-from eventhub.events.models import Event
+from eventhub.events.models import Event, EventOrganisation
 from eventhub.extensions import db
 from eventhub.followup.models import (
     ACTIVE_COMMITMENT,
@@ -20,6 +20,7 @@ from eventhub.followup.models import (
     CommitmentStatus,
     CommitmentUpdate,
 )
+from eventhub.invitations.models import Invitation
 from eventhub.organisations.models import Contact, Organisation
 from eventhub.text import clean
 from eventhub.tokens import derive_token, lookup, new_salt, token_hash
@@ -186,22 +187,23 @@ def organisation_commitments(organisation: Organisation) -> list[Commitment]:
     return list(db.session.scalars(stmt))
 
 
-def programme_commitments(programme_id: int, filters: CommitmentFilters, today: date):
-    stmt = commitments_query(filters, today).join(Commitment.event)
-    return list(db.session.scalars(stmt.where(Event.programme_id == programme_id)))
-
-
-def programme_owners(programme_id: int) -> list[tuple[int, str]]:
-    """Organisations that own a commitment in the programme, for the owner filter."""
-    stmt = (
-        select(Organisation.id, Organisation.name)
-        .join(Commitment, Commitment.organisation_id == Organisation.id)
-        .join(Event, Commitment.event_id == Event.id)
-        .where(Event.programme_id == programme_id)
-        .group_by(Organisation.id, Organisation.name)
-        .order_by(func.lower(Organisation.name))
+def likely_owner_contacts(event: Event) -> list[Row]:
+    """Contacts (id, name, organisation) of the organisations taking part, invited, or already
+    owning one of the event's commitments: the likely owners of a new one."""
+    involved = select(EventOrganisation.organisation_id).where(
+        EventOrganisation.event_id == event.id
     )
-    return [(row.id, row.name) for row in db.session.execute(stmt)]
+    invited = select(Invitation.organisation_id).where(
+        Invitation.event_id == event.id, Invitation.organisation_id.is_not(None)
+    )
+    owners = select(Commitment.organisation_id).where(Commitment.event_id == event.id)
+    stmt = (
+        select(Contact.id, Contact.name, Organisation.name.label("organisation"))
+        .join(Contact.organisation)
+        .where(Contact.organisation_id.in_(involved.union(invited, owners)))
+        .order_by(Organisation.name, Contact.name)
+    )
+    return list(db.session.execute(stmt))
 
 
 # --- the owner's personal link -----------------------------------------------------------------

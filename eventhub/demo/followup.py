@@ -7,7 +7,8 @@ from sqlalchemy import select
 from eventhub.auth.models import User
 from eventhub.events.models import Event
 from eventhub.extensions import db
-from eventhub.followup import commitments, services
+from eventhub.followup.commitments import services as commitments
+from eventhub.followup.minutes import services
 from eventhub.followup.models import Minutes, Visibility
 from eventhub.organisations.models import Contact, Organisation
 from eventhub.registrations.models import Registration, RegistrationStatus

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from eventhub.extensions import db
-from eventhub.followup.commitments import ensure_link, today_in
+from eventhub.followup.commitments.services import ensure_link, today_in
 from eventhub.followup.models import (
     ACTIVE_COMMITMENT,
     Commitment,

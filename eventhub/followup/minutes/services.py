@@ -14,8 +14,8 @@ from eventhub.auth.models import User
 from eventhub.errors import DomainError, NotFoundError
 from eventhub.events.models import Event, EventStatus
 from eventhub.extensions import db
-from eventhub.followup import storage
-from eventhub.followup.files import FileKind, detect_kind, safe_filename
+from eventhub.followup.minutes import storage
+from eventhub.followup.minutes.files import FileKind, detect_kind, safe_filename
 from eventhub.followup.models import Material, Minutes, Visibility
 from eventhub.text import clean
 
@@ -206,3 +206,15 @@ def readable_material(event: Event, material_id: int, audience: Visibility) -> M
     if not Visibility(material.visibility).allows(audience):
         raise NotFoundError(_("No such file."))
     return material
+
+
+@dataclass
+class ReadableFollowup:
+    """What one audience may read of an event's follow-up: the minutes and the files."""
+
+    minutes: Minutes | None
+    materials: list[Material]
+
+
+def readable_followup(event: Event, audience: Visibility) -> ReadableFollowup:
+    return ReadableFollowup(readable_minutes(event, audience), event_materials(event, audience))

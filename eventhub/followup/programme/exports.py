@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 
 from eventhub.csv_export import csv_response, local_naive
 from eventhub.followup.models import Commitment
-from eventhub.followup.programme import ProgrammeFigures, figure_rows
+from eventhub.followup.programme.figures import ProgrammeFigures, figure_rows
 from eventhub.xlsx_export import xlsx_response
 
 

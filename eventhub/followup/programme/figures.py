@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from eventhub.events.models import Event, EventStatus, Programme
 from eventhub.extensions import db
-from eventhub.followup.attendance import programme_attendance
 from eventhub.followup.models import ACTIVE_COMMITMENT, Commitment, CommitmentStatus
+from eventhub.followup.programme.attendance import programme_attendance
 from eventhub.organisations.models import Organisation
 
 TOP_ORGANISATIONS = 15
@@ -74,10 +74,6 @@ class Chart:
     @property
     def empty(self) -> bool:
         return not any(row.total for row in self.rows)
-
-
-def programme_events_query(programme_id: int):
-    return select(Event).where(Event.programme_id == programme_id).order_by(Event.starts_at)
 
 
 # --- the numbers -------------------------------------------------------------------------------

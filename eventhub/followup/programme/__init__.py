@@ -1,0 +1,2 @@
+"""The programme's figures: its commitments and charts across a series of events, on the
+programme page and as CSV or XLSX downloads."""
