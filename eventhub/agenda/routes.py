@@ -5,10 +5,10 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from eventhub import activity
 from eventhub.agenda import bp, exports, services
 from eventhub.agenda.forms import MAX_SPEAKER_ROWS, AgendaItemForm, ShiftForm
 from eventhub.agenda.services import AgendaConflictError
-from eventhub.audit import services as audit
 from eventhub.errors import DomainError
 from eventhub.events import services as event_services
 from eventhub.events.permissions import managed_event
@@ -74,7 +74,7 @@ def _add_speaker_in_place(form: AgendaItemForm) -> None:
     )
     try:
         speaker = people_services.create_speaker(data)
-        audit.log("speaker.create", speaker.name)
+        activity.log("speaker.create", speaker.name)
     except DomainError as error:
         db.session.rollback()
         form.new_speaker_name.errors = [error.message]
@@ -110,7 +110,7 @@ def edit_item(event_id: int, item_id: int | None = None):
     form.add_spare_rows()
     form.fill_speaker_choices(speaker_choices())
     conflicts = []
-    before = audit.snapshot(item, ITEM_FIELDS) if item else None
+    before = activity.snapshot(item, ITEM_FIELDS) if item else None
     typed_speaker = form.submit.data and (form.new_speaker_name.data or "").strip()
     if request.method == "POST" and (form.add_row.data or form.add_speaker.data or typed_speaker):
         # These change the form, not the item: everything typed comes back as it was.
@@ -126,12 +126,12 @@ def edit_item(event_id: int, item_id: int | None = None):
         try:
             if item is None:
                 added = services.add_item(event, _item_data(form))
-                audit.log("agenda.add", added.title, event=event)
+                activity.log("agenda.add", added.title, event=event)
             else:
                 services.update_item(event, item, _item_data(form))
-                summary = f"{item.title}: {audit.changes(before, item)}"
-                details = audit.change_details(before, item, "agenda_item", item.title)
-                audit.log("agenda.edit", summary, event=event, details=details)
+                summary = f"{item.title}: {activity.changes(before, item)}"
+                details = activity.change_details(before, item, "agenda_item", item.title)
+                activity.log("agenda.edit", summary, event=event, details=details)
         except AgendaConflictError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -162,7 +162,7 @@ def delete_item(event_id: int, item_id: int):
             [_("Its speakers stay in the directory. This cannot be undone.")],
         )
     services.delete_item(item)
-    audit.log("agenda.delete", title, event=event)
+    activity.log("agenda.delete", title, event=event)
     db.session.commit()
     flash(_("Agenda item deleted."), "success")
     return _back_to_agenda(event.id)
@@ -181,9 +181,9 @@ def shift_items(event_id: int, item_id: int):
         return _back_to_agenda(event.id)
     try:
         moved = services.shift_following(event, item, form.minutes.data)
-        audit.log(
+        activity.log(
             "agenda.shift",
-            f"{audit.counted(len(moved), 'item', 'items')} from “{item.title}” "
+            f"{activity.counted(len(moved), 'item', 'items')} from “{item.title}” "
             f"by {form.minutes.data} min",
             event=event,
         )

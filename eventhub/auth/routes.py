@@ -8,8 +8,8 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from eventhub import activity
 from eventhub.addresses import email_key
-from eventhub.audit import services as audit
 from eventhub.auth import bp, services, sessions
 from eventhub.auth.forms import LoginForm, PasswordChangeForm, PasswordResetForm, UserCreateForm
 from eventhub.auth.models import User
@@ -184,7 +184,7 @@ def create_user():
             user = services.create_user(
                 form.email.data, form.name.data, form.password.data, form.is_admin.data
             )
-            audit.log("user.create", f"{user.email}{' (admin)' if user.is_admin else ''}")
+            activity.log("user.create", f"{user.email}{' (admin)' if user.is_admin else ''}")
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -201,7 +201,7 @@ def set_user_active(user_id: int):
     active = request.form.get("active") == "1"
     try:
         services.set_active(user, active, current_user)
-        audit.log("user.activate" if active else "user.deactivate", user.email)
+        activity.log("user.activate" if active else "user.deactivate", user.email)
     except DomainError as error:
         flash(error.message, "error")
     else:
@@ -222,7 +222,7 @@ def reset_user_password(user_id: int):
         except DomainError as error:
             show_domain_error(form, error)
         else:
-            audit.log("user.password_reset", user.email)
+            activity.log("user.password_reset", user.email)
             db.session.commit()
             flash(_("New password set for %(email)s.", email=user.email), "success")
             return redirect(url_for("auth.list_users"))

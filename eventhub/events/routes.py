@@ -3,9 +3,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from eventhub import cache
+from eventhub import activity, cache
 from eventhub.agenda import services as agenda_services
-from eventhub.audit import services as audit
 from eventhub.errors import DomainError
 from eventhub.events import bp, notifications, permissions, services
 from eventhub.events.forms import (
@@ -126,7 +125,7 @@ def create_event():
     if form.validate_on_submit():
         try:
             event = services.create_event(_event_data(form), current_user)
-            audit.log("event.create", event.title, event=event)
+            activity.log("event.create", event.title, event=event)
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -150,7 +149,7 @@ def edit_event(event_id: int):
                 event.registration_deadline, event.timezone
             )
     decision = conflicts = None
-    before = audit.snapshot(event, EVENT_FIELDS)
+    before = activity.snapshot(event, EVENT_FIELDS)
     if form.validate_on_submit():
         try:
             services.update_event(
@@ -168,11 +167,11 @@ def edit_event(event_id: int):
         except DomainError as error:
             show_domain_error(form, error)
         else:
-            audit.log(
+            activity.log(
                 "event.edit",
-                audit.changes(before, event),
+                activity.changes(before, event),
                 event=event,
-                details=audit.change_details(before, event, "event"),
+                details=activity.change_details(before, event, "event"),
             )
             db.session.commit()
             flash(_("Event saved."), "success")
@@ -240,7 +239,7 @@ def _life_cycle_action(
 
     def act():
         action(event)
-        audit.log(audit_action, summary, event=event, details=details)
+        activity.log(audit_action, summary, event=event, details=details)
 
     commit_or_flash(act, message)
     return redirect(url_for("events.show_event", event_id=event.id))
@@ -274,7 +273,7 @@ def cancel_event(event_id: int):
         notify = form.notify_registrants.data
         try:
             services.cancel_event(event, notify_registrants=notify, reason=form.reason.data)
-            audit.log(
+            activity.log(
                 "event.cancel",
                 "registrants told by email" if notify else "",
                 event,
@@ -308,7 +307,7 @@ def set_participation(event_id: int):
             participation = services.set_participation(
                 event, form.organisation_id.data, form.role.data
             )
-            audit.log(
+            activity.log(
                 "event.organisation",
                 f"{participation.organisation.name}: {participation.role}",
                 event=event,
@@ -346,7 +345,7 @@ def remove_participation(event_id: int, participation_id: int):
             url_for("events.show_event", event_id=event.id, _anchor="organisations"),
         )
     services.remove_participation(event, participation_id)
-    audit.log("event.organisation_remove", name, event=event)
+    activity.log("event.organisation_remove", name, event=event)
     db.session.commit()
     flash(_("Organisation removed from the event."), "success")
     return redirect(url_for("events.show_event", event_id=event.id, _anchor="organisations"))
@@ -361,7 +360,7 @@ def add_co_organiser(event_id: int):
     if form.validate_on_submit():
         try:
             user = permissions.add_co_organiser(event, form.user_id.data)
-            audit.log("event.co_organiser_add", f"{user.name} <{user.email}>", event=event)
+            activity.log("event.co_organiser_add", f"{user.name} <{user.email}>", event=event)
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -381,7 +380,7 @@ def remove_co_organiser(event_id: int, user_id: int):
     event = permissions.managed_event(event_id)
     try:
         user = permissions.remove_co_organiser(event, user_id, current_user)
-        audit.log("event.co_organiser_remove", f"{user.name} <{user.email}>", event=event)
+        activity.log("event.co_organiser_remove", f"{user.name} <{user.email}>", event=event)
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -427,17 +426,17 @@ def show_programme(programme_id: int):
 def edit_programme(programme_id: int | None = None):
     programme = services.get_programme(programme_id) if programme_id else None
     form = ProgrammeForm(obj=programme)
-    before = audit.snapshot(programme, ("name", "description")) if programme else None
+    before = activity.snapshot(programme, ("name", "description")) if programme else None
     if form.validate_on_submit():
         try:
             programme = services.save_programme(programme, form.name.data, form.description.data)
             if before is None:
-                audit.log("programme.create", programme.name)
+                activity.log("programme.create", programme.name)
             else:
-                audit.log(
+                activity.log(
                     "programme.edit",
-                    f"{programme.name}: {audit.changes(before, programme)}",
-                    details=audit.change_details(before, programme, "programme", programme.name),
+                    f"{programme.name}: {activity.changes(before, programme)}",
+                    details=activity.change_details(before, programme, "programme", programme.name),
                 )
         except DomainError as error:
             show_domain_error(form, error)

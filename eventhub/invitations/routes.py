@@ -5,8 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from eventhub import personal
-from eventhub.audit import services as audit
+from eventhub import activity, personal
 from eventhub.errors import DomainError
 from eventhub.events.permissions import managed_event
 from eventhub.extensions import csrf, db
@@ -51,9 +50,9 @@ def invite(event_id: int):
             )
             if form.send.data:
                 batch = services.send_invitations(event, plan, current_user)
-                audit.log(
+                activity.log(
                     "invitations.send",
-                    audit.counted(len(plan.recipients), "invitation", "invitations"),
+                    activity.counted(len(plan.recipients), "invitation", "invitations"),
                     event=event,
                     details={"count": ["invitations", len(plan.recipients)]},
                 )
@@ -145,9 +144,9 @@ def _act(event_id: int, action, message, audit_action: str | None = None):
     def act():
         result = action(event)
         if audit_action:
-            audit.log(
+            activity.log(
                 audit_action,
-                audit.counted(result, "message", "messages"),
+                activity.counted(result, "message", "messages"),
                 event=event,
                 details={"count": ["messages", result]},
             )
@@ -189,7 +188,7 @@ def resend_one(event_id: int, invitation_id: int):
     def action(event):
         invitation = services.get_invitation(event, invitation_id)
         services.resend(invitation, current_user)
-        audit.log("invitations.resend", invitation.email, event=event)
+        activity.log("invitations.resend", invitation.email, event=event)
 
     return _act(event_id, action, _("Invitation queued again."))
 
@@ -200,7 +199,7 @@ def revoke(event_id: int, invitation_id: int):
     def action(event):
         invitation = services.get_invitation(event, invitation_id)
         services.revoke(invitation)
-        audit.log("invitations.revoke", invitation.email, event=event)
+        activity.log("invitations.revoke", invitation.email, event=event)
 
     return _act(event_id, action, _("Invitation revoked: its link no longer works."))
 

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
-from eventhub.audit import services as audit
+from eventhub import activity
 from eventhub.calendar import services as calendar_services
 from eventhub.calendar.links import feed_urls
 from eventhub.calendar.models import FeedKind
@@ -76,7 +76,7 @@ def create_organisation():
     if form.validate_on_submit():
         try:
             organisation = services.create_organisation(_organisation_data(form))
-            audit.log("organisation.create", organisation.name)
+            activity.log("organisation.create", organisation.name)
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -116,14 +116,14 @@ def show_organisation(organisation_id: int):
 def edit_organisation(organisation_id: int):
     organisation = services.get_organisation(organisation_id)
     form = OrganisationForm(obj=organisation)
-    before = audit.snapshot(organisation, ORGANISATION_FIELDS)
+    before = activity.snapshot(organisation, ORGANISATION_FIELDS)
     if form.validate_on_submit():
         try:
             services.update_organisation(organisation, _organisation_data(form))
-            audit.log(
+            activity.log(
                 "organisation.edit",
-                f"{organisation.name}: {audit.changes(before, organisation)}",
-                details=audit.change_details(
+                f"{organisation.name}: {activity.changes(before, organisation)}",
+                details=activity.change_details(
                     before, organisation, "organisation", organisation.name
                 ),
             )
@@ -153,7 +153,7 @@ def delete_organisation(organisation_id: int):
         name = organisation.name
         try:
             services.delete_organisation(organisation)
-            audit.log("organisation.delete", name)
+            activity.log("organisation.delete", name)
         except DomainError as error:
             flash(error.message, "error")
             return redirect(
@@ -180,17 +180,17 @@ def edit_contact(organisation_id: int, contact_id: int | None = None):
     organisation = services.get_organisation(organisation_id)
     contact = services.get_contact(organisation, contact_id) if contact_id else None
     form = ContactForm(obj=contact)
-    before = audit.snapshot(contact, CONTACT_FIELDS) if contact else None
+    before = activity.snapshot(contact, CONTACT_FIELDS) if contact else None
     if form.validate_on_submit():
         try:
             saved = services.save_contact(organisation, contact, _contact_data(form))
             if before is None:
-                audit.log("contact.create", f"{organisation.name}: {saved.name} <{saved.email}>")
+                activity.log("contact.create", f"{organisation.name}: {saved.name} <{saved.email}>")
             else:
-                summary = f"{organisation.name}, {saved.name}: {audit.changes(before, saved)}"
+                summary = f"{organisation.name}, {saved.name}: {activity.changes(before, saved)}"
                 subject = f"{organisation.name}, {saved.name}"
-                details = audit.change_details(before, saved, "contact", subject)
-                audit.log("contact.edit", summary, details=details)
+                details = activity.change_details(before, saved, "contact", subject)
+                activity.log("contact.edit", summary, details=details)
         except DomainError as error:
             db.session.rollback()
             show_domain_error(form, error)
@@ -214,7 +214,7 @@ def edit_contact(organisation_id: int, contact_id: int | None = None):
 def delete_contact(organisation_id: int, contact_id: int):
     organisation = services.get_organisation(organisation_id)
     contact = services.get_contact(organisation, contact_id)
-    audit.log("contact.delete", f"{organisation.name}: {contact.name} <{contact.email}>")
+    activity.log("contact.delete", f"{organisation.name}: {contact.name} <{contact.email}>")
     services.delete_contact(contact)
     db.session.commit()
     flash(_("Contact deleted."), "success")
@@ -239,7 +239,7 @@ def import_organisations():
         else:
             if report.applied:
                 orgs, contacts = report.organisations, report.contacts
-                audit.log(
+                activity.log(
                     "organisation.import",
                     f"organisations: {orgs.added} added, {orgs.updated} updated; "
                     f"contacts: {contacts.added} added, {contacts.updated} updated",

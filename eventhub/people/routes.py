@@ -3,8 +3,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from eventhub import activity
 from eventhub.agenda.services import bookings_of, events_of, remove_speaker_from_agendas
-from eventhub.audit import services as audit
 from eventhub.errors import DomainError
 from eventhub.extensions import db
 from eventhub.forms import options, show_domain_error
@@ -52,7 +52,7 @@ def create_speaker():
     if form.validate_on_submit():
         try:
             speaker = services.create_speaker(_speaker_data(form))
-            audit.log("speaker.create", speaker.name)
+            activity.log("speaker.create", speaker.name)
         except DomainError as error:
             show_domain_error(form, error)
         else:
@@ -79,14 +79,14 @@ def edit_speaker(speaker_id: int):
     speaker = services.get_speaker(speaker_id)
     form = SpeakerForm(obj=speaker)
     _fill_choices(form)
-    before = audit.snapshot(speaker, SPEAKER_FIELDS)
+    before = activity.snapshot(speaker, SPEAKER_FIELDS)
     if form.validate_on_submit():
         try:
             services.update_speaker(speaker, _speaker_data(form))
-            audit.log(
+            activity.log(
                 "speaker.edit",
-                f"{speaker.name}: {audit.changes(before, speaker)}",
-                details=audit.change_details(before, speaker, "speaker", speaker.name),
+                f"{speaker.name}: {activity.changes(before, speaker)}",
+                details=activity.change_details(before, speaker, "speaker", speaker.name),
             )
         except DomainError as error:
             show_domain_error(form, error)
@@ -110,9 +110,9 @@ def delete_speaker(speaker_id: int):
         name = speaker.name
         remove_speaker_from_agendas(speaker)
         services.delete_speaker(speaker)
-        audit.log(
+        activity.log(
             "speaker.delete",
-            f"{name} ({audit.counted(len(bookings), 'agenda item', 'agenda items')})"
+            f"{name} ({activity.counted(len(bookings), 'agenda item', 'agenda items')})"
             if bookings
             else name,
             details={"subject": name, "count": ["agenda_items", len(bookings)]}

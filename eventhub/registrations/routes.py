@@ -4,8 +4,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from eventhub import personal
-from eventhub.audit import services as audit
+from eventhub import activity, personal
 from eventhub.calendar import services as calendar_services
 from eventhub.calendar.ics import external_url
 from eventhub.calendar.links import feed_urls
@@ -281,7 +280,7 @@ def _participant_action(
 
     def act():
         action(registration)
-        audit.log(audit_action, _who(registration), event=event)
+        activity.log(audit_action, _who(registration), event=event)
 
     commit_or_flash(act, message)
     return redirect(url_for("registrations.participants", event_id=event.id))
@@ -353,7 +352,7 @@ def restore(event_id: int, registration_id: int):
 
     def act():
         status = services.restore(registration)
-        audit.log("registration.restore", _who(registration), event=event)
+        activity.log("registration.restore", _who(registration), event=event)
         return status
 
     commit_or_flash(act, message)
@@ -366,7 +365,7 @@ def toggle_registration(event_id: int):
     event = managed_event(event_id)
     services.set_registration_closed(event, not event.registration_closed)
     state = "closed" if event.registration_closed else "reopened"
-    audit.log("registration.toggle", state, event, details={"value": ["registration", state]})
+    activity.log("registration.toggle", state, event, details={"value": ["registration", state]})
     db.session.commit()
     flash(
         _("Registration closed.") if event.registration_closed else _("Registration reopened."),
@@ -407,7 +406,7 @@ def _door_action(registration, action, message: str):
     def act():
         action(registration)
         name = "registration.undo_check_in" if action is services.undo_check_in else None
-        audit.log(name or "registration.check_in", _who(registration), registration.event)
+        activity.log(name or "registration.check_in", _who(registration), registration.event)
 
     commit_or_flash(act, message)
 
