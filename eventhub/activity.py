@@ -13,6 +13,7 @@ from the objects a route holds, without knowing who keeps them.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
 
@@ -33,6 +34,19 @@ organiser_acted = _signals.signal(
 def log(action: str, summary: str = "", event=None, details: dict | None = None) -> None:
     """Say that the signed-in organiser did ``action``; the audit log records it."""
     organiser_acted.send(action, summary=summary, event=event, details=details)
+
+
+@dataclass(frozen=True)
+class Done:
+    """An action to ``log``, for a route that hands it to ``routing.commit_change``."""
+
+    action: str
+    summary: str = ""
+    event: object = None
+    details: dict | None = None
+
+    def log(self) -> None:
+        log(self.action, self.summary, self.event, self.details)
 
 
 def counted(number: int, singular: str, plural: str) -> str:

@@ -4,14 +4,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from eventhub import activity
+from eventhub.activity import Done
 from eventhub.agenda.services import bookings_of, events_of, remove_speaker_from_agendas
-from eventhub.errors import DomainError
 from eventhub.extensions import db
-from eventhub.forms import options, show_domain_error
+from eventhub.forms import options
 from eventhub.listing import filter_args, paginate
 from eventhub.organisations.services import organisation_choices
 from eventhub.people import bp, services
 from eventhub.people.forms import SpeakerForm, SpeakerSearchForm
+from eventhub.routing import commit_change
 
 
 def _fill_choices(form: SpeakerForm) -> None:
@@ -49,16 +50,14 @@ def list_speakers():
 def create_speaker():
     form = SpeakerForm()
     _fill_choices(form)
-    if form.validate_on_submit():
-        try:
-            speaker = services.create_speaker(_speaker_data(form))
-            activity.log("speaker.create", speaker.name)
-        except DomainError as error:
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Speaker added."), "success")
-            return redirect(url_for("people.show_speaker", speaker_id=speaker.id))
+    outcome = form.validate_on_submit() and commit_change(
+        lambda: services.create_speaker(_speaker_data(form)),
+        audit=lambda speaker: Done("speaker.create", speaker.name),
+        success=_("Speaker added."),
+        form=form,
+    )
+    if outcome and outcome.done:
+        return redirect(url_for("people.show_speaker", speaker_id=outcome.result.id))
     db.session.rollback()
     return render_template("people/form.html", form=form, speaker=None)
 
@@ -80,20 +79,20 @@ def edit_speaker(speaker_id: int):
     form = SpeakerForm(obj=speaker)
     _fill_choices(form)
     before = activity.snapshot(speaker, SPEAKER_FIELDS)
-    if form.validate_on_submit():
-        try:
-            services.update_speaker(speaker, _speaker_data(form))
-            activity.log(
+    if (
+        form.validate_on_submit()
+        and commit_change(
+            lambda: services.update_speaker(speaker, _speaker_data(form)),
+            audit=lambda _result: Done(
                 "speaker.edit",
                 f"{speaker.name}: {activity.changes(before, speaker)}",
                 details=activity.change_details(before, speaker, "speaker", speaker.name),
-            )
-        except DomainError as error:
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Speaker saved."), "success")
-            return redirect(url_for("people.show_speaker", speaker_id=speaker.id))
+            ),
+            success=_("Speaker saved."),
+            form=form,
+        ).done
+    ):
+        return redirect(url_for("people.show_speaker", speaker_id=speaker.id))
     db.session.rollback()
     return render_template("people/form.html", form=form, speaker=speaker)
 
@@ -108,18 +107,23 @@ def delete_speaker(speaker_id: int):
             flash(_("Confirm removing the speaker from the agenda items listed."), "error")
             return render_template("people/delete.html", speaker=speaker, bookings=bookings), 409
         name = speaker.name
-        remove_speaker_from_agendas(speaker)
-        services.delete_speaker(speaker)
-        activity.log(
-            "speaker.delete",
-            f"{name} ({activity.counted(len(bookings), 'agenda item', 'agenda items')})"
-            if bookings
-            else name,
-            details={"subject": name, "count": ["agenda_items", len(bookings)]}
-            if bookings
-            else None,
+
+        def remove() -> None:
+            remove_speaker_from_agendas(speaker)
+            services.delete_speaker(speaker)
+
+        commit_change(
+            remove,
+            audit=Done(
+                "speaker.delete",
+                f"{name} ({activity.counted(len(bookings), 'agenda item', 'agenda items')})"
+                if bookings
+                else name,
+                details={"subject": name, "count": ["agenda_items", len(bookings)]}
+                if bookings
+                else None,
+            ),
+            success=_("%(name)s was removed from the speakers.", name=name),
         )
-        db.session.commit()
-        flash(_("%(name)s was removed from the speakers.", name=name), "success")
         return redirect(url_for("people.list_speakers"))
     return render_template("people/delete.html", speaker=speaker, bookings=bookings)

@@ -4,16 +4,16 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from eventhub import activity, personal
+from eventhub import personal
+from eventhub.activity import Done
 from eventhub.calendar import services as calendar_services
 from eventhub.calendar.ics import external_url
 from eventhub.calendar.links import feed_urls
 from eventhub.calendar.models import FeedKind
-from eventhub.errors import DomainError
 from eventhub.events import services as event_services
 from eventhub.events.permissions import managed_event, require_manager
 from eventhub.extensions import db, limiter
-from eventhub.forms import commit_or_flash, confirm_page, options, show_domain_error
+from eventhub.forms import confirm_page, options
 from eventhub.organisations.services import organisation_choices
 from eventhub.registrations import (
     bp,
@@ -24,6 +24,7 @@ from eventhub.registrations import (
 )
 from eventhub.registrations.forms import RegistrantDetailsForm, RegistrationForm
 from eventhub.registrations.models import REGISTRATION_STATUS_LABELS, RegistrationStatus
+from eventhub.routing import commit_change
 
 
 def fill_organisations(form: RegistrantDetailsForm, choices: list | None = None) -> None:
@@ -79,14 +80,14 @@ def register(event_id: int):
     form = RegistrationForm()
     fill_organisations(form)
     if form.validate_on_submit():
-        try:
+
+        def register_and_link() -> tuple:
             registration, created = services.register_publicly(event, _data(form, form.email.data))
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
-            token = services.registration_token(registration)
-            db.session.commit()
+            return registration, created, services.registration_token(registration)
+
+        outcome = commit_change(register_and_link, audit=None, success=None, form=form)
+        if outcome.done:
+            registration, created, token = outcome.result
             if not created:
                 flash(
                     _("This address is already registered: we sent its registration link to it."),
@@ -166,13 +167,12 @@ def _manage_page(registration, form, token, status=200):
 def confirm(token: str):
     """The button on the personal page: the address is the registrant's (GET changes nothing)."""
     registration = _registration_or_invalid(token)
-    try:
-        status = services.confirm_address(registration)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    outcome = commit_change(
+        lambda: services.confirm_address(registration), audit=None, success=None
+    )
+    if not outcome.done:
         return redirect(url_for("registrations.manage", token=token))
-    db.session.commit()
+    status = outcome.result
     messages = {
         RegistrationStatus.CONFIRMED: (
             _("Your address is confirmed and the place is yours."),
@@ -211,16 +211,16 @@ def update(token: str):
     registration = _registration_or_invalid(token)
     form = RegistrantDetailsForm()
     fill_organisations(form)
-    if form.validate_on_submit():
-        try:
-            services.update_details(registration, _data(form, registration.email))
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Your details are saved."), "success")
-            return redirect(url_for("registrations.manage", token=token))
+    if (
+        form.validate_on_submit()
+        and commit_change(
+            lambda: services.update_details(registration, _data(form, registration.email)),
+            audit=None,
+            success=_("Your details are saved."),
+            form=form,
+        ).done
+    ):
+        return redirect(url_for("registrations.manage", token=token))
     return _manage_page(registration, form, token, 422)
 
 
@@ -272,42 +272,37 @@ def _who(registration) -> str:
     return f"{registration.name} <{registration.email}>"
 
 
-def _participant_action(
-    event_id: int, registration_id: int, action, message: str, audit_action: str
-):
+def _participant(event_id: int, registration_id: int):
     event = managed_event(event_id)
-    registration = services.get_registration(event, registration_id)
+    return event, services.get_registration(event, registration_id)
 
-    def act():
-        action(registration)
-        activity.log(audit_action, _who(registration), event=event)
 
-    commit_or_flash(act, message)
+def _back_to_participants(event):
     return redirect(url_for("registrations.participants", event_id=event.id))
 
 
 @bp.post("/events/<int:event_id>/participants/<int:registration_id>/promote")
 @login_required
 def promote(event_id: int, registration_id: int):
-    return _participant_action(
-        event_id,
-        registration_id,
-        services.promote_by_hand,
-        _("Moved from the waiting list."),
-        "registration.promote",
+    event, registration = _participant(event_id, registration_id)
+    commit_change(
+        lambda: services.promote_by_hand(registration),
+        audit=Done("registration.promote", _who(registration), event),
+        success=_("Moved from the waiting list."),
     )
+    return _back_to_participants(event)
 
 
 @bp.post("/events/<int:event_id>/participants/<int:registration_id>/wait")
 @login_required
 def move_to_waiting(event_id: int, registration_id: int):
-    return _participant_action(
-        event_id,
-        registration_id,
-        services.move_to_waiting_list,
-        _("Moved to the waiting list."),
-        "registration.wait",
+    event, registration = _participant(event_id, registration_id)
+    commit_change(
+        lambda: services.move_to_waiting_list(registration),
+        audit=Done("registration.wait", _who(registration), event),
+        success=_("Moved to the waiting list."),
     )
+    return _back_to_participants(event)
 
 
 @bp.route(
@@ -315,9 +310,8 @@ def move_to_waiting(event_id: int, registration_id: int):
 )
 @login_required
 def remove(event_id: int, registration_id: int):
+    event, registration = _participant(event_id, registration_id)
     if request.method == "GET":
-        event = managed_event(event_id)
-        registration = services.get_registration(event, registration_id)
         return confirm_page(
             _("Cancel the registration of %(name)s?", name=registration.name),
             _("Yes, cancel the registration"),
@@ -330,13 +324,12 @@ def remove(event_id: int, registration_id: int):
                 _("You can restore it afterwards from the participants list."),
             ],
         )
-    return _participant_action(
-        event_id,
-        registration_id,
-        services.cancel,
-        _("Registration cancelled."),
-        "registration.cancel",
+    commit_change(
+        lambda: services.cancel(registration),
+        audit=Done("registration.cancel", _who(registration), event),
+        success=_("Registration cancelled."),
     )
+    return _back_to_participants(event)
 
 
 @bp.post("/events/<int:event_id>/participants/<int:registration_id>/restore")
@@ -347,31 +340,27 @@ def restore(event_id: int, registration_id: int):
             return _("Registration restored: the place is confirmed.")
         return _("Registration restored to the waiting list: the event is full.")
 
-    event = managed_event(event_id)
-    registration = services.get_registration(event, registration_id)
-
-    def act():
-        status = services.restore(registration)
-        activity.log("registration.restore", _who(registration), event=event)
-        return status
-
-    commit_or_flash(act, message)
-    return redirect(url_for("registrations.participants", event_id=event.id))
+    event, registration = _participant(event_id, registration_id)
+    commit_change(
+        lambda: services.restore(registration),
+        audit=Done("registration.restore", _who(registration), event),
+        success=message,
+    )
+    return _back_to_participants(event)
 
 
 @bp.post("/events/<int:event_id>/registration/toggle")
 @login_required
 def toggle_registration(event_id: int):
     event = managed_event(event_id)
-    services.set_registration_closed(event, not event.registration_closed)
-    state = "closed" if event.registration_closed else "reopened"
-    activity.log("registration.toggle", state, event, details={"value": ["registration", state]})
-    db.session.commit()
-    flash(
-        _("Registration closed.") if event.registration_closed else _("Registration reopened."),
-        "success",
+    closing = not event.registration_closed
+    state = "closed" if closing else "reopened"
+    commit_change(
+        lambda: services.set_registration_closed(event, closing),
+        audit=Done("registration.toggle", state, event, {"value": ["registration", state]}),
+        success=_("Registration closed.") if closing else _("Registration reopened."),
     )
-    return redirect(url_for("registrations.participants", event_id=event.id))
+    return _back_to_participants(event)
 
 
 # --- at the door ------------------------------------------------------------------------------
@@ -402,13 +391,17 @@ def checkin(code: str):
     )
 
 
-def _door_action(registration, action, message: str):
-    def act():
-        action(registration)
-        name = "registration.undo_check_in" if action is services.undo_check_in else None
-        activity.log(name or "registration.check_in", _who(registration), registration.event)
-
-    commit_or_flash(act, message)
+def _door_action(registration, action, message: str) -> None:
+    undo = action is services.undo_check_in
+    commit_change(
+        lambda: action(registration),
+        audit=Done(
+            "registration.undo_check_in" if undo else "registration.check_in",
+            _who(registration),
+            registration.event,
+        ),
+        success=message,
+    )
 
 
 @bp.post("/checkin/<code>")
@@ -481,23 +474,23 @@ def sign_in_sheet(event_id: int):
 @bp.post("/events/<int:event_id>/participants/<int:registration_id>/approve")
 @login_required
 def approve(event_id: int, registration_id: int):
-    return _participant_action(
-        event_id,
-        registration_id,
-        services.approve,
-        _("Registration approved."),
-        "registration.approve",
+    event, registration = _participant(event_id, registration_id)
+    commit_change(
+        lambda: services.approve(registration),
+        audit=Done("registration.approve", _who(registration), event),
+        success=_("Registration approved."),
     )
+    return _back_to_participants(event)
 
 
 @bp.post("/events/<int:event_id>/participants/<int:registration_id>/reject")
 @login_required
 def reject(event_id: int, registration_id: int):
+    event, registration = _participant(event_id, registration_id)
     reason = request.form.get("reason")
-    return _participant_action(
-        event_id,
-        registration_id,
-        lambda registration: services.reject(registration, reason),
-        _("Registration not accepted; the person is told by email."),
-        "registration.reject",
+    commit_change(
+        lambda: services.reject(registration, reason),
+        audit=Done("registration.reject", _who(registration), event),
+        success=_("Registration not accepted; the person is told by email."),
     )
+    return _back_to_participants(event)
