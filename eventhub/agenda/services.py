@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from eventhub.agenda.models import AgendaItem, AgendaItemKind, AgendaItemSpeaker, SpeakerRole
-from eventhub.errors import DomainError, NotFoundError
+from eventhub.errors import DomainError
 from eventhub.events.models import Event
 from eventhub.events.timezones import NonexistentLocalTimeError, local_to_utc
 from eventhub.extensions import db
 from eventhub.formatting import local_datetime, local_time, minutes_text
+from eventhub.loaders import event_child
 from eventhub.people.models import Speaker
 from eventhub.text import clean
 
@@ -52,10 +53,7 @@ class AgendaConflictError(DomainError):
 
 
 def get_item(event: Event, item_id: int) -> AgendaItem:
-    item = db.session.get(AgendaItem, item_id)
-    if item is None or item.event_id != event.id:
-        raise NotFoundError(_("No such agenda item."))
-    return item
+    return event_child(AgendaItem, item_id, event, _("No such agenda item."))
 
 
 def _describe(item: AgendaItem, zone: str) -> str:

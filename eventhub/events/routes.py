@@ -15,7 +15,7 @@ from eventhub.events.forms import (
     ParticipationForm,
     ProgrammeForm,
 )
-from eventhub.events.models import Event, EventOrganisation, Programme, RegistrationMode
+from eventhub.events.models import Event, Programme, RegistrationMode
 from eventhub.events.timezones import COMMON_ZONES, utc_to_local
 from eventhub.extensions import db
 from eventhub.followup.commitments import programme_commitments, today_in
@@ -320,20 +320,18 @@ def set_participation(event_id: int):
 @login_required
 def remove_participation(event_id: int, participation_id: int):
     event = permissions.managed_event(event_id)
-    participation = db.session.get(EventOrganisation, participation_id)
-    name = participation.organisation.name if participation else ""
+    name = services.get_participation(event, participation_id).organisation.name
     if request.method == "GET":
-        if participation is None or participation.event_id != event.id:
-            abort(404)
         return confirm_page(
             _("Remove %(name)s from “%(title)s”?", name=name, title=event.title),
             _("Yes, remove it"),
             url_for("events.show_event", event_id=event.id, _anchor="organisations"),
         )
-    services.remove_participation(event, participation_id)
-    activity.log("event.organisation_remove", name, event=event)
-    db.session.commit()
-    flash(_("Organisation removed from the event."), "success")
+    commit_change(
+        lambda: services.remove_participation(event, participation_id),
+        audit=Done("event.organisation_remove", name, event),
+        success=_("Organisation removed from the event."),
+    )
     return _back_to_event(event, "organisations")
 
 

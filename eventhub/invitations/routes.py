@@ -25,6 +25,7 @@ from eventhub.invitations.models import (
     InvitationBatch,
     InvitationResponse,
 )
+from eventhub.loaders import token_link_or_404
 from eventhub.organisations.models import ORGANISATION_KIND_LABELS, Organisation
 from eventhub.organisations.services import region_choices
 from eventhub.registrations import services as registrations
@@ -223,12 +224,7 @@ def revoke(event_id: int, invitation_id: int):
 
 
 def _invitation_or_invalid(token: str):
-    try:
-        invitation = services.find_by_token(token)
-    except services.InvalidLinkError:
-        abort(404, description=_("This link is not valid. Ask the organisers for a new one."))
-    personal.follow_language(invitation.language)
-    return invitation
+    return token_link_or_404(services.find_by_token, token, lambda i: i.language)
 
 
 def _answer(invitation, thanks: bool = False) -> str:

@@ -21,6 +21,7 @@ from eventhub.invitations.models import (
     InvitationResponse,
     MailOptOut,
 )
+from eventhub.loaders import event_child
 from eventhub.mail import services as outbox
 from eventhub.mail.models import OutboxMessage, OutboxStatus
 from eventhub.organisations.models import Contact, Organisation
@@ -372,10 +373,7 @@ def opt_out(email: str) -> None:
 
 
 def get_invitation(event: Event, invitation_id: int) -> Invitation:
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or invitation.event_id != event.id:
-        raise NotFoundError(_("No such invitation."))
-    return invitation
+    return event_child(Invitation, invitation_id, event, _("No such invitation."))
 
 
 def invitations_query(event: Event) -> Select:

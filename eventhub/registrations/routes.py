@@ -14,6 +14,7 @@ from eventhub.events import services as event_services
 from eventhub.events.permissions import managed_event, require_manager
 from eventhub.extensions import db, limiter
 from eventhub.forms import confirm_page, options
+from eventhub.loaders import token_link_or_404
 from eventhub.organisations.services import organisation_choices
 from eventhub.registrations import (
     bp,
@@ -125,12 +126,7 @@ def _confirm_first(registration) -> str:
 
 
 def _registration_or_invalid(token: str):
-    try:
-        registration = services.find_by_token(token)
-    except services.InvalidLinkError:
-        abort(404, description=_("This link is not valid. Ask the organisers for a new one."))
-    personal.follow_language(registration.language)
-    return registration
+    return token_link_or_404(services.find_by_token, token, lambda r: r.language)
 
 
 @bp.get("/r/<token>")
