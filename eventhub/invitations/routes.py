@@ -4,8 +4,6 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from eventhub import activity, personal
 from eventhub.activity import Done
@@ -26,7 +24,7 @@ from eventhub.invitations.models import (
     InvitationResponse,
 )
 from eventhub.loaders import token_link_or_404
-from eventhub.organisations.models import ORGANISATION_KIND_LABELS, Organisation
+from eventhub.organisations.models import ORGANISATION_KIND_LABELS
 from eventhub.organisations.services import region_choices
 from eventhub.registrations import services as registrations
 from eventhub.registrations.models import RegistrationStatus
@@ -77,18 +75,12 @@ def invite(event_id: int):
             return redirect(
                 url_for("invitations.list_invitations", event_id=event.id, batch=outcome.result.id)
             )
-    # The directory to choose from: only for the page, not for a sending that redirects.
-    stmt = select(Organisation).options(selectinload(Organisation.contacts))
-    if kind:
-        stmt = stmt.where(Organisation.kind == kind)
-    if region:
-        stmt = stmt.where(Organisation.region == region)
-    organisations = db.session.scalars(stmt.order_by(Organisation.name)).all()
     return render_template(
         "invitations/invite.html",
         event=event,
         form=form,
-        organisations=organisations,
+        # The directory to choose from: only for the page, not for a sending that redirects.
+        organisations=services.directory(kind, region),
         chosen_orgs=chosen_orgs,
         chosen_contacts=chosen_contacts,
         plan=plan,
