@@ -20,6 +20,7 @@ from eventhub.invitations.forms import AcceptForm, DeclineForm, InviteForm
 from eventhub.invitations.mail import email_from_opt_out_token
 from eventhub.invitations.models import (
     INVITATION_STATE_LABELS,
+    Invitation,
     InvitationBatch,
     InvitationResponse,
 )
@@ -176,40 +177,47 @@ def remind(event_id: int):
     )
 
 
-@bp.post("/events/<int:event_id>/invitations/<int:invitation_id>/resend")
-@login_required
-def resend_one(event_id: int, invitation_id: int):
+def _change_invitation(
+    event_id: int, invitation_id: int, change: Callable, audit_action: str, success: str
+):
+    """An organiser's button on one invitation: ``change(invitation)``, logged by address."""
     event = managed_event(event_id)
 
-    def resend():
+    def load_and_change() -> Invitation:
         invitation = services.get_invitation(event, invitation_id)
-        services.resend(invitation, current_user)
+        change(invitation)
         return invitation
 
     commit_change(
-        resend,
-        audit=lambda invitation: Done("invitations.resend", invitation.email, event),
-        success=_("Invitation queued again."),
+        load_and_change,
+        audit=lambda invitation: Done(audit_action, invitation.email, event),
+        success=success,
     )
     return _back(event.id)
+
+
+@bp.post("/events/<int:event_id>/invitations/<int:invitation_id>/resend")
+@login_required
+def resend_one(event_id: int, invitation_id: int):
+    return _change_invitation(
+        event_id,
+        invitation_id,
+        lambda invitation: services.resend(invitation, current_user),
+        "invitations.resend",
+        _("Invitation queued again."),
+    )
 
 
 @bp.post("/events/<int:event_id>/invitations/<int:invitation_id>/revoke")
 @login_required
 def revoke(event_id: int, invitation_id: int):
-    event = managed_event(event_id)
-
-    def revoke_it():
-        invitation = services.get_invitation(event, invitation_id)
-        services.revoke(invitation)
-        return invitation
-
-    commit_change(
-        revoke_it,
-        audit=lambda invitation: Done("invitations.revoke", invitation.email, event),
-        success=_("Invitation revoked: its link no longer works."),
+    return _change_invitation(
+        event_id,
+        invitation_id,
+        services.revoke,
+        "invitations.revoke",
+        _("Invitation revoked: its link no longer works."),
     )
-    return _back(event.id)
 
 
 # --- the invitee's side: no account, the link is the key --------------------------------------

@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -277,28 +279,45 @@ def _back_to_participants(event):
     return redirect(url_for("registrations.participants", event_id=event.id))
 
 
+def _change_participant(
+    event_id: int,
+    registration_id: int,
+    change: Callable,
+    audit_action: str,
+    success: str | Callable[[object], str],
+):
+    """An organiser's button on one registration: ``change(registration)``, logged by name."""
+    event, registration = _participant(event_id, registration_id)
+    commit_change(
+        lambda: change(registration),
+        audit=Done(audit_action, _who(registration), event),
+        success=success,
+    )
+    return _back_to_participants(event)
+
+
 @bp.post("/events/<int:event_id>/participants/<int:registration_id>/promote")
 @login_required
 def promote(event_id: int, registration_id: int):
-    event, registration = _participant(event_id, registration_id)
-    commit_change(
-        lambda: services.promote_by_hand(registration),
-        audit=Done("registration.promote", _who(registration), event),
-        success=_("Moved from the waiting list."),
+    return _change_participant(
+        event_id,
+        registration_id,
+        services.promote_by_hand,
+        "registration.promote",
+        _("Moved from the waiting list."),
     )
-    return _back_to_participants(event)
 
 
 @bp.post("/events/<int:event_id>/participants/<int:registration_id>/wait")
 @login_required
 def move_to_waiting(event_id: int, registration_id: int):
-    event, registration = _participant(event_id, registration_id)
-    commit_change(
-        lambda: services.move_to_waiting_list(registration),
-        audit=Done("registration.wait", _who(registration), event),
-        success=_("Moved to the waiting list."),
+    return _change_participant(
+        event_id,
+        registration_id,
+        services.move_to_waiting_list,
+        "registration.wait",
+        _("Moved to the waiting list."),
     )
-    return _back_to_participants(event)
 
 
 @bp.route(
@@ -320,12 +339,13 @@ def remove(event_id: int, registration_id: int):
                 _("You can restore it afterwards from the participants list."),
             ],
         )
-    commit_change(
-        lambda: services.cancel(registration),
-        audit=Done("registration.cancel", _who(registration), event),
-        success=_("Registration cancelled."),
+    return _change_participant(
+        event_id,
+        registration_id,
+        services.cancel,
+        "registration.cancel",
+        _("Registration cancelled."),
     )
-    return _back_to_participants(event)
 
 
 @bp.post("/events/<int:event_id>/participants/<int:registration_id>/restore")
@@ -336,13 +356,9 @@ def restore(event_id: int, registration_id: int):
             return _("Registration restored: the place is confirmed.")
         return _("Registration restored to the waiting list: the event is full.")
 
-    event, registration = _participant(event_id, registration_id)
-    commit_change(
-        lambda: services.restore(registration),
-        audit=Done("registration.restore", _who(registration), event),
-        success=message,
+    return _change_participant(
+        event_id, registration_id, services.restore, "registration.restore", message
     )
-    return _back_to_participants(event)
 
 
 @bp.post("/events/<int:event_id>/registration/toggle")
@@ -470,23 +486,23 @@ def sign_in_sheet(event_id: int):
 @bp.post("/events/<int:event_id>/participants/<int:registration_id>/approve")
 @login_required
 def approve(event_id: int, registration_id: int):
-    event, registration = _participant(event_id, registration_id)
-    commit_change(
-        lambda: services.approve(registration),
-        audit=Done("registration.approve", _who(registration), event),
-        success=_("Registration approved."),
+    return _change_participant(
+        event_id,
+        registration_id,
+        services.approve,
+        "registration.approve",
+        _("Registration approved."),
     )
-    return _back_to_participants(event)
 
 
 @bp.post("/events/<int:event_id>/participants/<int:registration_id>/reject")
 @login_required
 def reject(event_id: int, registration_id: int):
-    event, registration = _participant(event_id, registration_id)
     reason = request.form.get("reason")
-    commit_change(
-        lambda: services.reject(registration, reason),
-        audit=Done("registration.reject", _who(registration), event),
-        success=_("Registration not accepted; the person is told by email."),
+    return _change_participant(
+        event_id,
+        registration_id,
+        lambda registration: services.reject(registration, reason),
+        "registration.reject",
+        _("Registration not accepted; the person is told by email."),
     )
-    return _back_to_participants(event)
