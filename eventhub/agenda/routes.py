@@ -5,18 +5,19 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
+from eventhub import activity
+from eventhub.activity import Done
 from eventhub.agenda import bp, exports, services
 from eventhub.agenda.forms import MAX_SPEAKER_ROWS, AgendaItemForm, ShiftForm
 from eventhub.agenda.services import AgendaConflictError
-from eventhub.audit import services as audit
-from eventhub.errors import DomainError
 from eventhub.events.permissions import managed_event
 from eventhub.events.timezones import utc_to_local
 from eventhub.extensions import db
 from eventhub.formatting import minutes_text
-from eventhub.forms import confirm_page, show_domain_error
+from eventhub.forms import confirm_page
 from eventhub.people import services as people_services
 from eventhub.people.services import speaker_choices
+from eventhub.routing import commit_change
 
 ITEM_FIELDS = ("title", "kind", "starts_at", "ends_at", "location", "description")
 
@@ -71,24 +72,19 @@ def _add_speaker_in_place(form: AgendaItemForm) -> None:
         title=form.new_speaker_title.data or None,
         affiliation=form.new_speaker_affiliation.data or None,
     )
-    try:
-        speaker = people_services.create_speaker(data)
-        audit.log("speaker.create", speaker.name)
-    except DomainError as error:
-        db.session.rollback()
-        form.new_speaker_name.errors = [error.message]
-        return
-    db.session.commit()
-    form.put_in_free_row(speaker.id)
-    for f in fields:
-        f.data = ""
-    flash(
-        _(
+    outcome = commit_change(
+        lambda: people_services.create_speaker(data),
+        audit=lambda speaker: Done("speaker.create", speaker.name),
+        success=lambda speaker: _(
             "%(name)s is in the directory and in a speaker row: save the item to keep it.",
             name=speaker.name,
         ),
-        "success",
+        field=form.new_speaker_name,
     )
+    if outcome.done:
+        form.put_in_free_row(outcome.result.id)
+        for f in fields:
+            f.data = ""
 
 
 def _back_to_agenda(event_id: int):
@@ -109,7 +105,7 @@ def edit_item(event_id: int, item_id: int | None = None):
     form.add_spare_rows()
     form.fill_speaker_choices(speaker_choices())
     conflicts = []
-    before = audit.snapshot(item, ITEM_FIELDS) if item else None
+    before = activity.snapshot(item, ITEM_FIELDS) if item else None
     typed_speaker = form.submit.data and (form.new_speaker_name.data or "").strip()
     if request.method == "POST" and (form.add_row.data or form.add_speaker.data or typed_speaker):
         # These change the form, not the item: everything typed comes back as it was.
@@ -122,26 +118,29 @@ def edit_item(event_id: int, item_id: int | None = None):
             "agenda/item_form.html", form=form, event=event, item=item, conflicts=conflicts
         )
     if form.validate_on_submit():
-        try:
-            if item is None:
-                added = services.add_item(event, _item_data(form))
-                audit.log("agenda.add", added.title, event=event)
-            else:
-                services.update_item(event, item, _item_data(form))
-                summary = f"{item.title}: {audit.changes(before, item)}"
-                details = audit.change_details(before, item, "agenda_item", item.title)
-                audit.log("agenda.edit", summary, event=event, details=details)
-        except AgendaConflictError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-            conflicts = error.items
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
+        if item is None:
+            outcome = commit_change(
+                lambda: services.add_item(event, _item_data(form)),
+                audit=lambda added: Done("agenda.add", added.title, event),
+                success=_("Agenda item saved."),
+                form=form,
+            )
         else:
-            db.session.commit()
-            flash(_("Agenda item saved."), "success")
+            outcome = commit_change(
+                lambda: services.update_item(event, item, _item_data(form)),
+                audit=lambda _result: Done(
+                    "agenda.edit",
+                    f"{item.title}: {activity.changes(before, item)}",
+                    event,
+                    activity.change_details(before, item, "agenda_item", item.title),
+                ),
+                success=_("Agenda item saved."),
+                form=form,
+            )
+        if outcome.done:
             return _back_to_agenda(event.id)
+        if isinstance(outcome.refusal, AgendaConflictError):
+            conflicts = outcome.refusal.items
     return render_template(
         "agenda/item_form.html", form=form, event=event, item=item, conflicts=conflicts
     )
@@ -160,10 +159,11 @@ def delete_item(event_id: int, item_id: int):
             url_for("events.show_event", event_id=event.id, _anchor="agenda"),
             [_("Its speakers stay in the directory. This cannot be undone.")],
         )
-    services.delete_item(item)
-    audit.log("agenda.delete", title, event=event)
-    db.session.commit()
-    flash(_("Agenda item deleted."), "success")
+    commit_change(
+        lambda: services.delete_item(item),
+        audit=Done("agenda.delete", title, event),
+        success=_("Agenda item deleted."),
+    )
     return _back_to_agenda(event.id)
 
 
@@ -178,29 +178,22 @@ def shift_items(event_id: int, item_id: int):
             for error in errors:
                 flash(error, "error")
         return _back_to_agenda(event.id)
-    try:
-        moved = services.shift_following(event, item, form.minutes.data)
-        audit.log(
+    commit_change(
+        lambda: services.shift_following(event, item, form.minutes.data),
+        audit=lambda moved: Done(
             "agenda.shift",
-            f"{audit.counted(len(moved), 'item', 'items')} from “{item.title}” "
+            f"{activity.counted(len(moved), 'item', 'items')} from “{item.title}” "
             f"by {form.minutes.data} min",
-            event=event,
-        )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(
-            # Two counts, two plural choices: the items, then the minutes.
-            ngettext(
-                "%(num)d item moved by %(minutes)s.",
-                "%(num)d items moved by %(minutes)s.",
-                len(moved),
-                minutes=minutes_text(form.minutes.data),
-            ),
-            "success",
-        )
+            event,
+        ),
+        # Two counts, two plural choices: the items, then the minutes.
+        success=lambda moved: ngettext(
+            "%(num)d item moved by %(minutes)s.",
+            "%(num)d items moved by %(minutes)s.",
+            len(moved),
+            minutes=minutes_text(form.minutes.data),
+        ),
+    )
     return _back_to_agenda(event.id)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from eventhub.agenda.models import AgendaItem, AgendaItemKind, AgendaItemSpeaker, SpeakerRole
-from eventhub.errors import DomainError, NotFoundError
+from eventhub.errors import DomainError
 from eventhub.events.models import Event, EventOrganisation
 from eventhub.events.services import (  # the events routes catch them: they live there
     AgendaConflictError,
@@ -21,6 +21,7 @@ from eventhub.events.services import (  # the events routes catch them: they liv
 from eventhub.events.timezones import NonexistentLocalTimeError, local_to_utc
 from eventhub.extensions import db
 from eventhub.formatting import local_datetime, local_time, minutes_text
+from eventhub.loaders import event_child
 from eventhub.people.models import Speaker
 from eventhub.text import clean
 
@@ -47,10 +48,7 @@ class AgendaItemData:
 
 
 def get_item(event: Event, item_id: int) -> AgendaItem:
-    item = db.session.get(AgendaItem, item_id)
-    if item is None or item.event_id != event.id:
-        raise NotFoundError(_("No such agenda item."))
-    return item
+    return event_child(AgendaItem, item_id, event, _("No such agenda item."))
 
 
 def _describe(item: AgendaItem, zone: str) -> str:

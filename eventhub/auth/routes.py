@@ -8,14 +8,14 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from eventhub.activity import Done
 from eventhub.addresses import email_key
-from eventhub.audit import services as audit
 from eventhub.auth import bp, services, sessions
 from eventhub.auth.forms import LoginForm, PasswordChangeForm, PasswordResetForm, UserCreateForm
 from eventhub.auth.models import User
 from eventhub.errors import DomainError
 from eventhub.extensions import db, limiter, login_manager
-from eventhub.forms import show_domain_error
+from eventhub.routing import commit_change
 from eventhub.urls import safe_next
 
 # Probes and static files never read the session (load balancers send no cookie anyway).
@@ -122,17 +122,17 @@ def change_password():
             form.current_password.errors.append(_("The current password is wrong."))
         else:
             user = current_user._get_current_object()
-            try:
+
+            def change() -> None:
                 services.reset_password(user, form.password.data)
-            except DomainError as error:
-                show_domain_error(form, error)
-            else:
                 # The new password ended every session, this one included; this browser
                 # gets a fresh one, the others stay signed out.
                 sessions.start_session(user, request.user_agent.string)
-                db.session.commit()
+
+            if commit_change(
+                change, audit=None, success=_("Your password has been changed."), form=form
+            ).done:
                 login_user(user)
-                flash(_("Your password has been changed."), "success")
                 return redirect(url_for("events.list_events"))
     return render_template("auth/change_password.html", form=form)
 
@@ -179,18 +179,20 @@ def list_users():
 @admin_required
 def create_user():
     form = UserCreateForm()
-    if form.validate_on_submit():
-        try:
-            user = services.create_user(
+    if (
+        form.validate_on_submit()
+        and commit_change(
+            lambda: services.create_user(
                 form.email.data, form.name.data, form.password.data, form.is_admin.data
-            )
-            audit.log("user.create", f"{user.email}{' (admin)' if user.is_admin else ''}")
-        except DomainError as error:
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Account created for %(email)s.", email=user.email), "success")
-            return redirect(url_for("auth.list_users"))
+            ),
+            audit=lambda user: Done(
+                "user.create", f"{user.email}{' (admin)' if user.is_admin else ''}"
+            ),
+            success=lambda user: _("Account created for %(email)s.", email=user.email),
+            form=form,
+        ).done
+    ):
+        return redirect(url_for("auth.list_users"))
     return render_template("auth/user_form.html", form=form)
 
 
@@ -199,15 +201,11 @@ def create_user():
 def set_user_active(user_id: int):
     user = services.get_user(user_id)
     active = request.form.get("active") == "1"
-    try:
-        services.set_active(user, active, current_user)
-        audit.log("user.activate" if active else "user.deactivate", user.email)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        message = _("Account reactivated.") if active else _("Account deactivated.")
-        flash(message, "success")
+    commit_change(
+        lambda: services.set_active(user, active, current_user),
+        audit=Done("user.activate" if active else "user.deactivate", user.email),
+        success=_("Account reactivated.") if active else _("Account deactivated."),
+    )
     return redirect(url_for("auth.list_users"))
 
 
@@ -216,14 +214,14 @@ def set_user_active(user_id: int):
 def reset_user_password(user_id: int):
     user = services.get_user(user_id)
     form = PasswordResetForm()
-    if form.validate_on_submit():
-        try:
-            services.reset_password(user, form.password.data)
-        except DomainError as error:
-            show_domain_error(form, error)
-        else:
-            audit.log("user.password_reset", user.email)
-            db.session.commit()
-            flash(_("New password set for %(email)s.", email=user.email), "success")
-            return redirect(url_for("auth.list_users"))
+    if (
+        form.validate_on_submit()
+        and commit_change(
+            lambda: services.reset_password(user, form.password.data),
+            audit=Done("user.password_reset", user.email),
+            success=_("New password set for %(email)s.", email=user.email),
+            form=form,
+        ).done
+    ):
+        return redirect(url_for("auth.list_users"))
     return render_template("auth/password_reset.html", form=form, user=user)

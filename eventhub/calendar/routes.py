@@ -1,8 +1,8 @@
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
@@ -18,6 +18,7 @@ from eventhub.extensions import db
 from eventhub.forms import optional_int
 from eventhub.locale import select_locale
 from eventhub.organisations.services import get_organisation
+from eventhub.routing import commit_change
 from eventhub.urls import external_url
 
 ICS_TYPE = "text/calendar; charset=utf-8"
@@ -128,13 +129,12 @@ def private_feed(token: str):
 def rotate_organisation_feed(organisation_id: int):
     organisation = get_organisation(organisation_id)
     had_one = services.active_feed_token(FeedKind.ORGANISATION, organisation.id) is not None
-    services.rotate_feed_token(FeedKind.ORGANISATION, organisation.id)
-    db.session.commit()
-    flash(
-        _("New calendar URL: the old one no longer works.")
+    commit_change(
+        lambda: services.rotate_feed_token(FeedKind.ORGANISATION, organisation.id),
+        audit=None,
+        success=_("New calendar URL: the old one no longer works.")
         if had_one
         else _("Calendar URL created."),
-        "success",
     )
     return redirect(
         url_for(
@@ -150,9 +150,11 @@ def rotate_organisation_feed(organisation_id: int):
 @personal.personal
 def my_feed():
     if request.method == "POST":
-        services.rotate_feed_token(FeedKind.ORGANISER, current_user.id)
-        db.session.commit()
-        flash(_("Your calendar URL is ready; any earlier one no longer works."), "success")
+        commit_change(
+            lambda: services.rotate_feed_token(FeedKind.ORGANISER, current_user.id),
+            audit=None,
+            success=_("Your calendar URL is ready; any earlier one no longer works."),
+        )
         return redirect(url_for("calendar.my_feed"))
     token = services.active_feed_token(FeedKind.ORGANISER, current_user.id)
     return render_template("calendar/my_feed.html", urls=links.feed_urls(token))
@@ -176,34 +178,8 @@ def month_view():
     zone_name = current_app.config["DEFAULT_EVENT_TIMEZONE"]
     zone = ZoneInfo(zone_name)
     first = _month_from_args(zone)
-    _, following = services.month_bounds(first.year, first.month)
     filters = _public_filters()
-    stmt = select(Event) if current_user.is_authenticated else event_services.publicly_listed()
-    if filters.programme_id:
-        stmt = stmt.where(Event.programme_id == filters.programme_id)
-    if filters.kind:
-        stmt = stmt.where(Event.kind == filters.kind)
-    start = datetime.combine(first, time.min, tzinfo=zone).astimezone(UTC)
-    end = datetime.combine(following, time.min, tzinfo=zone).astimezone(UTC)
-    events = db.session.scalars(
-        stmt.where(Event.starts_at < end, Event.ends_at > start).order_by(Event.starts_at)
-    ).all()
-    # Each day an event spans shows it; the start time only on its first day.
-    by_day: dict[date, list[tuple[Event, bool]]] = {}
-    for event in events:
-        local_zone = ZoneInfo(event.timezone)
-        start_day = day = event.starts_at.astimezone(local_zone).date()
-        last = (event.ends_at - timedelta(microseconds=1)).astimezone(local_zone).date()
-        while day <= last:
-            if first <= day < following:
-                by_day.setdefault(day, []).append((event, day == start_day))
-            day += timedelta(days=1)
-    grid_start = first - timedelta(days=first.weekday())
-    weeks = []
-    day = grid_start
-    while day < following:
-        weeks.append([day + timedelta(days=n) for n in range(7)])
-        day += timedelta(days=7)
+    grid = services.month_grid(first, zone, filters, everything=current_user.is_authenticated)
     previous = (first - timedelta(days=1)).replace(day=1)
     feed_args = {
         k: v for k, v in (("programme", filters.programme_id), ("kind", filters.kind)) if v
@@ -212,11 +188,11 @@ def month_view():
     return render_template(
         "calendar/month.html",
         first=first,
-        weeks=weeks,
-        by_day=by_day,
+        weeks=grid.weeks,
+        by_day=grid.by_day,
         today=datetime.now(zone).date(),
         previous=previous.strftime("%Y-%m"),
-        following=following.strftime("%Y-%m"),
+        following=grid.following.strftime("%Y-%m"),
         filters=filters,
         kinds=EventKind,
         kind_labels=EVENT_KIND_LABELS,

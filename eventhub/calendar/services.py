@@ -2,8 +2,9 @@
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
@@ -235,6 +236,45 @@ def month_bounds(year: int, month: int) -> tuple[date, date]:
     first = date(year, month, 1)
     following = date(year + (month == 12), month % 12 + 1, 1)
     return first, following
+
+
+@dataclass
+class MonthGrid:
+    weeks: list[list[date]]  # Monday to Sunday, from the week of the 1st
+    by_day: dict[date, list[tuple[Event, bool]]]  # the flag: the event starts that day
+    following: date  # the 1st of the next month
+
+
+def month_grid(first: date, zone: ZoneInfo, filters: FeedFilters, everything: bool) -> MonthGrid:
+    """The month starting on ``first`` in ``zone``: every event for organisers
+    (``everything``), the published public ones for everyone else."""
+    _, following = month_bounds(first.year, first.month)
+    stmt = select(Event) if everything else publicly_listed()
+    if filters.programme_id:
+        stmt = stmt.where(Event.programme_id == filters.programme_id)
+    if filters.kind:
+        stmt = stmt.where(Event.kind == filters.kind)
+    start = datetime.combine(first, time.min, tzinfo=zone).astimezone(UTC)
+    end = datetime.combine(following, time.min, tzinfo=zone).astimezone(UTC)
+    events = db.session.scalars(
+        stmt.where(Event.starts_at < end, Event.ends_at > start).order_by(Event.starts_at)
+    ).all()
+    # Each day an event spans shows it; the start time only on its first day.
+    by_day: dict[date, list[tuple[Event, bool]]] = {}
+    for event in events:
+        local_zone = ZoneInfo(event.timezone)
+        start_day = day = event.starts_at.astimezone(local_zone).date()
+        last = (event.ends_at - timedelta(microseconds=1)).astimezone(local_zone).date()
+        while day <= last:
+            if first <= day < following:
+                by_day.setdefault(day, []).append((event, day == start_day))
+            day += timedelta(days=1)
+    weeks = []
+    day = first - timedelta(days=first.weekday())
+    while day < following:
+        weeks.append([day + timedelta(days=n) for n in range(7)])
+        day += timedelta(days=7)
+    return MonthGrid(weeks, by_day, following)
 
 
 def active_feed_tokens(kind: FeedKind, owners) -> dict:

@@ -1,11 +1,10 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from eventhub import cache
-from eventhub.audit import services as audit
-from eventhub.errors import DomainError
+from eventhub import activity, cache
+from eventhub.activity import Done
 from eventhub.events import bp, notifications, permissions, services
 from eventhub.events.forms import (
     CancelEventForm,
@@ -15,12 +14,13 @@ from eventhub.events.forms import (
     ParticipationForm,
     ProgrammeForm,
 )
-from eventhub.events.models import EventOrganisation
+from eventhub.events.models import Event, Programme
 from eventhub.events.timezones import COMMON_ZONES, utc_to_local
 from eventhub.extensions import db
-from eventhub.forms import commit_or_flash, confirm_page, options, show_domain_error
+from eventhub.forms import confirm_page, options
 from eventhub.listing import filter_args, paginate
 from eventhub.organisations.services import organisation_choices
+from eventhub.routing import commit_change
 
 
 def _fill_choices(form: EventForm) -> None:
@@ -115,16 +115,14 @@ def create_event():
     form = EventForm()
     _fill_choices(form)
     _zone_defaults(form)
-    if form.validate_on_submit():
-        try:
-            event = services.create_event(_event_data(form), current_user)
-            audit.log("event.create", event.title, event=event)
-        except DomainError as error:
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Event created as a draft. Publish it when it is ready."), "success")
-            return redirect(url_for("events.show_event", event_id=event.id))
+    outcome = form.validate_on_submit() and commit_change(
+        lambda: services.create_event(_event_data(form), current_user),
+        audit=lambda event: Done("event.create", event.title, event),
+        success=_("Event created as a draft. Publish it when it is ready."),
+        form=form,
+    )
+    if outcome and outcome.done:
+        return redirect(url_for("events.show_event", event_id=outcome.result.id))
     return render_template("events/form.html", form=form, event=None, zones=COMMON_ZONES)
 
 
@@ -142,33 +140,30 @@ def edit_event(event_id: int):
                 event.registration_deadline, event.timezone
             )
     decision = conflicts = None
-    before = audit.snapshot(event, EVENT_FIELDS)
+    before = activity.snapshot(event, EVENT_FIELDS)
     if form.validate_on_submit():
-        try:
-            services.update_event(
+        outcome = commit_change(
+            lambda: services.update_event(
                 event,
                 _event_data(form),
                 form.agenda_policy.data,
                 notify_registrants=form.notify_registrants.data,
-            )
-        except services.AgendaDecisionNeededError as error:
-            show_domain_error(form, error)
-            decision = error
-        except services.AgendaConflictError as error:
-            show_domain_error(form, error)
-            conflicts = error.items
-        except DomainError as error:
-            show_domain_error(form, error)
-        else:
-            audit.log(
+            ),
+            audit=lambda _result: Done(
                 "event.edit",
-                audit.changes(before, event),
-                event=event,
-                details=audit.change_details(before, event, "event"),
-            )
-            db.session.commit()
-            flash(_("Event saved."), "success")
+                activity.changes(before, event),
+                event,
+                activity.change_details(before, event, "event"),
+            ),
+            success=_("Event saved."),
+            form=form,
+        )
+        if outcome.done:
             return redirect(url_for("events.show_event", event_id=event.id))
+        if isinstance(outcome.refusal, services.AgendaDecisionNeededError):
+            decision = outcome.refusal
+        elif isinstance(outcome.refusal, services.AgendaConflictError):
+            conflicts = outcome.refusal.items
     db.session.rollback()
     return render_template(
         "events/form.html",
@@ -181,36 +176,32 @@ def edit_event(event_id: int):
     )
 
 
-def _life_cycle_action(
-    event_id: int, action, message: str, audit_action: str, summary="", details=None
-):
-    event = permissions.managed_event(event_id)
-
-    def act():
-        action(event)
-        audit.log(audit_action, summary, event=event, details=details)
-
-    commit_or_flash(act, message)
-    return redirect(url_for("events.show_event", event_id=event.id))
+def _back_to_event(event: Event, anchor: str | None = None):
+    return redirect(url_for("events.show_event", event_id=event.id, _anchor=anchor))
 
 
 @bp.post("/events/<int:event_id>/publish")
 @login_required
 def publish_event(event_id: int):
-    return _life_cycle_action(
-        event_id, services.publish_event, _("Event published."), "event.publish"
+    event = permissions.managed_event(event_id)
+    commit_change(
+        lambda: services.publish_event(event),
+        audit=Done("event.publish", event=event),
+        success=_("Event published."),
     )
+    return _back_to_event(event)
 
 
 @bp.post("/events/<int:event_id>/unpublish")
 @login_required
 def unpublish_event(event_id: int):
-    return _life_cycle_action(
-        event_id,
-        services.unpublish_event,
-        _("Event unpublished: it is a draft again."),
-        "event.unpublish",
+    event = permissions.managed_event(event_id)
+    commit_change(
+        lambda: services.unpublish_event(event),
+        audit=Done("event.unpublish", event=event),
+        success=_("Event unpublished: it is a draft again."),
     )
+    return _back_to_event(event)
 
 
 @bp.route("/events/<int:event_id>/cancel", methods=["GET", "POST"])
@@ -220,21 +211,20 @@ def cancel_event(event_id: int):
     form = CancelEventForm()
     if form.validate_on_submit():
         notify = form.notify_registrants.data
-        try:
-            services.cancel_event(event, notify_registrants=notify, reason=form.reason.data)
-            audit.log(
+        if commit_change(
+            lambda: services.cancel_event(
+                event, notify_registrants=notify, reason=form.reason.data
+            ),
+            audit=Done(
                 "event.cancel",
                 "registrants told by email" if notify else "",
                 event,
                 {"value": ["cancel", "notified"]} if notify else None,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Event cancelled."), "success")
-            return redirect(url_for("events.show_event", event_id=event.id))
+            ),
+            success=_("Event cancelled."),
+            form=form,
+        ).done:
+            return _back_to_event(event)
     elif not form.is_submitted():
         form.notify_registrants.data = True  # ticked when the page is shown
     return render_template(
@@ -252,29 +242,24 @@ def set_participation(event_id: int):
     form = ParticipationForm()
     form.organisation_id.choices = options(organisation_choices())
     if form.validate_on_submit():
-        try:
-            participation = services.set_participation(
-                event, form.organisation_id.data, form.role.data
-            )
-            audit.log(
+        commit_change(
+            lambda: services.set_participation(event, form.organisation_id.data, form.role.data),
+            audit=lambda participation: Done(
                 "event.organisation",
                 f"{participation.organisation.name}: {participation.role}",
-                event=event,
-                details={
+                event,
+                {
                     "subject": participation.organisation.name,
                     "value": ["participation_role", participation.role],
                 },
-            )
-        except DomainError as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Participating organisations updated."), "success")
+            ),
+            success=_("Participating organisations updated."),
+        )
     else:
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
-    return redirect(url_for("events.show_event", event_id=event.id, _anchor="organisations"))
+    return _back_to_event(event, "organisations")
 
 
 @bp.route(
@@ -283,21 +268,19 @@ def set_participation(event_id: int):
 @login_required
 def remove_participation(event_id: int, participation_id: int):
     event = permissions.managed_event(event_id)
-    participation = db.session.get(EventOrganisation, participation_id)
-    name = participation.organisation.name if participation else ""
+    name = services.get_participation(event, participation_id).organisation.name
     if request.method == "GET":
-        if participation is None or participation.event_id != event.id:
-            abort(404)
         return confirm_page(
             _("Remove %(name)s from “%(title)s”?", name=name, title=event.title),
             _("Yes, remove it"),
             url_for("events.show_event", event_id=event.id, _anchor="organisations"),
         )
-    services.remove_participation(event, participation_id)
-    audit.log("event.organisation_remove", name, event=event)
-    db.session.commit()
-    flash(_("Organisation removed from the event."), "success")
-    return redirect(url_for("events.show_event", event_id=event.id, _anchor="organisations"))
+    commit_change(
+        lambda: services.remove_participation(event, participation_id),
+        audit=Done("event.organisation_remove", name, event),
+        success=_("Organisation removed from the event."),
+    )
+    return _back_to_event(event, "organisations")
 
 
 @bp.post("/events/<int:event_id>/co-organisers")
@@ -307,36 +290,28 @@ def add_co_organiser(event_id: int):
     form = CoOrganiserForm()
     form.user_id.choices = options(permissions.co_organiser_candidates(event))
     if form.validate_on_submit():
-        try:
-            user = permissions.add_co_organiser(event, form.user_id.data)
-            audit.log("event.co_organiser_add", f"{user.name} <{user.email}>", event=event)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("%(name)s is now a co-organiser of this event.", name=user.name), "success")
+        commit_change(
+            lambda: permissions.add_co_organiser(event, form.user_id.data),
+            audit=lambda user: Done("event.co_organiser_add", f"{user.name} <{user.email}>", event),
+            success=lambda user: _("%(name)s is now a co-organiser of this event.", name=user.name),
+        )
     else:
         for errors in form.errors.values():
             for error in errors:
                 flash(error, "error")
-    return redirect(url_for("events.show_event", event_id=event.id, _anchor="co-organisers"))
+    return _back_to_event(event, "co-organisers")
 
 
 @bp.post("/events/<int:event_id>/co-organisers/<int:user_id>/delete")
 @login_required
 def remove_co_organiser(event_id: int, user_id: int):
     event = permissions.managed_event(event_id)
-    try:
-        user = permissions.remove_co_organiser(event, user_id, current_user)
-        audit.log("event.co_organiser_remove", f"{user.name} <{user.email}>", event=event)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
-        flash(_("%(name)s no longer manages this event.", name=user.name), "success")
-    return redirect(url_for("events.show_event", event_id=event.id, _anchor="co-organisers"))
+    commit_change(
+        lambda: permissions.remove_co_organiser(event, user_id, current_user),
+        audit=lambda user: Done("event.co_organiser_remove", f"{user.name} <{user.email}>", event),
+        success=lambda user: _("%(name)s no longer manages this event.", name=user.name),
+    )
+    return _back_to_event(event, "co-organisers")
 
 
 @bp.get("/programmes/")
@@ -351,22 +326,23 @@ def list_programmes():
 def edit_programme(programme_id: int | None = None):
     programme = services.get_programme(programme_id) if programme_id else None
     form = ProgrammeForm(obj=programme)
-    before = audit.snapshot(programme, ("name", "description")) if programme else None
-    if form.validate_on_submit():
-        try:
-            programme = services.save_programme(programme, form.name.data, form.description.data)
-            if before is None:
-                audit.log("programme.create", programme.name)
-            else:
-                audit.log(
-                    "programme.edit",
-                    f"{programme.name}: {audit.changes(before, programme)}",
-                    details=audit.change_details(before, programme, "programme", programme.name),
-                )
-        except DomainError as error:
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Programme saved."), "success")
-            return redirect(url_for("events.show_programme", programme_id=programme.id))
+    before = activity.snapshot(programme, ("name", "description")) if programme else None
+
+    def recorded(saved: Programme) -> Done:
+        if before is None:
+            return Done("programme.create", saved.name)
+        return Done(
+            "programme.edit",
+            f"{saved.name}: {activity.changes(before, saved)}",
+            details=activity.change_details(before, saved, "programme", saved.name),
+        )
+
+    outcome = form.validate_on_submit() and commit_change(
+        lambda: services.save_programme(programme, form.name.data, form.description.data),
+        audit=recorded,
+        success=_("Programme saved."),
+        form=form,
+    )
+    if outcome and outcome.done:
+        return redirect(url_for("events.show_programme", programme_id=outcome.result.id))
     return render_template("events/programme_form.html", form=form, programme=programme)

@@ -26,6 +26,7 @@ from eventhub.events.models import (
 )
 from eventhub.events.timezones import NonexistentLocalTimeError, is_valid_zone, local_to_utc
 from eventhub.extensions import db
+from eventhub.loaders import event_child
 from eventhub.organisations.models import Organisation
 from eventhub.text import clean, search_term
 
@@ -327,10 +328,17 @@ def set_participation(event: Event, organisation_id: int, role: str) -> EventOrg
     return participation
 
 
+def get_participation(event: Event, participation_id: int) -> EventOrganisation:
+    return event_child(
+        EventOrganisation,
+        participation_id,
+        event,
+        _("This organisation does not take part in the event."),
+    )
+
+
 def remove_participation(event: Event, participation_id: int) -> None:
-    participation = db.session.get(EventOrganisation, participation_id)
-    if participation is None or participation.event_id != event.id:
-        raise NotFoundError(_("This organisation does not take part in the event."))
+    participation = get_participation(event, participation_id)
     if event.host_organisation_id == participation.organisation_id:
         event.host_organisation_id = None
     db.session.delete(participation)

@@ -1,16 +1,15 @@
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from eventhub import personal
-from eventhub.audit import services as audit
-from eventhub.errors import DomainError
+from eventhub import activity, personal
+from eventhub.activity import Done
 from eventhub.events.permissions import managed_event
 from eventhub.extensions import csrf, db
-from eventhub.forms import commit_or_flash, optional_int
+from eventhub.forms import optional_int
 from eventhub.invitations import (
     bp,
     exports,
@@ -18,11 +17,18 @@ from eventhub.invitations import (
 )
 from eventhub.invitations.forms import AcceptForm, DeclineForm, InviteForm
 from eventhub.invitations.mail import email_from_opt_out_token
-from eventhub.invitations.models import INVITATION_STATE_LABELS, InvitationResponse
-from eventhub.organisations.models import ORGANISATION_KIND_LABELS, Organisation
+from eventhub.invitations.models import (
+    INVITATION_STATE_LABELS,
+    Invitation,
+    InvitationBatch,
+    InvitationResponse,
+)
+from eventhub.loaders import token_link_or_404
+from eventhub.organisations.models import ORGANISATION_KIND_LABELS
 from eventhub.organisations.services import region_choices
 from eventhub.registrations import services as registrations
 from eventhub.registrations.models import RegistrationStatus
+from eventhub.routing import commit_change
 
 
 def _ids(name: str) -> list[int]:
@@ -39,7 +45,9 @@ def invite(event_id: int):
     chosen_orgs, chosen_contacts = set(_ids("organisation_ids")), set(_ids("contact_ids"))
     plan = None
     if form.validate_on_submit():
-        try:
+
+        def plan_and_send() -> InvitationBatch | None:
+            nonlocal plan  # shown again beside the refusal when sending is refused
             plan = services.plan_invitations(
                 event,
                 sorted(chosen_orgs),
@@ -48,41 +56,31 @@ def invite(event_id: int):
                 form.extra.data or "",
                 form.extra_language.data,
             )
-            if form.send.data:
-                batch = services.send_invitations(event, plan, current_user)
-                audit.log(
-                    "invitations.send",
-                    audit.counted(len(plan.recipients), "invitation", "invitations"),
-                    event=event,
-                    details={"count": ["invitations", len(plan.recipients)]},
-                )
-                db.session.commit()
-                flash(
-                    ngettext(
-                        "%(num)d invitation queued.",
-                        "%(num)d invitations queued.",
-                        len(plan.recipients),
-                    ),
-                    "success",
-                )
-                return redirect(
-                    url_for("invitations.list_invitations", event_id=event.id, batch=batch.id)
-                )
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-    # The directory to choose from: only for the page, not for a sending that redirects.
-    stmt = select(Organisation).options(selectinload(Organisation.contacts))
-    if kind:
-        stmt = stmt.where(Organisation.kind == kind)
-    if region:
-        stmt = stmt.where(Organisation.region == region)
-    organisations = db.session.scalars(stmt.order_by(Organisation.name)).all()
+            return services.send_invitations(event, plan, current_user) if form.send.data else None
+
+        outcome = commit_change(
+            plan_and_send,
+            audit=lambda _batch: Done(
+                "invitations.send",
+                activity.counted(len(plan.recipients), "invitation", "invitations"),
+                event,
+                {"count": ["invitations", len(plan.recipients)]},
+            ),
+            success=lambda _batch: ngettext(
+                "%(num)d invitation queued.", "%(num)d invitations queued.", len(plan.recipients)
+            ),
+            keep=lambda batch: batch is not None,  # a preview, which writes nothing
+        )
+        if outcome.result is not None:
+            return redirect(
+                url_for("invitations.list_invitations", event_id=event.id, batch=outcome.result.id)
+            )
     return render_template(
         "invitations/invite.html",
         event=event,
         form=form,
-        organisations=organisations,
+        # The directory to choose from: only for the page, not for a sending that redirects.
+        organisations=services.directory(kind, region),
         chosen_orgs=chosen_orgs,
         chosen_contacts=chosen_contacts,
         plan=plan,
@@ -136,84 +134,96 @@ def _back(event_id: int):
     return redirect(url_for("invitations.list_invitations", event_id=event_id))
 
 
-def _act(event_id: int, action, message, audit_action: str | None = None):
-    """``message``: text, or a function of the count the action returns (for plural forms).
-    ``audit_action``: log that count (else the action logs itself)."""
+def _resend_many(event_id: int, send: Callable, audit_action: str, message: Callable[[int], str]):
+    """``send`` queues messages again and says how many; the count is what is logged."""
     event = managed_event(event_id)
-
-    def act():
-        result = action(event)
-        if audit_action:
-            audit.log(
-                audit_action,
-                audit.counted(result, "message", "messages"),
-                event=event,
-                details={"count": ["messages", result]},
-            )
-        return result
-
-    commit_or_flash(act, message)
+    commit_change(
+        lambda: send(event, current_user),
+        audit=lambda count: Done(
+            audit_action,
+            activity.counted(count, "message", "messages"),
+            event,
+            {"count": ["messages", count]},
+        ),
+        success=message,
+    )
     return _back(event.id)
 
 
 @bp.post("/events/<int:event_id>/invitations/resend-failed")
 @login_required
 def resend_failed(event_id: int):
-    return _act(
+    return _resend_many(
         event_id,
-        lambda event: services.resend_failed(event, current_user),
+        services.resend_failed,
+        "invitations.resend_failed",
         lambda count: ngettext(
             "%(num)d failed invitation queued again.",
             "%(num)d failed invitations queued again.",
             count,
         ),
-        "invitations.resend_failed",
     )
 
 
 @bp.post("/events/<int:event_id>/invitations/remind")
 @login_required
 def remind(event_id: int):
-    return _act(
+    return _resend_many(
         event_id,
-        lambda event: services.remind_unanswered(event, current_user),
-        lambda count: ngettext("%(num)d reminder queued.", "%(num)d reminders queued.", count),
+        services.remind_unanswered,
         "invitations.remind",
+        lambda count: ngettext("%(num)d reminder queued.", "%(num)d reminders queued.", count),
     )
+
+
+def _change_invitation(
+    event_id: int, invitation_id: int, change: Callable, audit_action: str, success: str
+):
+    """An organiser's button on one invitation: ``change(invitation)``, logged by address."""
+    event = managed_event(event_id)
+
+    def load_and_change() -> Invitation:
+        invitation = services.get_invitation(event, invitation_id)
+        change(invitation)
+        return invitation
+
+    commit_change(
+        load_and_change,
+        audit=lambda invitation: Done(audit_action, invitation.email, event),
+        success=success,
+    )
+    return _back(event.id)
 
 
 @bp.post("/events/<int:event_id>/invitations/<int:invitation_id>/resend")
 @login_required
 def resend_one(event_id: int, invitation_id: int):
-    def action(event):
-        invitation = services.get_invitation(event, invitation_id)
-        services.resend(invitation, current_user)
-        audit.log("invitations.resend", invitation.email, event=event)
-
-    return _act(event_id, action, _("Invitation queued again."))
+    return _change_invitation(
+        event_id,
+        invitation_id,
+        lambda invitation: services.resend(invitation, current_user),
+        "invitations.resend",
+        _("Invitation queued again."),
+    )
 
 
 @bp.post("/events/<int:event_id>/invitations/<int:invitation_id>/revoke")
 @login_required
 def revoke(event_id: int, invitation_id: int):
-    def action(event):
-        invitation = services.get_invitation(event, invitation_id)
-        services.revoke(invitation)
-        audit.log("invitations.revoke", invitation.email, event=event)
-
-    return _act(event_id, action, _("Invitation revoked: its link no longer works."))
+    return _change_invitation(
+        event_id,
+        invitation_id,
+        services.revoke,
+        "invitations.revoke",
+        _("Invitation revoked: its link no longer works."),
+    )
 
 
 # --- the invitee's side: no account, the link is the key --------------------------------------
 
 
 def _invitation_or_invalid(token: str):
-    try:
-        invitation = services.find_by_token(token)
-    except services.InvalidLinkError:
-        abort(404, description=_("This link is not valid. Ask the organisers for a new one."))
-    personal.follow_language(invitation.language)
-    return invitation
+    return token_link_or_404(services.find_by_token, token, lambda i: i.language)
 
 
 def _answer(invitation, thanks: bool = False) -> str:
@@ -274,16 +284,16 @@ def respond(token: str):
 def accept(token: str):
     invitation = _invitation_or_invalid(token)
     form = AcceptForm()
-    if form.validate_on_submit():
-        try:
-            services.accept(invitation, form.name.data)
-        except DomainError as error:
-            db.session.rollback()
-            form.name.errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_answer(invitation, thanks=True), "success")
-            return redirect(url_for("invitations.respond", token=token))
+    if (
+        form.validate_on_submit()
+        and commit_change(
+            lambda: services.accept(invitation, form.name.data),
+            audit=None,
+            success=lambda _result: _answer(invitation, thanks=True),
+            field=form.name,
+        ).done
+    ):
+        return redirect(url_for("invitations.respond", token=token))
     return _respond_page(invitation, accept_form=form, status=422)
 
 

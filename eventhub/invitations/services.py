@@ -21,6 +21,7 @@ from eventhub.invitations.models import (
     InvitationResponse,
     MailOptOut,
 )
+from eventhub.loaders import event_child
 from eventhub.mail import services as outbox
 from eventhub.mail.models import OutboxMessage, OutboxStatus
 from eventhub.organisations.models import Contact, Organisation
@@ -93,6 +94,16 @@ def parse_typed_addresses(text: str) -> tuple[list[tuple[str | None, str]], list
         except ValueError as error:
             bad.append(Skipped(clean(chunk) or "", _("invalid address: %(why)s", why=error)))
     return found, bad
+
+
+def directory(kind: str = "", region: str = "") -> list[Organisation]:
+    """The organisations to invite from, with their contacts, narrowed to a kind and region."""
+    stmt = select(Organisation).options(selectinload(Organisation.contacts))
+    if kind:
+        stmt = stmt.where(Organisation.kind == kind)
+    if region:
+        stmt = stmt.where(Organisation.region == region)
+    return list(db.session.scalars(stmt.order_by(Organisation.name)))
 
 
 def plan_invitations(
@@ -372,10 +383,7 @@ def opt_out(email: str) -> None:
 
 
 def get_invitation(event: Event, invitation_id: int) -> Invitation:
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or invitation.event_id != event.id:
-        raise NotFoundError(_("No such invitation."))
-    return invitation
+    return event_child(Invitation, invitation_id, event, _("No such invitation."))
 
 
 def invitations_query(event: Event) -> Select:

@@ -6,11 +6,11 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from eventhub.errors import DomainError
 from eventhub.extensions import db
 from eventhub.listing import filter_args, paginate
 from eventhub.mail import access, bp, services, topics
 from eventhub.mail.models import OutboxMessage, OutboxStatus
+from eventhub.routing import commit_change
 
 STATUS_LABELS = {
     OutboxStatus.QUEUED.value: _l("Queued"),
@@ -103,17 +103,15 @@ def message_html(message_id: int):
 @login_required
 def resend_message(message_id: int):
     _require_reader(db.session.get(OutboxMessage, message_id) or abort(404))
-    try:
-        new = services.resend_failed_message(message_id)
-    except DomainError as error:
-        db.session.rollback()
-        if error.status_code == 404:
-            abort(404)
-        flash(error.message, "error")
+    outcome = commit_change(
+        lambda: services.resend_failed_message(message_id),
+        audit=None,
+        success=_("The message was queued again."),
+        missing_is_404=True,
+    )
+    if not outcome.done:
         return redirect(url_for("mail.show_message", message_id=message_id))
-    db.session.commit()
-    flash(_("The message was queued again."), "success")
-    return redirect(url_for("mail.show_message", message_id=new.id))
+    return redirect(url_for("mail.show_message", message_id=outcome.result.id))
 
 
 @bp.post("/outbox/resend-failed")

@@ -1,15 +1,14 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 
-from eventhub.audit import services as audit
+from eventhub import activity
+from eventhub.activity import Done
 from eventhub.csv_export import csv_response
-from eventhub.errors import DomainError
-from eventhub.extensions import db
-from eventhub.forms import options, show_domain_error
+from eventhub.forms import options
 from eventhub.listing import filter_args, paginate
 from eventhub.organisations import bp, csv_import, services
 from eventhub.organisations.forms import (
@@ -18,7 +17,8 @@ from eventhub.organisations.forms import (
     OrganisationFilterForm,
     OrganisationForm,
 )
-from eventhub.organisations.models import ORGANISATION_KIND_LABELS
+from eventhub.organisations.models import ORGANISATION_KIND_LABELS, Contact
+from eventhub.routing import commit_change
 
 ORGANISATION_FIELDS = ("name", "kind", "region", "commune", "website", "notes")
 CONTACT_FIELDS = ("name", "email", "role", "phone", "language", "is_primary")
@@ -32,6 +32,12 @@ def _organisation_data(form: OrganisationForm) -> services.OrganisationData:
         commune=form.commune.data,
         website=form.website.data,
         notes=form.notes.data,
+    )
+
+
+def _back_to_organisation(organisation_id: int, anchor: str | None = None):
+    return redirect(
+        url_for("organisations.show_organisation", organisation_id=organisation_id, _anchor=anchor)
     )
 
 
@@ -69,19 +75,14 @@ def list_organisations():
 @login_required
 def create_organisation():
     form = OrganisationForm()
-    if form.validate_on_submit():
-        try:
-            organisation = services.create_organisation(_organisation_data(form))
-            audit.log("organisation.create", organisation.name)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Organisation created."), "success")
-            return redirect(
-                url_for("organisations.show_organisation", organisation_id=organisation.id)
-            )
+    outcome = form.validate_on_submit() and commit_change(
+        lambda: services.create_organisation(_organisation_data(form)),
+        audit=lambda organisation: Done("organisation.create", organisation.name),
+        success=_("Organisation created."),
+        form=form,
+    )
+    if outcome and outcome.done:
+        return _back_to_organisation(outcome.result.id)
     return render_template(
         "organisations/form.html", form=form, organisation=None, regions=services.CHILE_REGIONS
     )
@@ -92,26 +93,23 @@ def create_organisation():
 def edit_organisation(organisation_id: int):
     organisation = services.get_organisation(organisation_id)
     form = OrganisationForm(obj=organisation)
-    before = audit.snapshot(organisation, ORGANISATION_FIELDS)
-    if form.validate_on_submit():
-        try:
-            services.update_organisation(organisation, _organisation_data(form))
-            audit.log(
+    before = activity.snapshot(organisation, ORGANISATION_FIELDS)
+    if (
+        form.validate_on_submit()
+        and commit_change(
+            lambda: services.update_organisation(organisation, _organisation_data(form)),
+            audit=lambda _result: Done(
                 "organisation.edit",
-                f"{organisation.name}: {audit.changes(before, organisation)}",
-                details=audit.change_details(
+                f"{organisation.name}: {activity.changes(before, organisation)}",
+                details=activity.change_details(
                     before, organisation, "organisation", organisation.name
                 ),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Organisation saved."), "success")
-            return redirect(
-                url_for("organisations.show_organisation", organisation_id=organisation.id)
-            )
+            ),
+            success=_("Organisation saved."),
+            form=form,
+        ).done
+    ):
+        return _back_to_organisation(organisation.id)
     return render_template(
         "organisations/form.html",
         form=form,
@@ -127,16 +125,12 @@ def delete_organisation(organisation_id: int):
     form = FlaskForm()
     if form.validate_on_submit():
         name = organisation.name
-        try:
-            services.delete_organisation(organisation)
-            audit.log("organisation.delete", name)
-        except DomainError as error:
-            flash(error.message, "error")
-            return redirect(
-                url_for("organisations.show_organisation", organisation_id=organisation_id)
-            )
-        db.session.commit()
-        flash(_("Organisation “%(name)s” deleted.", name=name), "success")
+        if not commit_change(
+            lambda: services.delete_organisation(organisation),
+            audit=Done("organisation.delete", name),
+            success=_("Organisation “%(name)s” deleted.", name=name),
+        ).done:
+            return _back_to_organisation(organisation_id)
         return redirect(url_for("organisations.list_organisations"))
     return render_template(
         "organisations/delete.html",
@@ -156,30 +150,28 @@ def edit_contact(organisation_id: int, contact_id: int | None = None):
     organisation = services.get_organisation(organisation_id)
     contact = services.get_contact(organisation, contact_id) if contact_id else None
     form = ContactForm(obj=contact)
-    before = audit.snapshot(contact, CONTACT_FIELDS) if contact else None
-    if form.validate_on_submit():
-        try:
-            saved = services.save_contact(organisation, contact, _contact_data(form))
-            if before is None:
-                audit.log("contact.create", f"{organisation.name}: {saved.name} <{saved.email}>")
-            else:
-                summary = f"{organisation.name}, {saved.name}: {audit.changes(before, saved)}"
-                subject = f"{organisation.name}, {saved.name}"
-                details = audit.change_details(before, saved, "contact", subject)
-                audit.log("contact.edit", summary, details=details)
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Contact saved."), "success")
-            return redirect(
-                url_for(
-                    "organisations.show_organisation",
-                    organisation_id=organisation.id,
-                    _anchor="contacts",
-                )
-            )
+    before = activity.snapshot(contact, CONTACT_FIELDS) if contact else None
+
+    def recorded(saved: Contact) -> Done:
+        if before is None:
+            return Done("contact.create", f"{organisation.name}: {saved.name} <{saved.email}>")
+        subject = f"{organisation.name}, {saved.name}"
+        return Done(
+            "contact.edit",
+            f"{subject}: {activity.changes(before, saved)}",
+            details=activity.change_details(before, saved, "contact", subject),
+        )
+
+    if (
+        form.validate_on_submit()
+        and commit_change(
+            lambda: services.save_contact(organisation, contact, _contact_data(form)),
+            audit=recorded,
+            success=_("Contact saved."),
+            form=form,
+        ).done
+    ):
+        return _back_to_organisation(organisation.id, "contacts")
     return render_template(
         "organisations/contact_form.html", form=form, organisation=organisation, contact=contact
     )
@@ -190,15 +182,12 @@ def edit_contact(organisation_id: int, contact_id: int | None = None):
 def delete_contact(organisation_id: int, contact_id: int):
     organisation = services.get_organisation(organisation_id)
     contact = services.get_contact(organisation, contact_id)
-    audit.log("contact.delete", f"{organisation.name}: {contact.name} <{contact.email}>")
-    services.delete_contact(contact)
-    db.session.commit()
-    flash(_("Contact deleted."), "success")
-    return redirect(
-        url_for(
-            "organisations.show_organisation", organisation_id=organisation_id, _anchor="contacts"
-        )
+    commit_change(
+        lambda: services.delete_contact(contact),
+        audit=Done("contact.delete", f"{organisation.name}: {contact.name} <{contact.email}>"),
+        success=_("Contact deleted."),
     )
+    return _back_to_organisation(organisation_id, "contacts")
 
 
 @bp.route("/organisations/import", methods=["GET", "POST"])
@@ -207,23 +196,23 @@ def import_organisations():
     form = ImportForm()
     report = None
     if form.validate_on_submit():
-        try:
-            report = csv_import.import_csv(form.file.data.read())
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
-            if report.applied:
-                orgs, contacts = report.organisations, report.contacts
-                audit.log(
-                    "organisation.import",
-                    f"organisations: {orgs.added} added, {orgs.updated} updated; "
-                    f"contacts: {contacts.added} added, {contacts.updated} updated",
-                )
-                db.session.commit()
-                flash(_("The file was imported."), "success")
-            else:  # the report says "nothing was imported" next to the rejected rows
-                db.session.rollback()
+
+        def imported(report: csv_import.ImportReport) -> Done:
+            orgs, contacts = report.organisations, report.contacts
+            return Done(
+                "organisation.import",
+                f"organisations: {orgs.added} added, {orgs.updated} updated; "
+                f"contacts: {contacts.added} added, {contacts.updated} updated",
+            )
+
+        report = commit_change(
+            lambda: csv_import.import_csv(form.file.data.read()),
+            audit=imported,
+            success=_("The file was imported."),
+            form=form,
+            # Otherwise the report says "nothing was imported" next to the rejected rows.
+            keep=lambda report: report.applied,
+        ).result
     return render_template(
         "organisations/import.html",
         form=form,

@@ -3,14 +3,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from eventhub.audit import services as audit
-from eventhub.errors import DomainError
+from eventhub import activity
+from eventhub.activity import Done
 from eventhub.extensions import db
-from eventhub.forms import options, show_domain_error
+from eventhub.forms import options
 from eventhub.listing import filter_args, paginate
 from eventhub.organisations.services import organisation_choices
 from eventhub.people import bp, services
 from eventhub.people.forms import SpeakerForm, SpeakerSearchForm
+from eventhub.routing import commit_change
 
 
 def _fill_choices(form: SpeakerForm) -> None:
@@ -48,16 +49,14 @@ def list_speakers():
 def create_speaker():
     form = SpeakerForm()
     _fill_choices(form)
-    if form.validate_on_submit():
-        try:
-            speaker = services.create_speaker(_speaker_data(form))
-            audit.log("speaker.create", speaker.name)
-        except DomainError as error:
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Speaker added."), "success")
-            return redirect(url_for("people.show_speaker", speaker_id=speaker.id))
+    outcome = form.validate_on_submit() and commit_change(
+        lambda: services.create_speaker(_speaker_data(form)),
+        audit=lambda speaker: Done("speaker.create", speaker.name),
+        success=_("Speaker added."),
+        form=form,
+    )
+    if outcome and outcome.done:
+        return redirect(url_for("people.show_speaker", speaker_id=outcome.result.id))
     db.session.rollback()
     return render_template("people/form.html", form=form, speaker=None)
 
@@ -68,21 +67,21 @@ def edit_speaker(speaker_id: int):
     speaker = services.get_speaker(speaker_id)
     form = SpeakerForm(obj=speaker)
     _fill_choices(form)
-    before = audit.snapshot(speaker, SPEAKER_FIELDS)
-    if form.validate_on_submit():
-        try:
-            services.update_speaker(speaker, _speaker_data(form))
-            audit.log(
+    before = activity.snapshot(speaker, SPEAKER_FIELDS)
+    if (
+        form.validate_on_submit()
+        and commit_change(
+            lambda: services.update_speaker(speaker, _speaker_data(form)),
+            audit=lambda _result: Done(
                 "speaker.edit",
-                f"{speaker.name}: {audit.changes(before, speaker)}",
-                details=audit.change_details(before, speaker, "speaker", speaker.name),
-            )
-        except DomainError as error:
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Speaker saved."), "success")
-            return redirect(url_for("people.show_speaker", speaker_id=speaker.id))
+                f"{speaker.name}: {activity.changes(before, speaker)}",
+                details=activity.change_details(before, speaker, "speaker", speaker.name),
+            ),
+            success=_("Speaker saved."),
+            form=form,
+        ).done
+    ):
+        return redirect(url_for("people.show_speaker", speaker_id=speaker.id))
     db.session.rollback()
     return render_template("people/form.html", form=form, speaker=speaker)
 
@@ -97,17 +96,18 @@ def delete_speaker(speaker_id: int):
             flash(_("Confirm removing the speaker from the agenda items listed."), "error")
             return render_template("people/delete.html", speaker=speaker, bookings=bookings), 409
         name = speaker.name
-        services.delete_speaker(speaker)
-        audit.log(
-            "speaker.delete",
-            f"{name} ({audit.counted(len(bookings), 'agenda item', 'agenda items')})"
-            if bookings
-            else name,
-            details={"subject": name, "count": ["agenda_items", len(bookings)]}
-            if bookings
-            else None,
+        commit_change(
+            lambda: services.delete_speaker(speaker),
+            audit=Done(
+                "speaker.delete",
+                f"{name} ({activity.counted(len(bookings), 'agenda item', 'agenda items')})"
+                if bookings
+                else name,
+                details={"subject": name, "count": ["agenda_items", len(bookings)]}
+                if bookings
+                else None,
+            ),
+            success=_("%(name)s was removed from the speakers.", name=name),
         )
-        db.session.commit()
-        flash(_("%(name)s was removed from the speakers.", name=name), "success")
         return redirect(url_for("people.list_speakers"))
     return render_template("people/delete.html", speaker=speaker, bookings=bookings)

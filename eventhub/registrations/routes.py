@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -5,15 +7,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from eventhub import personal
-from eventhub.audit import services as audit
+from eventhub.activity import Done
 from eventhub.calendar import services as calendar_services
 from eventhub.calendar.links import feed_urls
 from eventhub.calendar.models import FeedKind
-from eventhub.errors import DomainError
 from eventhub.events import services as event_services
 from eventhub.events.permissions import managed_event, require_manager
 from eventhub.extensions import db, limiter
-from eventhub.forms import commit_or_flash, confirm_page, options, show_domain_error
+from eventhub.forms import confirm_page, options
+from eventhub.loaders import token_link_or_404
 from eventhub.organisations.services import organisation_choices
 from eventhub.registrations import (
     bp,
@@ -24,6 +26,7 @@ from eventhub.registrations import (
 )
 from eventhub.registrations.forms import RegistrantDetailsForm, RegistrationForm
 from eventhub.registrations.models import REGISTRATION_STATUS_LABELS, RegistrationStatus
+from eventhub.routing import commit_change
 from eventhub.urls import external_url
 
 
@@ -80,14 +83,14 @@ def register(event_id: int):
     form = RegistrationForm()
     fill_organisations(form)
     if form.validate_on_submit():
-        try:
+
+        def register_and_link() -> tuple:
             registration, created = services.register_publicly(event, _data(form, form.email.data))
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
-            token = services.registration_token(registration)
-            db.session.commit()
+            return registration, created, services.registration_token(registration)
+
+        outcome = commit_change(register_and_link, audit=None, success=None, form=form)
+        if outcome.done:
+            registration, created, token = outcome.result
             if not created:
                 flash(
                     _("This address is already registered: we sent its registration link to it."),
@@ -125,12 +128,7 @@ def _confirm_first(registration) -> str:
 
 
 def _registration_or_invalid(token: str):
-    try:
-        registration = services.find_by_token(token)
-    except services.InvalidLinkError:
-        abort(404, description=_("This link is not valid. Ask the organisers for a new one."))
-    personal.follow_language(registration.language)
-    return registration
+    return token_link_or_404(services.find_by_token, token, lambda r: r.language)
 
 
 @bp.get("/r/<token>")
@@ -167,13 +165,12 @@ def _manage_page(registration, form, token, status=200):
 def confirm(token: str):
     """The button on the personal page: the address is the registrant's (GET changes nothing)."""
     registration = _registration_or_invalid(token)
-    try:
-        status = services.confirm_address(registration)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    outcome = commit_change(
+        lambda: services.confirm_address(registration), audit=None, success=None
+    )
+    if not outcome.done:
         return redirect(url_for("registrations.manage", token=token))
-    db.session.commit()
+    status = outcome.result
     messages = {
         RegistrationStatus.CONFIRMED: (
             _("Your address is confirmed and the place is yours."),
@@ -212,16 +209,16 @@ def update(token: str):
     registration = _registration_or_invalid(token)
     form = RegistrantDetailsForm()
     fill_organisations(form)
-    if form.validate_on_submit():
-        try:
-            services.update_details(registration, _data(form, registration.email))
-        except DomainError as error:
-            db.session.rollback()
-            show_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(_("Your details are saved."), "success")
-            return redirect(url_for("registrations.manage", token=token))
+    if (
+        form.validate_on_submit()
+        and commit_change(
+            lambda: services.update_details(registration, _data(form, registration.email)),
+            audit=None,
+            success=_("Your details are saved."),
+            form=form,
+        ).done
+    ):
+        return redirect(url_for("registrations.manage", token=token))
     return _manage_page(registration, form, token, 422)
 
 
@@ -273,41 +270,53 @@ def _who(registration) -> str:
     return f"{registration.name} <{registration.email}>"
 
 
-def _participant_action(
-    event_id: int, registration_id: int, action, message: str, audit_action: str
-):
+def _participant(event_id: int, registration_id: int):
     event = managed_event(event_id)
-    registration = services.get_registration(event, registration_id)
+    return event, services.get_registration(event, registration_id)
 
-    def act():
-        action(registration)
-        audit.log(audit_action, _who(registration), event=event)
 
-    commit_or_flash(act, message)
+def _back_to_participants(event):
     return redirect(url_for("registrations.participants", event_id=event.id))
+
+
+def _change_participant(
+    event_id: int,
+    registration_id: int,
+    change: Callable,
+    audit_action: str,
+    success: str | Callable[[object], str],
+):
+    """An organiser's button on one registration: ``change(registration)``, logged by name."""
+    event, registration = _participant(event_id, registration_id)
+    commit_change(
+        lambda: change(registration),
+        audit=Done(audit_action, _who(registration), event),
+        success=success,
+    )
+    return _back_to_participants(event)
 
 
 @bp.post("/events/<int:event_id>/participants/<int:registration_id>/promote")
 @login_required
 def promote(event_id: int, registration_id: int):
-    return _participant_action(
+    return _change_participant(
         event_id,
         registration_id,
         services.promote_by_hand,
-        _("Moved from the waiting list."),
         "registration.promote",
+        _("Moved from the waiting list."),
     )
 
 
 @bp.post("/events/<int:event_id>/participants/<int:registration_id>/wait")
 @login_required
 def move_to_waiting(event_id: int, registration_id: int):
-    return _participant_action(
+    return _change_participant(
         event_id,
         registration_id,
         services.move_to_waiting_list,
-        _("Moved to the waiting list."),
         "registration.wait",
+        _("Moved to the waiting list."),
     )
 
 
@@ -316,9 +325,8 @@ def move_to_waiting(event_id: int, registration_id: int):
 )
 @login_required
 def remove(event_id: int, registration_id: int):
+    event, registration = _participant(event_id, registration_id)
     if request.method == "GET":
-        event = managed_event(event_id)
-        registration = services.get_registration(event, registration_id)
         return confirm_page(
             _("Cancel the registration of %(name)s?", name=registration.name),
             _("Yes, cancel the registration"),
@@ -331,12 +339,12 @@ def remove(event_id: int, registration_id: int):
                 _("You can restore it afterwards from the participants list."),
             ],
         )
-    return _participant_action(
+    return _change_participant(
         event_id,
         registration_id,
         services.cancel,
-        _("Registration cancelled."),
         "registration.cancel",
+        _("Registration cancelled."),
     )
 
 
@@ -348,31 +356,23 @@ def restore(event_id: int, registration_id: int):
             return _("Registration restored: the place is confirmed.")
         return _("Registration restored to the waiting list: the event is full.")
 
-    event = managed_event(event_id)
-    registration = services.get_registration(event, registration_id)
-
-    def act():
-        status = services.restore(registration)
-        audit.log("registration.restore", _who(registration), event=event)
-        return status
-
-    commit_or_flash(act, message)
-    return redirect(url_for("registrations.participants", event_id=event.id))
+    return _change_participant(
+        event_id, registration_id, services.restore, "registration.restore", message
+    )
 
 
 @bp.post("/events/<int:event_id>/registration/toggle")
 @login_required
 def toggle_registration(event_id: int):
     event = managed_event(event_id)
-    services.set_registration_closed(event, not event.registration_closed)
-    state = "closed" if event.registration_closed else "reopened"
-    audit.log("registration.toggle", state, event, details={"value": ["registration", state]})
-    db.session.commit()
-    flash(
-        _("Registration closed.") if event.registration_closed else _("Registration reopened."),
-        "success",
+    closing = not event.registration_closed
+    state = "closed" if closing else "reopened"
+    commit_change(
+        lambda: services.set_registration_closed(event, closing),
+        audit=Done("registration.toggle", state, event, {"value": ["registration", state]}),
+        success=_("Registration closed.") if closing else _("Registration reopened."),
     )
-    return redirect(url_for("registrations.participants", event_id=event.id))
+    return _back_to_participants(event)
 
 
 # --- at the door ------------------------------------------------------------------------------
@@ -403,13 +403,17 @@ def checkin(code: str):
     )
 
 
-def _door_action(registration, action, message: str):
-    def act():
-        action(registration)
-        name = "registration.undo_check_in" if action is services.undo_check_in else None
-        audit.log(name or "registration.check_in", _who(registration), registration.event)
-
-    commit_or_flash(act, message)
+def _door_action(registration, action, message: str) -> None:
+    undo = action is services.undo_check_in
+    commit_change(
+        lambda: action(registration),
+        audit=Done(
+            "registration.undo_check_in" if undo else "registration.check_in",
+            _who(registration),
+            registration.event,
+        ),
+        success=message,
+    )
 
 
 @bp.post("/checkin/<code>")
@@ -482,12 +486,12 @@ def sign_in_sheet(event_id: int):
 @bp.post("/events/<int:event_id>/participants/<int:registration_id>/approve")
 @login_required
 def approve(event_id: int, registration_id: int):
-    return _participant_action(
+    return _change_participant(
         event_id,
         registration_id,
         services.approve,
-        _("Registration approved."),
         "registration.approve",
+        _("Registration approved."),
     )
 
 
@@ -495,10 +499,10 @@ def approve(event_id: int, registration_id: int):
 @login_required
 def reject(event_id: int, registration_id: int):
     reason = request.form.get("reason")
-    return _participant_action(
+    return _change_participant(
         event_id,
         registration_id,
         lambda registration: services.reject(registration, reason),
-        _("Registration not accepted; the person is told by email."),
         "registration.reject",
+        _("Registration not accepted; the person is told by email."),
     )

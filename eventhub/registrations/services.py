@@ -25,6 +25,7 @@ from eventhub.db import utcnow
 from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.events.models import Event, EventStatus, RegistrationMode
 from eventhub.extensions import db
+from eventhub.loaders import event_child
 from eventhub.mail import services as outbox
 from eventhub.organisations.models import Organisation
 from eventhub.registrations import mail as registration_mail
@@ -487,10 +488,7 @@ def find_by_token(token: str) -> Registration:
 
 
 def get_registration(event: Event, registration_id: int) -> Registration:
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.event_id != event.id:
-        raise NotFoundError(_("No such registration."))
-    return registration
+    return event_child(Registration, registration_id, event, _("No such registration."))
 
 
 def promote_by_hand(registration: Registration) -> None:
