@@ -1,15 +1,17 @@
 """The bytes on the wire do not change: each message below is compared, byte for byte, with
 tests/data/wire/, written by the Flask-Mail-based worker of the first releases. However the
-worker builds its messages, mail clients, spam filters and the people who read the headers see
-exactly what they saw before."""
+worker builds its messages (``eventhub.mail.mime`` since issue 17), mail clients, spam
+filters and the people who read the headers see exactly what they saw before."""
 
 import random
 import time
+from email.utils import parseaddr
 from pathlib import Path
 
 import pytest
 
-from eventhub.mail.worker import _Job, as_bytes, build_message
+from eventhub.mail import mime
+from eventhub.mail.claims import ClaimedMessage
 
 WIRE = Path(__file__).parent / "data" / "wire"
 SENDER = "Oficina de Coordinación – OIM Chile, Ñuñoa <eventos@oim-chile.example.org>"
@@ -91,9 +93,26 @@ def santiago_time(monkeypatch):
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_bytes_on_the_wire_are_those_of_the_first_releases(make_app, santiago_time, name):
     app = make_app(MAIL_DEFAULT_SENDER=SENDER)
+    message = ClaimedMessage(**{**BASE, **CASES[name]})
     with app.app_context():
-        message = build_message(_Job(**{**BASE, **CASES[name]}))
-        message.date = 1_800_000_000
         random.seed(list(CASES).index(name))
-        data = as_bytes(message)
-    assert data == (WIRE / f"{name}.eml").read_bytes()
+        wire = mime.build(message, date=1_800_000_000)
+    assert wire.data == (WIRE / f"{name}.eml").read_bytes()
+    # What smtplib reads them as for MAIL FROM and RCPT TO.
+    assert parseaddr(wire.envelope_from)[1] == "eventos@oim-chile.example.org"
+    assert [parseaddr(address)[1] for address in wire.envelope_to] == ["maria@example.org"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "error"),
+    [
+        ("subject", "Uno\nBcc: victim@example.org", "BadHeaderError: a header contains"),
+        ("to_address", "josé@example.org", "UnicodeEncodeError"),  # no SMTPUTF8
+        ("attachments", [{"filename": "a", "data": "JVBERi0", "encoding": "base64"}], "Error"),
+        ("headers", {"List-Unsubscribe": "<https://ñ.example.org/>"}, "ValueError: the List"),
+    ],
+)
+def test_what_cannot_be_written_fails_before_anything_is_sent(app, field, value, error):
+    with app.app_context(), pytest.raises(Exception) as raised:
+        mime.build(ClaimedMessage(**{**BASE, field: value}))
+    assert f"{type(raised.value).__name__}: {raised.value}".startswith(error)
