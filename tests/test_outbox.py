@@ -705,6 +705,20 @@ def test_cli_loop_stops_cleanly_on_sigterm(app, tmp_path):
     assert "outbox worker stopped" in out
 
 
+def test_the_outbox_benchmark_runs(database_url):
+    """bench/outbox_rate.py, which bench/run.py runs for the report, on a small batch."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVENTHUB_", "MAIL_"))}
+    command = [sys.executable, str(ROOT / "bench" / "outbox_rate.py"), "--count", "20"]
+    if database_url.startswith("postgresql"):
+        command += ["--database-url", database_url]
+    result = subprocess.run(
+        [*command, "--concurrency", "2"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "sent 20" in result.stdout and "connections 2" in result.stdout
+    assert "received by the SMTP server: 20 in 2 connection(s)" in result.stdout
+
+
 # --- Outbox pages ----------------------------------------------------------------------------
 
 
