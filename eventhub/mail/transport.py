@@ -105,6 +105,8 @@ class SmtpConnection:
         try:
             smtp.set_debuglevel(settings.debug)
             if settings.use_tls:
+                # smtplib's default context, as under Flask-Mail: encrypted, but the relay's
+                # certificate is not verified (relays with self-signed ones work today).
                 smtp.starttls()
             if settings.username and settings.password:
                 smtp.login(settings.username, settings.password)
