@@ -1,15 +1,23 @@
 """The SMTP transport: MAIL_SEND_TIMEOUT is the timeout of each connection's own socket, never
 the process's default, so a hung server costs one send that timeout and nothing else waits."""
 
+import shutil
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from eventhub.db import utcnow
 from eventhub.mail import worker
 from eventhub.mail.transport import SmtpConnection, SmtpSettings
-from tests.smtp import silent_server
+from tests.smtp import SinkHandler, SmtpSink, free_port, silent_server
 from tests.test_outbox import enqueue, load, make_due, run
 
 
@@ -89,3 +97,95 @@ def test_suppressed_sending_opens_nothing(make_app, smtp_sink):
     assert (report.sent, report.connections) == (2, 1)
     assert [load(app, i).status for i in ids] == ["sent", "sent"]
     assert smtp_sink.connections == 0
+
+
+def self_signed_context(directory: Path) -> ssl.SSLContext:
+    key, cert = directory / "key.pem", directory / "cert.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="needs openssl for a certificate")
+def test_starttls_and_login_then_the_batch_over_one_connection(make_app, tmp_path, monkeypatch):
+    """MAIL_USE_TLS and MAIL_USERNAME/MAIL_PASSWORD against a server that requires both:
+    the batch goes over one encrypted, authenticated session, and the timeout is that of the
+    TLS socket too."""
+    logins = []
+
+    def authenticate(server, session, envelope, mechanism, auth_data):
+        logins.append((session.ssl is not None, auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"secreta", handled=False)
+
+    handler = SinkHandler()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=self_signed_context(tmp_path),
+        require_starttls=True,
+        auth_require_tls=True,
+        authenticator=authenticate,
+    )
+    controller.start()
+    try:
+        sink = SmtpSink(handler, controller, controller.port)
+        app = make_app(
+            **sink.app_config(
+                MAIL_USE_TLS=True,
+                MAIL_USERNAME="eventhub",
+                MAIL_PASSWORD="secreta",
+                MAIL_SEND_TIMEOUT=9,
+            )
+        )
+        ids = enqueue(app, 2)
+        timeouts = []
+
+        def connect(settings: SmtpSettings) -> SmtpConnection:
+            connection = SmtpConnection.open(settings)
+            timeouts.append(connection.socket_timeout)
+            return connection
+
+        monkeypatch.setattr(worker, "_connect", connect)
+        report = run(app)
+    finally:
+        controller.stop()
+    assert (report.sent, report.connections) == (2, 1)
+    assert [load(app, i).status for i in ids] == ["sent", "sent"]
+    assert logins == [(True, b"eventhub", b"secreta")]
+    assert timeouts == [9.0]
+    assert len(sink.envelopes) == 2
+
+
+def test_a_refused_login_is_a_temporary_failure_of_the_batch(make_app):
+    handler = SinkHandler()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=free_port(),
+        auth_require_tls=False,
+        authenticator=lambda *args: AuthResult(success=False, handled=False),
+    )
+    controller.start()
+    try:
+        sink = SmtpSink(handler, controller, controller.port)
+        app = make_app(
+            **sink.app_config(MAIL_USERNAME="eventhub", MAIL_PASSWORD="mala", MAIL_SEND_TIMEOUT=5)
+        )
+        ids = enqueue(app, 2)
+        report = run(app)
+    finally:
+        controller.stop()
+    assert (report.retry, report.connections) == (2, 0)
+    rows = [load(app, i) for i in ids]
+    assert all(row.status == "retry" and row.attempts == 1 for row in rows)
+    assert rows[0].last_error.startswith("Could not connect: 535")
+    assert handler.envelopes == []
