@@ -68,7 +68,7 @@ WIRE_POLICY = _WirePolicy(linesep="\r\n", refold_source="none")
 # of our own keeps the bytes the same whether or not Flask-Mail was imported.
 _UTF8 = Charset("utf-8")
 _UTF8.header_encoding = SHORTEST
-_UTF8.body_encoding = None
+_UTF8.body_encoding = None  # type: ignore[assignment]  # None: no transfer encoding
 _SPACES = re.compile(r"\s+")
 
 
@@ -86,8 +86,9 @@ def _check_headers(sender: str, recipient: str, reply_to: str | None, subject: s
                 raise BadHeaderError("a header contains a line break")
 
 
-def _text(text: str | None, subtype: str = "plain") -> MIMEText:
-    return MIMEText(text, _subtype=subtype, _charset=_UTF8)
+def _text(text: str, subtype: str = "plain") -> MIMEText:
+    # The stubs say a charset name; MIMEText takes a Charset too, and that is what keeps ours.
+    return MIMEText(text, _subtype=subtype, _charset=_UTF8)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
