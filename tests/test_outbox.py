@@ -129,14 +129,17 @@ def test_delivers_a_batch_over_one_connection(smtp_app, smtp_sink):
     assert smtp_sink.envelopes[0].mail_from == "eventhub@example.org"
 
 
-def test_wire_bytes_are_flask_mails_own(app):
-    """The worker's faster generator writes exactly what Flask-Mail's ``as_bytes()`` writes
-    (long encoded subjects and names, long header values, attachments, CRLF line ends)."""
+def test_wire_bytes_are_the_email_packages_own(app):
+    """The worker's faster generator writes exactly what the email package's ``as_bytes()``
+    writes with the SMTP policy told to refold nothing (long encoded subjects and names, long
+    header values, attachments, CRLF line ends)."""
     import random
+    from email.policy import SMTP
 
-    from eventhub.mail.worker import _Job, as_bytes, build_message
+    from eventhub.mail.claims import ClaimedMessage
+    from eventhub.mail.mime import build_mime, to_bytes
 
-    job = _Job(
+    job = ClaimedMessage(
         id=1,
         attempts=0,
         to_address="maria@example.org",
@@ -161,12 +164,12 @@ def test_wire_bytes_are_flask_mails_own(app):
         ],
     )
     with app.app_context():
-        message = build_message(job)
-        message.date = 1_800_000_000
         random.seed(7)  # the MIME boundaries
-        ours = as_bytes(message)
+        ours = to_bytes(build_mime(job, date=1_800_000_000))
         random.seed(7)
-        theirs = message.as_bytes()
+        theirs = build_mime(job, date=1_800_000_000).as_bytes(
+            policy=SMTP.clone(refold_source="none")
+        )
     assert ours == theirs
     assert b"\r\n" in ours and b"\n" not in ours.replace(b"\r\n", b"")
 
@@ -309,11 +312,11 @@ def test_when_reconnecting_fails_the_rest_is_released_untouched(smtp_app, smtp_s
     real_connect = worker._connect
     calls = []
 
-    def connect_once(timeout):
-        calls.append(timeout)
+    def connect_once(settings):
+        calls.append(settings)
         if len(calls) > 1:
             raise ConnectionRefusedError(111, "Connection refused")
-        return real_connect(timeout)
+        return real_connect(settings)
 
     monkeypatch.setattr(worker, "_connect", connect_once)
     ids = enqueue(smtp_app, 6)
@@ -539,7 +542,7 @@ def test_concurrent_senders_deliver_each_message_once_over_one_connection_each(
     real_send = worker._send
     in_doubt = []
 
-    def send(connection, job, message, timeout, report):
+    def send(connection, job, message, report):
         with smtp_app.app_context():
             in_doubt.append(
                 db.session.scalar(
@@ -549,7 +552,7 @@ def test_concurrent_senders_deliver_each_message_once_over_one_connection_each(
                 )
             )
             db.session.remove()
-        return real_send(connection, job, message, timeout, report)
+        return real_send(connection, job, message, report)
 
     monkeypatch.setattr(worker, "_send", send)
     report = run(smtp_app, batch_size=120, concurrency=4)
@@ -702,6 +705,20 @@ def test_cli_loop_stops_cleanly_on_sigterm(app, tmp_path):
     assert "outbox worker stopped" in out
 
 
+def test_the_outbox_benchmark_runs(database_url):
+    """bench/outbox_rate.py, which bench/run.py runs for the report, on a small batch."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EVENTHUB_", "MAIL_"))}
+    command = [sys.executable, str(ROOT / "bench" / "outbox_rate.py"), "--count", "20"]
+    if database_url.startswith("postgresql"):
+        command += ["--database-url", database_url]
+    result = subprocess.run(
+        [*command, "--concurrency", "2"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert "sent 20" in result.stdout and "connections 2" in result.stdout
+    assert "received by the SMTP server: 20 in 2 connection(s)" in result.stdout
+
+
 # --- Outbox pages ----------------------------------------------------------------------------
 
 
@@ -850,7 +867,7 @@ def test_one_commit_per_message_and_never_more_than_one_in_doubt(smtp_app, smtp_
     real_send = worker._send
     in_doubt = []
 
-    def send(connection, job, message, timeout, report):
+    def send(connection, job, message, report):
         with smtp_app.app_context():
             sending = db.session.scalar(
                 select(func.count(OutboxMessage.id)).where(
@@ -859,7 +876,7 @@ def test_one_commit_per_message_and_never_more_than_one_in_doubt(smtp_app, smtp_
             )
             db.session.remove()
         in_doubt.append(sending)
-        return real_send(connection, job, message, timeout, report)
+        return real_send(connection, job, message, report)
 
     monkeypatch.setattr(worker, "_send", send)
     commits = []

@@ -7,7 +7,7 @@ cut inside words (``educ=?utf-8?q?aci=C3=B3n?=``, invalid), and Python's own par
 names cut between two encoded words with a space in the word ("Estaci ón").
 
 Here each value is built once, already folded, and the generator leaves it alone
-(``refold_source="none"`` in the worker's policy):
+(``refold_source="none"`` in ``eventhub.mail.mime.WIRE_POLICY``):
 
 * ASCII words stay as they are; folding happens only at the spaces between words;
 * each run of words that needs encoding becomes encoded words of whole words where they fit
