@@ -1,14 +1,9 @@
 """Small helpers shared by every blueprint's forms."""
 
-from collections.abc import Callable
-
 from flask import render_template, request
-from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import Select
-
-from eventhub.routing import commit_change, show_domain_error  # noqa: F401
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -44,17 +39,6 @@ def optional_int(value) -> int | None:
     except (TypeError, ValueError):
         return -1
     return number if -MAX_ID <= number <= MAX_ID else -1
-
-
-# The follow-up routes still call these two (and read show_domain_error here) until they
-# use eventhub.routing.commit_change like the others.
-def commit_form(form: FlaskForm, action: Callable[[], object], success) -> object | None:
-    outcome = commit_change(action, audit=None, success=success, form=form)
-    return outcome.result if outcome.done else None
-
-
-def commit_or_flash(action: Callable[[], object], success: str | Callable[[object], str]) -> bool:
-    return commit_change(action, audit=None, success=success).done
 
 
 def confirm_page(question: str, confirm_label: str, back: str, details=()):

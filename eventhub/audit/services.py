@@ -9,8 +9,7 @@ from flask_login import current_user
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
-# The follow-up routes still read ``counted`` here, until they use eventhub.activity too.
-from eventhub.activity import counted, one_line  # noqa: F401
+from eventhub.activity import one_line
 from eventhub.audit.models import AuditEntry
 from eventhub.auth.models import User
 from eventhub.events.models import Event

@@ -4,7 +4,6 @@ form, so it is composed here, above the parts, and no part imports another's rou
 
 from flask import redirect, render_template, url_for
 
-from eventhub.audit import services as audit
 from eventhub.events.models import Event
 from eventhub.followup import mail as followup_mail
 from eventhub.followup.commitments import services as commitments
@@ -38,9 +37,3 @@ def followup_page(event: Event, status: int = 200, **forms):
 
 def to_followup(event: Event, anchor: str):
     return redirect(url_for("followup.event_followup", event_id=event.id, _anchor=anchor))
-
-
-def logged(result, action: str, event: Event, summary, details=None):
-    """Record the organiser's action in the audit log, in the same transaction."""
-    audit.log(action, summary(result), event=event, details=details(result) if details else None)
-    return result

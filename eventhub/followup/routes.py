@@ -6,16 +6,17 @@ from flask import render_template
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from eventhub.audit import services as audit
+from eventhub import activity
+from eventhub.activity import Done
 from eventhub.events.permissions import managed_event
 from eventhub.followup import bp
 from eventhub.followup import mail as followup_mail
 from eventhub.followup.commitments import routes as commitment_routes
 from eventhub.followup.forms import FollowupMailForm
 from eventhub.followup.minutes import routes as minutes_routes
-from eventhub.followup.page import followup_page, logged, to_followup
+from eventhub.followup.page import followup_page, to_followup
 from eventhub.followup.programme import routes as programme_routes
-from eventhub.forms import commit_form
+from eventhub.routing import commit_change
 
 __all__ = ["bp", "commitment_routes", "minutes_routes", "programme_routes"]
 
@@ -35,24 +36,24 @@ def followup_mail_page(event_id: int):
     preview, refused = None, False
     if form.validate_on_submit():
         if form.send.data:
-            mailing = commit_form(
-                form,
-                lambda: logged(
-                    followup_mail.send_followup(
-                        event, form.summary.data, form.include_absent.data, current_user
-                    ),
-                    "followup.send",
-                    event,
-                    lambda mailing: audit.counted(mailing.recipients, "recipient", "recipients"),
-                    lambda mailing: {"count": ["recipients", mailing.recipients]},
+            outcome = commit_change(
+                lambda: followup_mail.send_followup(
+                    event, form.summary.data, form.include_absent.data, current_user
                 ),
-                lambda mailing: ngettext(
+                audit=lambda mailing: Done(
+                    "followup.send",
+                    activity.counted(mailing.recipients, "recipient", "recipients"),
+                    event,
+                    {"count": ["recipients", mailing.recipients]},
+                ),
+                success=lambda mailing: ngettext(
                     "Follow-up queued for %(num)d person. It is sent from the outbox.",
                     "Follow-up queued for %(num)d people. It is sent from the outbox.",
                     mailing.recipients,
                 ),
+                form=form,
             )
-            if mailing:
+            if outcome.done:
                 return to_followup(event, "followup-mail")
             refused = True
         recipients = audience.chosen(form.include_absent.data)

@@ -6,9 +6,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from eventhub import personal
+from eventhub.activity import Done
 from eventhub.audit import display as audit_display
-from eventhub.audit import services as audit
-from eventhub.errors import DomainError
 from eventhub.events.models import Event
 from eventhub.events.permissions import managed_event
 from eventhub.extensions import db
@@ -21,10 +20,11 @@ from eventhub.followup.commitments.forms import (
     fill_commitment_form,
 )
 from eventhub.followup.models import COMMITMENT_STATUS_LABELS, Commitment, CommitmentLink
-from eventhub.followup.page import followup_page, logged, to_followup
-from eventhub.forms import commit_form, commit_or_flash
+from eventhub.followup.page import followup_page, to_followup
+from eventhub.loaders import token_link_or_404
 from eventhub.organisations.models import Contact
 from eventhub.organisations.services import get_organisation
+from eventhub.routing import commit_change
 
 audit_display.register_values("commitment_status", COMMITMENT_STATUS_LABELS)
 
@@ -48,19 +48,20 @@ def add_commitment(event_id: int):
     event = managed_event(event_id)
     form = CommitmentForm()
     fill_commitment_form(form, event)
-    if form.validate_on_submit() and (
-        commitment := commit_form(
-            form,
-            lambda: logged(
-                commitments.create_commitment(event, commitment_data(form), current_user),
-                "commitment.add",
-                event,
-                _commitment_summary,
-            ),
-            _("Commitment added."),
-        )
+    if (
+        form.validate_on_submit()
+        and (
+            outcome := commit_change(
+                lambda: commitments.create_commitment(event, commitment_data(form), current_user),
+                audit=lambda commitment: Done(
+                    "commitment.add", _commitment_summary(commitment), event
+                ),
+                success=_("Commitment added."),
+                form=form,
+            )
+        ).done
     ):
-        _warn_if_past_due(event, commitment)
+        _warn_if_past_due(event, outcome.result)
         return to_followup(event, "commitments")
     return followup_page(event, 422, commitment_form=form)
 
@@ -72,15 +73,14 @@ def edit_commitment(event_id: int, commitment_id: int):
     commitment = commitments.get_commitment(event, commitment_id)
     form = CommitmentForm(obj=commitment)
     fill_commitment_form(form, event)
-    if form.validate_on_submit() and commit_form(
-        form,
-        lambda: logged(
-            commitments.update_commitment(commitment, commitment_data(form)),
-            "commitment.edit",
-            event,
-            _commitment_summary,
-        ),
-        _("Commitment saved."),
+    if (
+        form.validate_on_submit()
+        and commit_change(
+            lambda: commitments.update_commitment(commitment, commitment_data(form)),
+            audit=lambda saved: Done("commitment.edit", _commitment_summary(saved), event),
+            success=_("Commitment saved."),
+            form=form,
+        ).done
     ):
         _warn_if_past_due(event, commitment)
         return to_followup(event, f"commitment-{commitment.id}")
@@ -99,20 +99,20 @@ def change_commitment_status(event_id: int, commitment_id: int):
     if not form.validate_on_submit():
         flash(_("Choose a status."), "error")
     else:
-        commit_or_flash(
-            lambda: logged(
-                commitments.change_status(
-                    commitment, form.status.data, form.note.data, user=current_user
-                ),
+        commit_change(
+            lambda: commitments.change_status(
+                commitment, form.status.data, form.note.data, user=current_user
+            ),
+            audit=lambda update: Done(
                 "commitment.status",
+                f"{commitment.organisation.name}: {update.status}",
                 event,
-                lambda update: f"{commitment.organisation.name}: {update.status}",
-                lambda update: {
+                {
                     "subject": commitment.organisation.name,
                     "value": ["commitment_status", update.status],
                 },
             ),
-            _("Status updated."),
+            success=_("Status updated."),
         )
     return to_followup(event, f"commitment-{commitment_id}")
 
@@ -122,8 +122,11 @@ def change_commitment_status(event_id: int, commitment_id: int):
 def delete_commitment(event_id: int, commitment_id: int):
     event = managed_event(event_id)
     commitment = commitments.get_commitment(event, commitment_id)
-    audit.log("commitment.delete", _commitment_summary(commitment), event=event)
-    commit_or_flash(lambda: commitments.delete_commitment(commitment), _("Commitment deleted."))
+    commit_change(
+        lambda: commitments.delete_commitment(commitment),
+        audit=Done("commitment.delete", _commitment_summary(commitment), event),
+        success=_("Commitment deleted."),
+    )
     return to_followup(event, "commitments")
 
 
@@ -131,12 +134,7 @@ def delete_commitment(event_id: int, commitment_id: int):
 
 
 def _link_or_404(token: str) -> CommitmentLink:
-    try:
-        link = commitments.find_link(token)
-    except DomainError:
-        abort(404, description=_("This link is not valid. Ask the organisers for a new one."))
-    personal.follow_language(link.contact.language)
-    return link
+    return token_link_or_404(commitments.find_link, token, lambda link: link.contact.language)
 
 
 def _owner_page(
@@ -168,16 +166,14 @@ def owner_update(token: str, commitment_id: int):
     commitment = commitments.commitment_for_link(link, commitment_id)
     form = StatusForm()
     if form.validate_on_submit():
-        try:
-            commitments.change_status(
+        outcome = commit_change(
+            lambda: commitments.change_status(
                 commitment, form.status.data, form.note.data, contact=link.contact
-            )
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
-            flash(_("Thank you: the status is updated."), "success")
+            ),
+            audit=None,  # the owner's own report, not an organiser's action
+            success=_("Thank you: the status is updated."),
+        )
+        if outcome.done:
             return redirect(
                 url_for("followup.owner_commitments", token=token, _anchor=f"c{commitment.id}")
             )
@@ -191,10 +187,10 @@ def revoke_owner_link(organisation_id: int, contact_id: int):
     contact = db.session.get(Contact, contact_id)
     if contact is None or contact.organisation_id != organisation.id:
         abort(404)
-    audit.log("commitment_link.revoke", contact.name)
-    commit_or_flash(
+    commit_change(
         lambda: commitments.revoke_link(contact),
-        _("The link is revoked; the next reminder carries a new one."),
+        audit=Done("commitment_link.revoke", contact.name),
+        success=_("The link is revoked; the next reminder carries a new one."),
     )
     return redirect(
         url_for(

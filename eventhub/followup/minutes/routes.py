@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from eventhub import personal
+from eventhub import activity, personal
+from eventhub.activity import Done
 from eventhub.audit import display as audit_display
-from eventhub.audit import services as audit
 from eventhub.errors import DomainError
 from eventhub.events import services as event_services
 from eventhub.events.models import Event
@@ -23,9 +23,9 @@ from eventhub.followup import bp
 from eventhub.followup.minutes import services, storage
 from eventhub.followup.minutes.forms import MaterialEditForm, MinutesForm, material_form
 from eventhub.followup.models import VISIBILITY_LABELS, Material, Visibility
-from eventhub.followup.page import followup_page, logged, to_followup
-from eventhub.forms import commit_form, show_domain_error
+from eventhub.followup.page import followup_page, to_followup
 from eventhub.markdown import render_markdown
+from eventhub.routing import commit_change, show_domain_error
 
 
 @bp.url_value_preprocessor
@@ -173,15 +173,18 @@ def invitee_material(token: str, material_id: int):
 def save_minutes(event_id: int):
     event = managed_event(event_id)
     form = MinutesForm()
-    if form.validate_on_submit() and commit_form(
-        form,
-        lambda: logged(
-            services.save_minutes(event, form.body.data, form.visibility.data, current_user),
-            "minutes.save",
-            event,
-            lambda minutes: f"{len(minutes.body)} characters, {minutes.visibility}",
-        ),
-        _("Minutes saved."),
+    if (
+        form.validate_on_submit()
+        and commit_change(
+            lambda: services.save_minutes(
+                event, form.body.data, form.visibility.data, current_user
+            ),
+            audit=lambda minutes: Done(
+                "minutes.save", f"{len(minutes.body)} characters, {minutes.visibility}", event
+            ),
+            success=_("Minutes saved."),
+            form=form,
+        ).done
     ):
         return to_followup(event, "minutes")
     return followup_page(event, 422, minutes_form=form)
@@ -208,7 +211,8 @@ def upload_material(event_id: int):
             db.session.rollback()
             show_domain_error(form, error)
         else:
-            audit.log("material.add", material.filename, event=event)
+            # Not commit_change: a failed commit must also take the stored file away.
+            activity.log("material.add", material.filename, event)
             try:
                 db.session.commit()
             except Exception:
@@ -225,19 +229,19 @@ def edit_material(event_id: int, material_id: int):
     event = managed_event(event_id)
     material = services.get_material(event, material_id)
     form = MaterialEditForm(obj=material)
-    if form.validate_on_submit() and commit_form(
-        form,
-        lambda: logged(
-            services.update_material(material, form.title.data, form.visibility.data),
-            "material.edit",
-            event,
-            lambda material: f"{material.title} ({material.visibility})",
-            lambda material: {
-                "subject": material.title,
-                "value": ["visibility", material.visibility],
-            },
-        ),
-        _("File details saved."),
+    if (
+        form.validate_on_submit()
+        and commit_change(
+            lambda: services.update_material(material, form.title.data, form.visibility.data),
+            audit=lambda material: Done(
+                "material.edit",
+                f"{material.title} ({material.visibility})",
+                event,
+                {"subject": material.title, "value": ["visibility", material.visibility]},
+            ),
+            success=_("File details saved."),
+            form=form,
+        ).done
     ):
         return to_followup(event, "materials")
     status = 422 if form.errors else 200
@@ -251,9 +255,11 @@ def edit_material(event_id: int, material_id: int):
 def delete_material(event_id: int, material_id: int):
     event = managed_event(event_id)
     material = services.get_material(event, material_id)
-    audit.log("material.delete", material.filename, event=event)
-    stored = services.delete_material(material)
-    db.session.commit()
-    storage.discard(*stored)  # after the commit: a failed commit must not lose the file
-    flash(_("File deleted."), "success")
+    outcome = commit_change(
+        lambda: services.delete_material(material),
+        audit=Done("material.delete", material.filename, event),
+        success=_("File deleted."),
+    )
+    if outcome.done:
+        storage.discard(*outcome.result)  # after the commit: a failed commit must not lose the file
     return to_followup(event, "materials")
