@@ -5,7 +5,7 @@ from wtforms import BooleanField, DateField, SelectField, StringField, SubmitFie
 from wtforms.validators import DataRequired, Length, Optional
 
 from eventhub.followup import commitments
-from eventhub.followup.models import COMMITMENT_STATUS_LABELS, VISIBILITY_LABELS, Visibility
+from eventhub.followup.models import CommitmentStatus, Visibility
 from eventhub.forms import optional_int, options
 
 
@@ -13,14 +13,14 @@ def visibility_field(default: Visibility) -> SelectField:
     return SelectField(
         _l("Who can read it"),
         default=default.value,
-        choices=options((v.value, label) for v, label in VISIBILITY_LABELS.items()),
+        choices=Visibility.choices(),
     )
 
 
 def status_field(label=None) -> SelectField:
     return SelectField(
         label or _l("Status"),
-        choices=options((s.value, label) for s, label in COMMITMENT_STATUS_LABELS.items()),
+        choices=CommitmentStatus.choices(),
     )
 
 
@@ -86,10 +86,7 @@ class CommitmentFilterForm(FlaskForm):
     owner = SelectField(_l("Owner"), coerce=optional_int, validate_choice=False)
     status = SelectField(
         _l("Status"),
-        choices=options(
-            [(None, _l("All statuses"))]
-            + [(s.value, label) for s, label in COMMITMENT_STATUS_LABELS.items()]
-        ),
+        choices=[*options([(None, _l("All statuses"))]), *CommitmentStatus.choices()],
         validate_choice=False,
     )
     overdue = BooleanField(_l("Only overdue"))

@@ -38,9 +38,8 @@ from eventhub.followup.forms import (
     programme_commitment_filters,
 )
 from eventhub.followup.models import (
-    COMMITMENT_STATUS_LABELS,
-    VISIBILITY_LABELS,
     Commitment,
+    CommitmentStatus,
     Material,
     Visibility,
 )
@@ -64,8 +63,8 @@ def allow_large_uploads(endpoint, values):
         request.max_form_memory_size = limit
 
 
-audit_display.register_values("commitment_status", COMMITMENT_STATUS_LABELS)
-audit_display.register_values("visibility", VISIBILITY_LABELS)
+audit_display.register_values("commitment_status", CommitmentStatus)
+audit_display.register_values("visibility", Visibility)
 
 
 @bp.record_once

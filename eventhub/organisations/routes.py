@@ -22,7 +22,7 @@ from eventhub.organisations.forms import (
     OrganisationFilterForm,
     OrganisationForm,
 )
-from eventhub.organisations.models import ORGANISATION_KIND_LABELS
+from eventhub.organisations.models import OrganisationKind
 
 ORGANISATION_FIELDS = ("name", "kind", "region", "commune", "website", "notes")
 CONTACT_FIELDS = ("name", "email", "role", "phone", "language", "is_primary")
@@ -256,7 +256,7 @@ def import_organisations():
         column_names=csv_import.accepted_names(),
         required=csv_import.REQUIRED_COLUMNS,
         max_rows=csv_import.MAX_ROWS,
-        kinds=ORGANISATION_KIND_LABELS,
+        kinds=OrganisationKind,
     )
 
 

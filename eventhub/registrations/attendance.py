@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 
 from eventhub.db import utcnow
 from eventhub.events.models import (
-    PARTICIPATION_ROLE_LABELS,
     Event,
     EventOrganisation,
     EventStatus,
@@ -40,7 +39,7 @@ class Cell:
 
     @property
     def role_label(self):
-        return PARTICIPATION_ROLE_LABELS[ParticipationRole(self.role)] if self.role else None
+        return ParticipationRole(self.role).label if self.role else None
 
 
 @dataclass

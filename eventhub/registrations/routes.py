@@ -24,7 +24,7 @@ from eventhub.registrations import (
     services,
 )
 from eventhub.registrations.forms import RegistrantDetailsForm, RegistrationForm
-from eventhub.registrations.models import REGISTRATION_STATUS_LABELS, RegistrationStatus
+from eventhub.registrations.models import RegistrationStatus
 
 
 def fill_organisations(form: RegistrantDetailsForm, choices: list | None = None) -> None:
@@ -253,7 +253,7 @@ def participants(event_id: int):
         q=q or "",
         counts=services.status_counts(event),
         by_organisation=services.counts_by_organisation(event),
-        statuses=REGISTRATION_STATUS_LABELS,
+        statuses=RegistrationStatus,
     )
 
 
