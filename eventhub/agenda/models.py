@@ -4,9 +4,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from eventhub.db import Base, TimestampMixin, new_uid
 from eventhub.enums import LabelledEnum
 from eventhub.events.models import Event
+from eventhub.orm import Base, TimestampMixin, new_uid
 from eventhub.people.models import Speaker
 
 

@@ -5,9 +5,9 @@ from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.auth.models import User
-from eventhub.db import Base, utcnow
 from eventhub.enums import LabelledEnum
 from eventhub.events.models import Event
+from eventhub.orm import Base, utcnow
 
 
 class AuditAction(LabelledEnum):

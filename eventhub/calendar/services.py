@@ -14,12 +14,12 @@ from werkzeug.http import http_date, quote_etag
 from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
 from eventhub.auth.models import User
 from eventhub.calendar.models import FeedKind, FeedToken
-from eventhub.db import utcnow
 from eventhub.errors import NotFoundError
 from eventhub.events.models import Event, EventKind, EventOrganisation, EventStatus
 from eventhub.events.services import publicly_listed
 from eventhub.extensions import db
 from eventhub.organisations.models import Organisation
+from eventhub.orm import utcnow
 from eventhub.people.models import Speaker
 from eventhub.tokens import derive_token, lookup, new_salt, token_hash
 

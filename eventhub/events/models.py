@@ -5,9 +5,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.auth.models import User
-from eventhub.db import Base, TimestampMixin, new_uid, utcnow
 from eventhub.enums import LabelledEnum
 from eventhub.organisations.models import Organisation
+from eventhub.orm import Base, TimestampMixin, new_uid, utcnow
 
 
 class EventKind(LabelledEnum):

@@ -10,7 +10,6 @@ from sqlalchemy import Select, case, select
 from sqlalchemy.orm import selectinload
 
 from eventhub.auth.models import User
-from eventhub.db import utcnow
 from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.events.models import (
     CANCELLATION_REASON_MAX,
@@ -25,6 +24,7 @@ from eventhub.events.models import (
 from eventhub.events.timezones import NonexistentLocalTimeError, is_valid_zone, local_to_utc
 from eventhub.extensions import db
 from eventhub.organisations.models import Organisation
+from eventhub.orm import utcnow
 from eventhub.text import clean, search_term
 
 

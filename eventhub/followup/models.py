@@ -9,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.agenda.models import AgendaItem
 from eventhub.auth.models import User
-from eventhub.db import Base, TimestampMixin, utcnow
 from eventhub.enums import LabelledEnum
 from eventhub.events.models import Event
 from eventhub.organisations.models import Contact, Organisation
+from eventhub.orm import Base, TimestampMixin, utcnow
 
 
 class Visibility(LabelledEnum):

@@ -6,11 +6,11 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.auth.models import User
-from eventhub.db import Base, TimestampMixin
 from eventhub.enums import LabelledEnum
 from eventhub.events.models import Event
 from eventhub.mail.models import OutboxMessage, OutboxStatus
 from eventhub.organisations.models import Contact, Organisation
+from eventhub.orm import Base, TimestampMixin
 from eventhub.registrations.models import Registration
 
 

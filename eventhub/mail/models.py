@@ -4,8 +4,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from eventhub.db import Base, TimestampMixin, utcnow
 from eventhub.enums import LabelledEnum
+from eventhub.orm import Base, TimestampMixin, utcnow
 
 
 class OutboxStatus(LabelledEnum):

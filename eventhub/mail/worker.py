@@ -37,10 +37,10 @@ from flask import current_app
 from flask_mail import BadHeaderError, Connection, Message
 from sqlalchemy import case, or_, select, update
 
-from eventhub.db import utcnow
 from eventhub.extensions import db, mail
 from eventhub.mail import headers
 from eventhub.mail.models import OutboxMessage, OutboxStatus
+from eventhub.orm import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from eventhub.db import Base, TimestampMixin
 from eventhub.enums import LabelledEnum
+from eventhub.orm import Base, TimestampMixin
 
 
 class OrganisationKind(LabelledEnum):

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from eventhub.db import utcnow
 from eventhub.events.models import (
     Event,
     EventOrganisation,
@@ -21,6 +20,7 @@ from eventhub.events.models import (
 from eventhub.extensions import db
 from eventhub.invitations.models import Invitation
 from eventhub.organisations.models import Organisation
+from eventhub.orm import utcnow
 from eventhub.registrations.models import Registration, RegistrationStatus
 
 ORGANISING_ROLES = (ParticipationRole.HOST.value, ParticipationRole.CO_ORGANISER.value)

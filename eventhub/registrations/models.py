@@ -4,10 +4,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from eventhub.db import Base, TimestampMixin
 from eventhub.enums import LabelledEnum
 from eventhub.events.models import Event
 from eventhub.organisations.models import Organisation
+from eventhub.orm import Base, TimestampMixin
 
 
 class RegistrationStatus(LabelledEnum):
