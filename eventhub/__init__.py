@@ -96,9 +96,8 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 def _init_extensions(app: Flask) -> None:
-    # Imported here so that the package attribute ``eventhub.db`` stays the module.
-    from eventhub.db import render_migration_item
     from eventhub.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from eventhub.orm import render_migration_item
 
     db.init_app(app)
     migrate.init_app(

@@ -14,9 +14,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from eventhub.db import utcnow
 from eventhub.mail import worker
 from eventhub.mail.transport import SmtpConnection, SmtpSettings
+from eventhub.orm import utcnow
 from tests.smtp import SinkHandler, SmtpSink, free_port, silent_server
 from tests.test_outbox import enqueue, load, make_due, run
 

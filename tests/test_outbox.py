@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import func, select, update
 
 from eventhub import ROOT
-from eventhub.db import utcnow
 from eventhub.extensions import db
 from eventhub.mail import services
 from eventhub.mail.models import OutboxMessage, OutboxStatus
 from eventhub.mail.services import Attachment, OutgoingMail
 from eventhub.mail.worker import INTERRUPTED, deliver_due, retry_delay
+from eventhub.orm import utcnow
 from tests.conftest import login
 from tests.factories import EventFactory, UserFactory
 from tests.smtp import free_port, silent_server

@@ -21,10 +21,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 
 from eventhub import ROOT
-from eventhub.db import utcnow
 from eventhub.extensions import db
 from eventhub.mail.models import OutboxMessage
 from eventhub.mail.worker import INTERRUPTED, deliver_due
+from eventhub.orm import utcnow
 from tests.smtp import SinkHandler, SmtpSink, running_sink, start_sink
 from tests.tcp_proxy import TcpProxy
 from tests.test_outbox import enqueue

@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from eventhub.db import utcnow
 from eventhub.events.models import Event, EventStatus, RegistrationMode
 from eventhub.extensions import db
 from eventhub.invitations import services as invitations
 from eventhub.invitations.models import Invitation
 from eventhub.mail.models import OutboxMessage, OutboxStatus
+from eventhub.orm import utcnow
 from eventhub.registrations import services as registrations
 from tests.conftest import login
 from tests.crawl import outbox_links

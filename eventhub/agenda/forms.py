@@ -12,7 +12,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from eventhub.agenda.models import AGENDA_ITEM_KIND_LABELS, SPEAKER_ROLE_LABELS
+from eventhub.agenda.models import AgendaItemKind, SpeakerRole
 from eventhub.events.forms import start_and_end_fields
 from eventhub.forms import optional_int, options
 from eventhub.people.services import AFFILIATION_MAX, NAME_MAX, TITLE_MAX
@@ -27,7 +27,7 @@ class SpeakerSlotForm(Form):
     role = SelectField(
         _l("Role"),
         default="speaker",
-        choices=options((role.value, label) for role, label in SPEAKER_ROLE_LABELS.items()),
+        choices=SpeakerRole.choices(),
     )
 
 
@@ -36,7 +36,7 @@ class AgendaItemForm(FlaskForm):
     kind = SelectField(
         _l("Kind of item"),
         default="talk",
-        choices=options((kind.value, label) for kind, label in AGENDA_ITEM_KIND_LABELS.items()),
+        choices=AgendaItemKind.choices(),
     )
     starts_at, ends_at = start_and_end_fields()
     location = StringField(_l("Room or place"), validators=[Optional(), Length(max=200)])

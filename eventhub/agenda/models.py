@@ -1,51 +1,31 @@
 from datetime import datetime
-from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from eventhub.db import Base, TimestampMixin, new_uid
+from eventhub.enums import LabelledEnum
 from eventhub.events.models import Event
+from eventhub.orm import Base, TimestampMixin, new_uid
 from eventhub.people.models import Speaker
 
 
-class AgendaItemKind(StrEnum):
-    OPENING = "opening"
-    TALK = "talk"
-    PANEL = "panel"
-    DISCUSSION = "discussion"
-    BREAK = "break"
-    SIGNING = "signing"
-    CLOSING = "closing"
-    OTHER = "other"
+class AgendaItemKind(LabelledEnum):
+    OPENING = "opening", _l("Opening")
+    TALK = "talk", _l("Talk")
+    PANEL = "panel", _l("Panel")
+    DISCUSSION = "discussion", _l("Round-table discussion")
+    BREAK = "break", _l("Break")
+    SIGNING = "signing", _l("Signing")
+    CLOSING = "closing", _l("Closing")
+    OTHER = "other", _l("Other")
 
 
-AGENDA_ITEM_KIND_LABELS = {
-    AgendaItemKind.OPENING: _l("Opening"),
-    AgendaItemKind.TALK: _l("Talk"),
-    AgendaItemKind.PANEL: _l("Panel"),
-    AgendaItemKind.DISCUSSION: _l("Round-table discussion"),
-    AgendaItemKind.BREAK: _l("Break"),
-    AgendaItemKind.SIGNING: _l("Signing"),
-    AgendaItemKind.CLOSING: _l("Closing"),
-    AgendaItemKind.OTHER: _l("Other"),
-}
-
-
-class SpeakerRole(StrEnum):
-    SPEAKER = "speaker"
-    MODERATOR = "moderator"
-    PANELLIST = "panellist"
-    HOST = "host"
-
-
-SPEAKER_ROLE_LABELS = {
-    SpeakerRole.SPEAKER: _l("Speaker"),
-    SpeakerRole.MODERATOR: _l("Moderator"),
-    SpeakerRole.PANELLIST: _l("Panellist"),
-    SpeakerRole.HOST: _l("Host"),
-}
+class SpeakerRole(LabelledEnum):
+    SPEAKER = "speaker", _l("Speaker")
+    MODERATOR = "moderator", _l("Moderator")
+    PANELLIST = "panellist", _l("Panellist")
+    HOST = "host", _l("Host")
 
 
 class AgendaItem(TimestampMixin, Base):
@@ -74,7 +54,7 @@ class AgendaItem(TimestampMixin, Base):
 
     @property
     def kind_label(self):
-        return AGENDA_ITEM_KIND_LABELS.get(AgendaItemKind(self.kind), self.kind)
+        return AgendaItemKind(self.kind).label
 
     def overlaps(self, starts_at: datetime, ends_at: datetime) -> bool:
         return self.starts_at < ends_at and starts_at < self.ends_at
@@ -105,4 +85,4 @@ class AgendaItemSpeaker(Base):
 
     @property
     def role_label(self):
-        return SPEAKER_ROLE_LABELS.get(SpeakerRole(self.role), self.role)
+        return SpeakerRole(self.role).label

@@ -19,8 +19,9 @@ from wtforms.fields.core import UnboundField
 
 from eventhub.agenda.forms import AgendaItemForm
 from eventhub.audit.models import AuditEntry
+from eventhub.enums import LabelledEnum
 from eventhub.events.forms import EventForm, ProgrammeForm
-from eventhub.events.models import PARTICIPATION_ROLE_LABELS, Programme
+from eventhub.events.models import ParticipationRole, Programme
 from eventhub.extensions import db
 from eventhub.formatting import calendar_date
 from eventhub.organisations.forms import ContactForm, OrganisationForm
@@ -43,8 +44,9 @@ NAMED_BY_ID = {
     "organisation_id": Organisation,
     "programme_id": Programme,
 }
-VALUE_LABELS: dict[str, dict] = {
-    "participation_role": PARTICIPATION_ROLE_LABELS,
+# A value kind's labels: an enum's own, or a few words for values that are no enum.
+VALUE_LABELS: dict[str, type[LabelledEnum] | dict] = {
+    "participation_role": ParticipationRole,
     "registration": {"closed": _l("closed"), "reopened": _l("reopened")},
     "cancel": {"notified": _l("registrants told by email")},
 }
@@ -57,9 +59,18 @@ COUNTS = {
 }
 
 
-def register_values(kind: str, labels: dict) -> None:
+def register_values(kind: str, labels: type[LabelledEnum] | dict) -> None:
     """Labels for the values of ``kind`` (a higher domain's enum), for ``{"value": …}``."""
     VALUE_LABELS[kind] = labels
+
+
+def _value_label(kind: str, value: str) -> str:
+    labels = VALUE_LABELS.get(kind, {})
+    if isinstance(labels, dict):
+        found = next((text for key, text in labels.items() if str(key) == value), None)
+    else:
+        found = next((member.label for member in labels if member.value == value), None)
+    return str(found) if found is not None else value
 
 
 def zone_of(entry: AuditEntry) -> str:
@@ -133,9 +144,7 @@ def describe(entry: AuditEntry) -> str:
         parts.append(details["subject"])
     if "value" in details:
         value_kind, value = details["value"]
-        label = VALUE_LABELS.get(value_kind, {})
-        found = next((text for key, text in label.items() if str(key) == value), None)
-        parts.append(str(found) if found is not None else value)
+        parts.append(_value_label(value_kind, value))
     if "count" in details:
         noun, number = details["count"]
         parts.append(COUNTS[noun](number) if noun in COUNTS else str(number))

@@ -1,11 +1,73 @@
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.auth.models import User
-from eventhub.db import Base, utcnow
+from eventhub.enums import LabelledEnum
 from eventhub.events.models import Event
+from eventhub.orm import Base, utcnow
+
+
+class AuditAction(LabelledEnum):
+    """The actions the log records (``AuditEntry.action``), named for its readers."""
+
+    EVENT_CREATE = "event.create", _l("Event created")
+    EVENT_EDIT = "event.edit", _l("Event edited")
+    EVENT_PUBLISH = "event.publish", _l("Event published")
+    EVENT_UNPUBLISH = "event.unpublish", _l("Event unpublished")
+    EVENT_CANCEL = "event.cancel", _l("Event cancelled")
+    EVENT_ORGANISATION = "event.organisation", _l("Participating organisation set")
+    EVENT_ORGANISATION_REMOVE = (
+        "event.organisation_remove",
+        _l("Participating organisation removed"),
+    )
+    EVENT_CO_ORGANISER_ADD = "event.co_organiser_add", _l("Co-organiser added")
+    EVENT_CO_ORGANISER_REMOVE = "event.co_organiser_remove", _l("Co-organiser removed")
+    AGENDA_ADD = "agenda.add", _l("Agenda item added")
+    AGENDA_EDIT = "agenda.edit", _l("Agenda item edited")
+    AGENDA_DELETE = "agenda.delete", _l("Agenda item deleted")
+    AGENDA_SHIFT = "agenda.shift", _l("Agenda items moved")
+    INVITATIONS_SEND = "invitations.send", _l("Invitations sent")
+    INVITATIONS_RESEND = "invitations.resend", _l("Invitation sent again")
+    INVITATIONS_RESEND_FAILED = "invitations.resend_failed", _l("Failed invitations sent again")
+    INVITATIONS_REMIND = "invitations.remind", _l("Reminders sent")
+    INVITATIONS_REVOKE = "invitations.revoke", _l("Invitation revoked")
+    REGISTRATION_APPROVE = "registration.approve", _l("Registration approved")
+    REGISTRATION_REJECT = "registration.reject", _l("Registration rejected")
+    REGISTRATION_PROMOTE = "registration.promote", _l("Moved from the waiting list")
+    REGISTRATION_WAIT = "registration.wait", _l("Moved to the waiting list")
+    REGISTRATION_CANCEL = "registration.cancel", _l("Registration cancelled")
+    REGISTRATION_TOGGLE = "registration.toggle", _l("Registration closed or reopened")
+    REGISTRATION_CHECK_IN = "registration.check_in", _l("Arrival checked in")
+    REGISTRATION_UNDO_CHECK_IN = "registration.undo_check_in", _l("Arrival undone")
+    MINUTES_SAVE = "minutes.save", _l("Minutes saved")
+    MATERIAL_ADD = "material.add", _l("File uploaded")
+    MATERIAL_EDIT = "material.edit", _l("File details edited")
+    MATERIAL_DELETE = "material.delete", _l("File deleted")
+    COMMITMENT_ADD = "commitment.add", _l("Commitment added")
+    COMMITMENT_EDIT = "commitment.edit", _l("Commitment edited")
+    COMMITMENT_STATUS = "commitment.status", _l("Commitment status changed")
+    COMMITMENT_DELETE = "commitment.delete", _l("Commitment deleted")
+    COMMITMENT_LINK_REVOKE = "commitment_link.revoke", _l("Commitment link revoked")
+    FOLLOWUP_SEND = "followup.send", _l("Follow-up mail sent")
+    PROGRAMME_CREATE = "programme.create", _l("Programme created")
+    PROGRAMME_EDIT = "programme.edit", _l("Programme edited")
+    SPEAKER_CREATE = "speaker.create", _l("Speaker added")
+    SPEAKER_EDIT = "speaker.edit", _l("Speaker edited")
+    SPEAKER_DELETE = "speaker.delete", _l("Speaker removed")
+    ORGANISATION_CREATE = "organisation.create", _l("Organisation created")
+    ORGANISATION_EDIT = "organisation.edit", _l("Organisation edited")
+    ORGANISATION_DELETE = "organisation.delete", _l("Organisation deleted")
+    ORGANISATION_IMPORT = "organisation.import", _l("Organisations imported")
+    CONTACT_CREATE = "contact.create", _l("Contact created")
+    CONTACT_EDIT = "contact.edit", _l("Contact edited")
+    CONTACT_DELETE = "contact.delete", _l("Contact deleted")
+    USER_CREATE = "user.create", _l("Account created")
+    USER_ACTIVATE = "user.activate", _l("Account reactivated")
+    USER_DEACTIVATE = "user.deactivate", _l("Account deactivated")
+    USER_PASSWORD_RESET = "user.password_reset", _l("Password reset by an admin")
 
 
 class AuditEntry(Base):
@@ -31,6 +93,12 @@ class AuditEntry(Base):
 
     user: Mapped[User | None] = relationship()
     event: Mapped[Event | None] = relationship()
+
+    @property
+    def action_label(self) -> str:
+        """Entries of actions no longer in the list show their stored name."""
+        action = AuditAction.get(self.action)
+        return str(action.label) if action is not None else self.action
 
     def __repr__(self) -> str:
         return f"<AuditEntry {self.id} {self.action}>"

@@ -39,7 +39,6 @@ def audit_log():
         event=event,
         user_id=user_id,
         users=users,
-        labels=services.ACTION_LABELS,
         describe=display.describe,
         when=lambda entry: display.when(entry.created_at, display.zone_of(entry)),
         args=filter_args(),

@@ -4,7 +4,6 @@ Routes say what was done through ``eventhub.activity`` (the audit package listen
 ``__init__``); ``log`` is what that listener calls.
 """
 
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
@@ -16,61 +15,6 @@ from eventhub.events.models import Event
 from eventhub.extensions import db
 
 SUMMARY_LENGTH = 1000
-
-ACTION_LABELS = {
-    "event.create": _l("Event created"),
-    "event.edit": _l("Event edited"),
-    "event.publish": _l("Event published"),
-    "event.unpublish": _l("Event unpublished"),
-    "event.cancel": _l("Event cancelled"),
-    "event.organisation": _l("Participating organisation set"),
-    "event.organisation_remove": _l("Participating organisation removed"),
-    "event.co_organiser_add": _l("Co-organiser added"),
-    "event.co_organiser_remove": _l("Co-organiser removed"),
-    "agenda.add": _l("Agenda item added"),
-    "agenda.edit": _l("Agenda item edited"),
-    "agenda.delete": _l("Agenda item deleted"),
-    "agenda.shift": _l("Agenda items moved"),
-    "invitations.send": _l("Invitations sent"),
-    "invitations.resend": _l("Invitation sent again"),
-    "invitations.resend_failed": _l("Failed invitations sent again"),
-    "invitations.remind": _l("Reminders sent"),
-    "invitations.revoke": _l("Invitation revoked"),
-    "registration.approve": _l("Registration approved"),
-    "registration.reject": _l("Registration rejected"),
-    "registration.promote": _l("Moved from the waiting list"),
-    "registration.wait": _l("Moved to the waiting list"),
-    "registration.cancel": _l("Registration cancelled"),
-    "registration.toggle": _l("Registration closed or reopened"),
-    "registration.check_in": _l("Arrival checked in"),
-    "registration.undo_check_in": _l("Arrival undone"),
-    "minutes.save": _l("Minutes saved"),
-    "material.add": _l("File uploaded"),
-    "material.edit": _l("File details edited"),
-    "material.delete": _l("File deleted"),
-    "commitment.add": _l("Commitment added"),
-    "commitment.edit": _l("Commitment edited"),
-    "commitment.status": _l("Commitment status changed"),
-    "commitment.delete": _l("Commitment deleted"),
-    "commitment_link.revoke": _l("Commitment link revoked"),
-    "followup.send": _l("Follow-up mail sent"),
-    "programme.create": _l("Programme created"),
-    "programme.edit": _l("Programme edited"),
-    "speaker.create": _l("Speaker added"),
-    "speaker.edit": _l("Speaker edited"),
-    "speaker.delete": _l("Speaker removed"),
-    "organisation.create": _l("Organisation created"),
-    "organisation.edit": _l("Organisation edited"),
-    "organisation.delete": _l("Organisation deleted"),
-    "organisation.import": _l("Organisations imported"),
-    "contact.create": _l("Contact created"),
-    "contact.edit": _l("Contact edited"),
-    "contact.delete": _l("Contact deleted"),
-    "user.create": _l("Account created"),
-    "user.activate": _l("Account reactivated"),
-    "user.deactivate": _l("Account deactivated"),
-    "user.password_reset": _l("Password reset by an admin"),
-}
 
 
 def record(

@@ -5,7 +5,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from eventhub.db import Base, TimestampMixin, utcnow
+from eventhub.orm import Base, TimestampMixin, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 

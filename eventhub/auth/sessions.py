@@ -18,9 +18,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import contains_eager
 
 from eventhub.auth.models import User, UserSession
-from eventhub.db import utcnow
 from eventhub.errors import NotFoundError
 from eventhub.extensions import db
+from eventhub.orm import utcnow
 from eventhub.tokens import plausible, token_hash
 
 

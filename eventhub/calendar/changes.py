@@ -10,8 +10,8 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
-from eventhub.db import utcnow
 from eventhub.events.models import Event, EventOrganisation
+from eventhub.orm import utcnow
 
 EVENT_FIELDS_ATTENDEES_SEE = (
     "title",

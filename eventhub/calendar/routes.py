@@ -13,7 +13,7 @@ from eventhub import cache, personal
 from eventhub.calendar import bp, ics, links, services
 from eventhub.calendar.models import FeedKind
 from eventhub.events import services as event_services
-from eventhub.events.models import EVENT_KIND_LABELS, Event, EventKind
+from eventhub.events.models import Event, EventKind
 from eventhub.extensions import db
 from eventhub.forms import optional_int
 from eventhub.locale import select_locale
@@ -195,7 +195,6 @@ def month_view():
         following=grid.following.strftime("%Y-%m"),
         filters=filters,
         kinds=EventKind,
-        kind_labels=EVENT_KIND_LABELS,
         programmes=event_services.all_programmes(),
         feed={"https": feed, "webcal": links.webcal(feed)},
     )

@@ -16,12 +16,12 @@ from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
 from eventhub.auth.models import User
 from eventhub.calendar.feeds import FeedKind, feed_query, lists_feed
 from eventhub.calendar.models import FeedToken
-from eventhub.db import utcnow
 from eventhub.errors import NotFoundError
 from eventhub.events.models import Event, EventKind, EventOrganisation, EventStatus
 from eventhub.events.services import publicly_listed
 from eventhub.extensions import db
 from eventhub.organisations.models import Organisation
+from eventhub.orm import utcnow
 from eventhub.people.models import Speaker
 from eventhub.tokens import derive_token, lookup, new_salt, token_hash
 

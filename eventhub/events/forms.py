@@ -22,19 +22,15 @@ from wtforms.validators import (
 
 from eventhub.events.models import (
     CANCELLATION_REASON_MAX,
-    EVENT_KIND_LABELS,
-    EVENT_STATUS_LABELS,
-    PARTICIPATION_ROLE_LABELS,
-    REGISTRATION_MODE_LABELS,
+    EventKind,
+    EventStatus,
+    ParticipationRole,
+    RegistrationMode,
 )
 from eventhub.events.timezones import is_valid_zone
 from eventhub.forms import DirectorySelect, optional_int, options
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-def _choices(labels: dict) -> list:
-    return options((key.value, label) for key, label in labels.items())
 
 
 class WallClockField(DateTimeLocalField):
@@ -69,7 +65,7 @@ def start_and_end_fields() -> tuple[DateTimeLocalField, DateTimeLocalField]:
 
 class EventForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    kind = SelectField(_l("Kind of event"), choices=_choices(EVENT_KIND_LABELS))
+    kind = SelectField(_l("Kind of event"), choices=EventKind.choices())
     summary = TextAreaField(
         _l("Summary"),
         validators=[Optional(), Length(max=500)],
@@ -102,7 +98,7 @@ class EventForm(FlaskForm):
         ],
         description=_l("Leave empty for no limit."),
     )
-    registration_mode = SelectField(_l("Registration"), choices=_choices(REGISTRATION_MODE_LABELS))
+    registration_mode = SelectField(_l("Registration"), choices=RegistrationMode.choices())
     registration_deadline = WallClockField(
         _l("Registration deadline"), format=LOCAL_FORMAT, validators=[Optional()]
     )
@@ -155,12 +151,12 @@ class EventFilterForm(FlaskForm):
     kind = SelectField(
         _l("Kind"),
         default="",
-        choices=[*options([(None, _l("All kinds"))]), *_choices(EVENT_KIND_LABELS)],
+        choices=[*options([(None, _l("All kinds"))]), *EventKind.choices()],
     )
     status = SelectField(
         _l("Status"),
         default="",
-        choices=[*options([(None, _l("All statuses"))]), *_choices(EVENT_STATUS_LABELS)],
+        choices=[*options([(None, _l("All statuses"))]), *EventStatus.choices()],
     )
     programme = SelectField(_l("Programme"), coerce=optional_int)
     date_from = DateField(_l("From"), validators=[Optional()])
@@ -170,7 +166,7 @@ class EventFilterForm(FlaskForm):
 
 class ParticipationForm(FlaskForm):
     organisation_id = SelectField(_l("Organisation"), coerce=optional_int, widget=DirectorySelect())
-    role = SelectField(_l("Role"), default="invited", choices=_choices(PARTICIPATION_ROLE_LABELS))
+    role = SelectField(_l("Role"), default="invited", choices=ParticipationRole.choices())
     submit = SubmitField(_l("Add or update"))
 
     def validate_organisation_id(self, field):

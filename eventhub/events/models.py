@@ -1,73 +1,41 @@
 from datetime import datetime
-from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.auth.models import User
-from eventhub.db import Base, TimestampMixin, new_uid, utcnow
+from eventhub.enums import LabelledEnum
 from eventhub.organisations.models import Organisation
+from eventhub.orm import Base, TimestampMixin, new_uid, utcnow
 
 
-class EventKind(StrEnum):
-    ROUND_TABLE = "round_table"
-    BREAKFAST = "breakfast"
-    CONFERENCE = "conference"
-    VISIT = "visit"
-    SIGNING = "signing"
-    WORKSHOP = "workshop"
-    OTHER = "other"
+class EventKind(LabelledEnum):
+    ROUND_TABLE = "round_table", _l("Round table")
+    BREAKFAST = "breakfast", _l("Breakfast")
+    CONFERENCE = "conference", _l("Conference")
+    VISIT = "visit", _l("Visit")
+    SIGNING = "signing", _l("Signing")
+    WORKSHOP = "workshop", _l("Workshop")
+    OTHER = "other", _l("Other")
 
 
-EVENT_KIND_LABELS = {
-    EventKind.ROUND_TABLE: _l("Round table"),
-    EventKind.BREAKFAST: _l("Breakfast"),
-    EventKind.CONFERENCE: _l("Conference"),
-    EventKind.VISIT: _l("Visit"),
-    EventKind.SIGNING: _l("Signing"),
-    EventKind.WORKSHOP: _l("Workshop"),
-    EventKind.OTHER: _l("Other"),
-}
+class EventStatus(LabelledEnum):
+    DRAFT = "draft", _l("Draft")
+    PUBLISHED = "published", _l("Published")
+    CANCELLED = "cancelled", _l("Cancelled")
 
 
-class EventStatus(StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    CANCELLED = "cancelled"
+class RegistrationMode(LabelledEnum):
+    INVITE_ONLY = "invite_only", _l("Invitation only")
+    OPEN = "open", _l("Open registration")
 
 
-EVENT_STATUS_LABELS = {
-    EventStatus.DRAFT: _l("Draft"),
-    EventStatus.PUBLISHED: _l("Published"),
-    EventStatus.CANCELLED: _l("Cancelled"),
-}
-
-
-class RegistrationMode(StrEnum):
-    INVITE_ONLY = "invite_only"
-    OPEN = "open"
-
-
-REGISTRATION_MODE_LABELS = {
-    RegistrationMode.INVITE_ONLY: _l("Invitation only"),
-    RegistrationMode.OPEN: _l("Open registration"),
-}
-
-
-class ParticipationRole(StrEnum):
-    HOST = "host"
-    CO_ORGANISER = "co_organiser"
-    INVITED = "invited"
-    PARTICIPANT = "participant"
-
-
-PARTICIPATION_ROLE_LABELS = {
-    ParticipationRole.HOST: _l("Host"),
-    ParticipationRole.CO_ORGANISER: _l("Co-organiser"),
-    ParticipationRole.INVITED: _l("Invited"),
-    ParticipationRole.PARTICIPANT: _l("Participant"),
-}
+class ParticipationRole(LabelledEnum):
+    HOST = "host", _l("Host")
+    CO_ORGANISER = "co_organiser", _l("Co-organiser")
+    INVITED = "invited", _l("Invited")
+    PARTICIPANT = "participant", _l("Participant")
 
 
 class Programme(TimestampMixin, Base):
@@ -153,17 +121,15 @@ class Event(TimestampMixin, Base):
 
     @property
     def kind_label(self):
-        return EVENT_KIND_LABELS.get(EventKind(self.kind), self.kind)
+        return EventKind(self.kind).label
 
     @property
     def status_label(self):
-        return EVENT_STATUS_LABELS.get(EventStatus(self.status), self.status)
+        return EventStatus(self.status).label
 
     @property
     def registration_mode_label(self):
-        return REGISTRATION_MODE_LABELS.get(
-            RegistrationMode(self.registration_mode), self.registration_mode
-        )
+        return RegistrationMode(self.registration_mode).label
 
     @property
     def is_cancelled(self) -> bool:
@@ -196,7 +162,7 @@ class EventOrganisation(Base):
 
     @property
     def role_label(self):
-        return PARTICIPATION_ROLE_LABELS.get(ParticipationRole(self.role), self.role)
+        return ParticipationRole(self.role).label
 
 
 class EventManager(Base):

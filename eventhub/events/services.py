@@ -11,7 +11,6 @@ from sqlalchemy import Select, case, select
 from sqlalchemy.orm import selectinload
 
 from eventhub.auth.models import User
-from eventhub.db import utcnow
 from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.events import notifications, signals
 from eventhub.events.models import (
@@ -28,6 +27,7 @@ from eventhub.events.timezones import NonexistentLocalTimeError, is_valid_zone, 
 from eventhub.extensions import db
 from eventhub.loaders import event_child
 from eventhub.organisations.models import Organisation
+from eventhub.orm import utcnow
 from eventhub.text import clean, search_term
 
 

@@ -156,8 +156,8 @@ def render(event: Event, recipient: Recipient, summary: str | None, *, preview: 
             "event_url": external_url("events.show_event", event_id=event.id),
         }
         subject = _("Follow-up: %(title)s", title=event.title)
-        text = render_template("mail/followup.txt", **context)
-        html = render_template("mail/followup.html", **context)
+        text = render_template("emails/followup.txt", **context)
+        html = render_template("emails/followup.html", **context)
     return subject, text, html
 
 

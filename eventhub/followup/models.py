@@ -9,15 +9,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.agenda.models import AgendaItem
 from eventhub.auth.models import User
-from eventhub.db import Base, TimestampMixin, utcnow
+from eventhub.enums import LabelledEnum
 from eventhub.events.models import Event
 from eventhub.organisations.models import Contact, Organisation
+from eventhub.orm import Base, TimestampMixin, utcnow
 
 
-class Visibility(StrEnum):
-    PRIVATE = "private"  # organisers only
-    PARTICIPANTS = "participants"  # also registrants and invitees, through their personal link
-    PUBLIC = "public"  # also on the event page, for anyone who can see the event
+class Visibility(LabelledEnum):
+    PRIVATE = "private", _l("Organisers only")
+    # Also registrants and invitees, through their personal link.
+    PARTICIPANTS = "participants", _l("Participants (through their personal link)")
+    # Also on the event page, for anyone who can see the event.
+    PUBLIC = "public", _l("Public (on the event page)")
 
     def allows(self, audience: "Visibility") -> bool:
         """Whether someone with ``audience`` access may read a thing of this visibility."""
@@ -25,12 +28,6 @@ class Visibility(StrEnum):
 
 
 VISIBILITY_RANK = {Visibility.PUBLIC: 0, Visibility.PARTICIPANTS: 1, Visibility.PRIVATE: 2}
-
-VISIBILITY_LABELS = {
-    Visibility.PRIVATE: _l("Organisers only"),
-    Visibility.PARTICIPANTS: _l("Participants (through their personal link)"),
-    Visibility.PUBLIC: _l("Public (on the event page)"),
-}
 
 
 class Minutes(TimestampMixin, Base):
@@ -49,7 +46,7 @@ class Minutes(TimestampMixin, Base):
 
     @property
     def visibility_label(self):
-        return VISIBILITY_LABELS[Visibility(self.visibility)]
+        return Visibility(self.visibility).label
 
 
 class Material(TimestampMixin, Base):
@@ -80,7 +77,7 @@ class Material(TimestampMixin, Base):
 
     @property
     def visibility_label(self):
-        return VISIBILITY_LABELS[Visibility(self.visibility)]
+        return Visibility(self.visibility).label
 
 
 class MaterialChunk(Base):
@@ -99,23 +96,12 @@ class MaterialChunk(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class CommitmentStatus(StrEnum):
-    OPEN = "open"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    DROPPED = "dropped"
+class CommitmentStatus(LabelledEnum):
+    OPEN = "open", _l("Open")
+    IN_PROGRESS = "in_progress", _l("In progress")
+    DONE = "done", _l("Completed")
+    DROPPED = "dropped", _l("Dropped")
 
-    @property
-    def label(self):
-        return COMMITMENT_STATUS_LABELS[self]
-
-
-COMMITMENT_STATUS_LABELS = {
-    CommitmentStatus.OPEN: _l("Open"),
-    CommitmentStatus.IN_PROGRESS: _l("In progress"),
-    CommitmentStatus.DONE: _l("Completed"),
-    CommitmentStatus.DROPPED: _l("Dropped"),
-}
 
 ACTIVE_COMMITMENT = (CommitmentStatus.OPEN.value, CommitmentStatus.IN_PROGRESS.value)
 

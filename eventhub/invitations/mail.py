@@ -148,8 +148,8 @@ def _render(event, language: str, reminder: bool, personal: dict) -> tuple[str, 
             subject = _("Reminder: %(title)s", title=event.title)
         else:
             subject = _("Invitation: %(title)s", title=event.title)
-        text = render_template("mail/invitation.txt", **context)
-        html = render_template("mail/invitation.html", **context)
+        text = render_template("emails/invitation.txt", **context)
+        html = render_template("emails/invitation.html", **context)
     return subject, text, html
 
 

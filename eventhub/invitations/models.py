@@ -6,10 +6,11 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.auth.models import User
-from eventhub.db import Base, TimestampMixin
+from eventhub.enums import LabelledEnum
 from eventhub.events.models import Event
 from eventhub.mail.models import OutboxMessage, OutboxStatus
 from eventhub.organisations.models import Contact, Organisation
+from eventhub.orm import Base, TimestampMixin
 from eventhub.registrations.models import Registration
 
 
@@ -22,16 +23,18 @@ class InvitationResponse(StrEnum):
     CANCELLED = "cancelled"
 
 
-INVITATION_STATE_LABELS = {
-    "queued": _l("Queued"),
-    "sent": _l("Sent"),
-    "failed": _l("Failed"),
-    "accepted": _l("Accepted"),
-    "declined": _l("Declined"),
-    "cancelled": _l("Registration cancelled"),
-    "no_answer": _l("No answer"),
-    "revoked": _l("Revoked"),
-}
+class InvitationState(LabelledEnum):
+    """What the organiser's table shows for an invitation (``Invitation.state``): its answer,
+    or else how the delivery of its mail went."""
+
+    QUEUED = "queued", _l("Queued")
+    SENT = "sent", _l("Sent")
+    FAILED = "failed", _l("Failed")
+    ACCEPTED = "accepted", _l("Accepted")
+    DECLINED = "declined", _l("Declined")
+    CANCELLED = "cancelled", _l("Registration cancelled")
+    NO_ANSWER = "no_answer", _l("No answer")
+    REVOKED = "revoked", _l("Revoked")
 
 
 class InvitationBatch(TimestampMixin, Base):
@@ -109,7 +112,7 @@ class Invitation(TimestampMixin, Base):
 
     @property
     def state_label(self):
-        return INVITATION_STATE_LABELS[self.state]
+        return InvitationState(self.state).label
 
 
 class MailOptOut(TimestampMixin, Base):

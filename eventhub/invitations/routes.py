@@ -18,13 +18,13 @@ from eventhub.invitations import (
 from eventhub.invitations.forms import AcceptForm, DeclineForm, InviteForm
 from eventhub.invitations.mail import email_from_opt_out_token
 from eventhub.invitations.models import (
-    INVITATION_STATE_LABELS,
     Invitation,
     InvitationBatch,
     InvitationResponse,
+    InvitationState,
 )
 from eventhub.loaders import token_link_or_404
-from eventhub.organisations.models import ORGANISATION_KIND_LABELS
+from eventhub.organisations.models import OrganisationKind
 from eventhub.organisations.services import region_choices
 from eventhub.registrations import services as registrations
 from eventhub.registrations.models import RegistrationStatus
@@ -86,7 +86,7 @@ def invite(event_id: int):
         plan=plan,
         kind=kind,
         region=region,
-        kinds=ORGANISATION_KIND_LABELS,
+        kinds=OrganisationKind,
         regions=region_choices(),
     )
 
@@ -96,7 +96,7 @@ def invite(event_id: int):
 def list_invitations(event_id: int):
     event = managed_event(event_id)
     state = request.args.get("state") or None
-    if state not in INVITATION_STATE_LABELS:
+    if InvitationState.get(state) is None:
         state = None
     sort = request.args.get("sort", "date")
     rows = services.invitation_table(event, state, sort)
@@ -108,7 +108,7 @@ def list_invitations(event_id: int):
         event=event,
         invitations=rows,
         counts=services.counts_by_organisation(all_rows),
-        states=INVITATION_STATE_LABELS,
+        states=InvitationState,
         state=state,
         sort=sort,
         batch=batch,

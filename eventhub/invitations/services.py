@@ -10,7 +10,6 @@ from sqlalchemy.orm import selectinload
 
 from eventhub.addresses import email_key, normalise_email
 from eventhub.auth.models import User
-from eventhub.db import utcnow
 from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.events.models import Event, EventOrganisation, EventStatus, ParticipationRole
 from eventhub.extensions import db
@@ -25,6 +24,7 @@ from eventhub.loaders import event_child
 from eventhub.mail import services as outbox
 from eventhub.mail.models import OutboxMessage, OutboxStatus
 from eventhub.organisations.models import Contact, Organisation
+from eventhub.orm import utcnow
 from eventhub.registrations import services as registrations
 from eventhub.registrations.models import Registration
 from eventhub.text import clean

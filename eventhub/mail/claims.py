@@ -20,9 +20,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import case, or_, select, update
 
-from eventhub.db import utcnow
 from eventhub.extensions import db
 from eventhub.mail.models import OutboxMessage, OutboxStatus
+from eventhub.orm import utcnow
 
 log = logging.getLogger(__name__)
 

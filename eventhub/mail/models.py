@@ -1,21 +1,24 @@
 from datetime import datetime
-from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from eventhub.db import Base, TimestampMixin, utcnow
+from eventhub.enums import LabelledEnum
+from eventhub.orm import Base, TimestampMixin, utcnow
 
 
-class OutboxStatus(StrEnum):
-    QUEUED = "queued"  # waiting for its first attempt
-    CLAIMED = "claimed"  # taken by a worker, not yet handed to SMTP: safe to give back
-    SENDING = "sending"  # being handed to SMTP: if the worker dies now, we cannot know
-    RETRY = "retry"  # a temporary failure; tried again at next_attempt_at
-    SENT = "sent"
+class OutboxStatus(LabelledEnum):
+    QUEUED = "queued", _l("Queued")  # waiting for its first attempt
+    # Taken by a worker, not yet handed to SMTP: safe to give back.
+    CLAIMED = "claimed", _l("Being sent")
+    # Being handed to SMTP: if the worker dies now, we cannot know.
+    SENDING = "sending", _l("Being sent")
+    RETRY = "retry", _l("Will retry")  # a temporary failure; tried again at next_attempt_at
+    SENT = "sent", _l("Sent")
     # The sink backend (no MAIL_SERVER): kept in the outbox for organisers to read, never sent.
-    KEPT = "kept"
-    FAILED = "failed"
+    KEPT = "kept", _l("Kept, not sent")
+    FAILED = "failed", _l("Failed")
 
 
 class OutboxMessage(TimestampMixin, Base):
@@ -51,6 +54,10 @@ class OutboxMessage(TimestampMixin, Base):
     event_id: Mapped[int | None] = mapped_column(
         ForeignKey("event.id", ondelete="SET NULL"), index=True
     )
+
+    @property
+    def status_label(self):
+        return OutboxStatus(self.status).label
 
     @property
     def is_pending(self) -> bool:

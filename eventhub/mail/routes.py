@@ -2,7 +2,6 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
@@ -12,21 +11,12 @@ from eventhub.mail import access, bp, services, topics
 from eventhub.mail.models import OutboxMessage, OutboxStatus
 from eventhub.routing import commit_change
 
-STATUS_LABELS = {
-    OutboxStatus.QUEUED.value: _l("Queued"),
-    OutboxStatus.CLAIMED.value: _l("Being sent"),
-    OutboxStatus.SENDING.value: _l("Being sent"),
-    OutboxStatus.RETRY.value: _l("Will retry"),
-    OutboxStatus.SENT.value: _l("Sent"),
-    OutboxStatus.KEPT.value: _l("Kept, not sent"),
-    OutboxStatus.FAILED.value: _l("Failed"),
-}
 FILTERS = (
-    OutboxStatus.QUEUED.value,
-    OutboxStatus.RETRY.value,
-    OutboxStatus.SENT.value,
-    OutboxStatus.KEPT.value,
-    OutboxStatus.FAILED.value,
+    OutboxStatus.QUEUED,
+    OutboxStatus.RETRY,
+    OutboxStatus.SENT,
+    OutboxStatus.KEPT,
+    OutboxStatus.FAILED,
 )
 # The stored HTML is shown in a sandboxed frame and may run nothing, fetch nothing.
 HTML_PREVIEW_CSP = (
@@ -62,7 +52,6 @@ def outbox():
         page=page,
         status=status,
         filters=FILTERS,
-        labels=STATUS_LABELS,
         counts=services.status_counts(),
         args=filter_args(),
         kept_here=current_app.config["MAIL_BACKEND"] == "sink",
@@ -77,7 +66,6 @@ def show_message(message_id: int):
         "mail/message.html",
         message=message,
         can_read_body=access.can_read_body(current_user, message),
-        labels=STATUS_LABELS,
         sender=current_app.config["MAIL_DEFAULT_SENDER"],
         resent_as=services.resent_as(message)
         if message.status == OutboxStatus.FAILED.value

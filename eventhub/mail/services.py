@@ -6,10 +6,10 @@ from email.utils import make_msgid
 from flask import current_app
 from sqlalchemy import insert, select
 
-from eventhub.db import utcnow
 from eventhub.errors import NotFoundError
 from eventhub.extensions import db
 from eventhub.mail.models import OutboxMessage, OutboxStatus
+from eventhub.orm import utcnow
 from eventhub.text import clean
 
 

@@ -23,11 +23,11 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from eventhub.db import utcnow
 from eventhub.extensions import db
 from eventhub.mail import claims, mime
 from eventhub.mail.claims import INTERRUPTED, ClaimedMessage
 from eventhub.mail.transport import DeliveryFailed, SmtpConnection, SmtpSettings, describe
+from eventhub.orm import utcnow
 
 __all__ = ["INTERRUPTED", "MAX_SENDERS", "DeliveryReport", "deliver_due", "retry_delay"]
 

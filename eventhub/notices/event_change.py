@@ -63,8 +63,8 @@ def notice(event: Event, change: EventChange, person: Addressee) -> OutgoingMail
             subject = _("Cancelled: %(title)s", title=event.title)
         else:
             subject = _("Changed: %(title)s", title=event.title)
-        text = render_template("mail/event_changed.txt", **context)
-        html = render_template("mail/event_changed.html", **context)
+        text = render_template("emails/event_changed.txt", **context)
+        html = render_template("emails/event_changed.html", **context)
         attachments = []
         if person.holds_calendar_entry:
             attachments.append(

@@ -7,8 +7,8 @@ existing values as they are: an import adds and corrects, it never erases.
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from flask import has_app_context
 from flask_babel import force_locale, get_locale
@@ -19,12 +19,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from eventhub.addresses import email_key
+from eventhub.enums import LabelledEnum
 from eventhub.errors import ConflictError, DomainError
 from eventhub.extensions import db
 from eventhub.organisations import services
 from eventhub.organisations.models import (
     LANGUAGES,
-    ORGANISATION_KIND_LABELS,
     Contact,
     Organisation,
     OrganisationKind,
@@ -193,19 +193,13 @@ def canonical_column(heading: str) -> str:
     return _COLUMNS_BY_NAME.get(fold(heading), heading)
 
 
-class RowStatus(StrEnum):
-    ADDED = "added"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"
-    REJECTED = "rejected"
+class RowStatus(LabelledEnum):
+    ADDED = "added", _l("Added")
+    UPDATED = "updated", _l("Updated")
+    UNCHANGED = "unchanged", _l("Unchanged")
+    REJECTED = "rejected", _l("Rejected")
 
 
-ROW_STATUS_LABELS = {
-    RowStatus.ADDED: _l("Added"),
-    RowStatus.UPDATED: _l("Updated"),
-    RowStatus.UNCHANGED: _l("Unchanged"),
-    RowStatus.REJECTED: _l("Rejected"),
-}
 _RANK = {RowStatus.UNCHANGED: 0, RowStatus.UPDATED: 1, RowStatus.ADDED: 2}
 
 
@@ -232,7 +226,7 @@ class RowResult:
 
     @property
     def status_label(self):
-        return ROW_STATUS_LABELS[RowStatus.REJECTED if self.rejected else self.status]
+        return (RowStatus.REJECTED if self.rejected else self.status).label
 
 
 @dataclass
@@ -385,7 +379,7 @@ def _check_header(header: list[str]) -> None:
 # --- checking each row on its own -----------------------------------------------------------
 
 
-def _aliases(labels: dict, extra: dict) -> dict[str, str]:
+def _aliases(labels: Iterable[tuple[str, object]], extra: dict) -> dict[str, str]:
     """Folded spelling → value: the value itself, the given names and the catalogue labels."""
     table: dict[str, str] = {}
     for value, names in extra.items():
@@ -393,7 +387,7 @@ def _aliases(labels: dict, extra: dict) -> dict[str, str]:
         for name in names:
             table[services.fold(name)] = str(value)
     if has_app_context():
-        for value, label in labels.items():
+        for value, label in labels:
             for locale in ("en", "es"):
                 with force_locale(locale):
                     table.setdefault(services.fold(str(label)), str(value))
@@ -643,8 +637,8 @@ def import_csv(data: bytes | str, *, dry_run: bool = False) -> ImportReport:
     """
     text = decode(data)
     header, records = _read_rows(text)
-    kinds = _aliases(ORGANISATION_KIND_LABELS, _KIND_ALIASES)
-    languages = _aliases(LANGUAGES, _LANGUAGE_ALIASES)
+    kinds = _aliases(((kind, kind.label) for kind in OrganisationKind), _KIND_ALIASES)
+    languages = _aliases(LANGUAGES.items(), _LANGUAGE_ALIASES)
     rows: list[_Row] = []
     for line, record in records:
         cells = dict.fromkeys(COLUMNS)

@@ -14,11 +14,7 @@ from wtforms.validators import DataRequired, Email, Length, Optional
 
 from eventhub.forms import options
 from eventhub.organisations import services
-from eventhub.organisations.models import LANGUAGES, ORGANISATION_KIND_LABELS, OrganisationKind
-
-
-def _kind_choices() -> list:
-    return options((kind.value, label) for kind, label in ORGANISATION_KIND_LABELS.items())
+from eventhub.organisations.models import LANGUAGES, OrganisationKind
 
 
 class OrganisationFilterForm(FlaskForm):
@@ -29,7 +25,9 @@ class OrganisationFilterForm(FlaskForm):
     # The empty default stands for "all": without it a plain visit (no query string) leaves the
     # selects at None, which is no option, and the page greets people with "Not a valid choice".
     kind = SelectField(
-        _l("Kind"), default="", choices=[*options([(None, _l("All kinds"))]), *_kind_choices()]
+        _l("Kind"),
+        default="",
+        choices=[*options([(None, _l("All kinds"))]), *OrganisationKind.choices()],
     )
     region = SelectField(_l("Region"), default="")
     submit = SubmitField(_l("Filter"))
@@ -39,7 +37,7 @@ class OrganisationForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=services.NAME_MAX)])
     kind = SelectField(
         _l("Kind of organisation"),
-        choices=_kind_choices(),
+        choices=OrganisationKind.choices(),
         default=OrganisationKind.MUNICIPALITY.value,
     )
     region = StringField(

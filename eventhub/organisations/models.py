@@ -1,39 +1,22 @@
-from enum import StrEnum
-
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from eventhub.db import Base, TimestampMixin
+from eventhub.enums import LabelledEnum
+from eventhub.orm import Base, TimestampMixin
 
 
-class OrganisationKind(StrEnum):
-    MUNICIPALITY = "municipality"
-    GOVERNMENT_AGENCY = "government_agency"
-    NGO = "ngo"
-    UNIVERSITY = "university"
-    BUSINESS_ASSOCIATION = "business_association"
-    INTERNATIONAL_ORGANISATION = "international_organisation"
-    EMBASSY = "embassy"
-    COMPANY = "company"
-    OTHER = "other"
+class OrganisationKind(LabelledEnum):
+    MUNICIPALITY = "municipality", _l("Municipality")
+    GOVERNMENT_AGENCY = "government_agency", _l("Government agency")
+    NGO = "ngo", _l("NGO")
+    UNIVERSITY = "university", _l("University")
+    BUSINESS_ASSOCIATION = "business_association", _l("Business association")
+    INTERNATIONAL_ORGANISATION = "international_organisation", _l("International organisation")
+    EMBASSY = "embassy", _l("Embassy")
+    COMPANY = "company", _l("Company")
+    OTHER = "other", _l("Other")
 
-    @property
-    def label(self):
-        return ORGANISATION_KIND_LABELS[self]
-
-
-ORGANISATION_KIND_LABELS = {
-    OrganisationKind.MUNICIPALITY: _l("Municipality"),
-    OrganisationKind.GOVERNMENT_AGENCY: _l("Government agency"),
-    OrganisationKind.NGO: _l("NGO"),
-    OrganisationKind.UNIVERSITY: _l("University"),
-    OrganisationKind.BUSINESS_ASSOCIATION: _l("Business association"),
-    OrganisationKind.INTERNATIONAL_ORGANISATION: _l("International organisation"),
-    OrganisationKind.EMBASSY: _l("Embassy"),
-    OrganisationKind.COMPANY: _l("Company"),
-    OrganisationKind.OTHER: _l("Other"),
-}
 
 LANGUAGES = {"es": _l("Spanish"), "en": _l("English")}
 
@@ -57,7 +40,7 @@ class Organisation(TimestampMixin, Base):
 
     @property
     def kind_label(self):
-        return ORGANISATION_KIND_LABELS.get(OrganisationKind(self.kind), self.kind)
+        return OrganisationKind(self.kind).label
 
     @property
     def primary_contact(self) -> "Contact | None":

@@ -17,7 +17,7 @@ from eventhub.organisations.forms import (
     OrganisationFilterForm,
     OrganisationForm,
 )
-from eventhub.organisations.models import ORGANISATION_KIND_LABELS, Contact
+from eventhub.organisations.models import Contact, OrganisationKind
 from eventhub.routing import commit_change
 
 ORGANISATION_FIELDS = ("name", "kind", "region", "commune", "website", "notes")
@@ -221,7 +221,7 @@ def import_organisations():
         column_names=csv_import.accepted_names(),
         required=csv_import.REQUIRED_COLUMNS,
         max_rows=csv_import.MAX_ROWS,
-        kinds=ORGANISATION_KIND_LABELS,
+        kinds=OrganisationKind,
     )
 
 

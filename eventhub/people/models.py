@@ -1,8 +1,8 @@
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from eventhub.db import Base, TimestampMixin
 from eventhub.organisations.models import Organisation
+from eventhub.orm import Base, TimestampMixin
 
 
 class Speaker(TimestampMixin, Base):

@@ -57,8 +57,8 @@ def build(
             "withdraw": withdrawn is not None,
         }
         subject = _subject(kind, event.title)
-        text = render_template("mail/registration.txt", **context)
-        html = render_template("mail/registration.html", **context)
+        text = render_template("emails/registration.txt", **context)
+        html = render_template("emails/registration.html", **context)
         if kind in {"confirmed", "promoted"}:
             calendar = calendar_bytes([event], event.title, f"event/{event.uid}")
             attachments.append(

@@ -1,39 +1,29 @@
 from datetime import datetime
-from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from eventhub.db import Base, TimestampMixin
+from eventhub.enums import LabelledEnum
 from eventhub.events.models import Event
 from eventhub.organisations.models import Organisation
+from eventhub.orm import Base, TimestampMixin
 
 
-class RegistrationStatus(StrEnum):
+class RegistrationStatus(LabelledEnum):
     # Events that confirm addresses: until the link in the mail is followed. HELD keeps a
     # place until hold_expires_at; UNCONFIRMED came when the event was full (or moderated)
     # and holds none. Either becomes EXPIRED when the time passes unconfirmed.
-    HELD = "held"
-    UNCONFIRMED = "unconfirmed"
-    PENDING = "pending"  # waiting for an organiser's approval (moderated events)
-    CONFIRMED = "confirmed"
-    WAITING = "waiting"  # on the waiting list, in order of waitlisted_at
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-
-
-REGISTRATION_STATUS_LABELS = {
-    RegistrationStatus.HELD: _l("Place held, address not confirmed"),
-    RegistrationStatus.UNCONFIRMED: _l("Address not confirmed"),
-    RegistrationStatus.PENDING: _l("Awaiting approval"),
-    RegistrationStatus.CONFIRMED: _l("Confirmed"),
-    RegistrationStatus.WAITING: _l("Waiting list"),
-    RegistrationStatus.REJECTED: _l("Not accepted"),
-    RegistrationStatus.CANCELLED: _l("Cancelled"),
-    RegistrationStatus.EXPIRED: _l("Not confirmed in time"),
-}
+    HELD = "held", _l("Place held, address not confirmed")
+    UNCONFIRMED = "unconfirmed", _l("Address not confirmed")
+    # Waiting for an organiser's approval (moderated events).
+    PENDING = "pending", _l("Awaiting approval")
+    CONFIRMED = "confirmed", _l("Confirmed")
+    # On the waiting list, in order of waitlisted_at.
+    WAITING = "waiting", _l("Waiting list")
+    REJECTED = "rejected", _l("Not accepted")
+    CANCELLED = "cancelled", _l("Cancelled")
+    EXPIRED = "expired", _l("Not confirmed in time")
 
 
 class Registration(TimestampMixin, Base):
@@ -76,7 +66,7 @@ class Registration(TimestampMixin, Base):
 
     @property
     def status_label(self):
-        return REGISTRATION_STATUS_LABELS.get(RegistrationStatus(self.status), self.status)
+        return RegistrationStatus(self.status).label
 
     @property
     def display_organisation(self) -> str | None:

@@ -25,7 +25,7 @@ from eventhub.registrations import (
     services,
 )
 from eventhub.registrations.forms import RegistrantDetailsForm, RegistrationForm
-from eventhub.registrations.models import REGISTRATION_STATUS_LABELS, RegistrationStatus
+from eventhub.registrations.models import RegistrationStatus
 from eventhub.routing import commit_change
 from eventhub.urls import external_url
 
@@ -250,7 +250,7 @@ def participants(event_id: int):
         q=q or "",
         counts=services.status_counts(event),
         by_organisation=services.counts_by_organisation(event),
-        statuses=REGISTRATION_STATUS_LABELS,
+        statuses=RegistrationStatus,
     )
 
 

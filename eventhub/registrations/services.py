@@ -21,13 +21,13 @@ from sqlalchemy import Select, case, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from eventhub.addresses import email_key, normalise_email
-from eventhub.db import utcnow
 from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.events.models import Event, EventStatus, RegistrationMode
 from eventhub.extensions import db
 from eventhub.loaders import event_child
 from eventhub.mail import services as outbox
 from eventhub.organisations.models import Organisation
+from eventhub.orm import utcnow
 from eventhub.registrations import mail as registration_mail
 from eventhub.registrations import signals
 from eventhub.registrations.models import Registration, RegistrationStatus

@@ -6,7 +6,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from eventhub.events.models import Event
 from eventhub.followup.commitments import services
-from eventhub.followup.models import COMMITMENT_STATUS_LABELS
+from eventhub.followup.models import CommitmentStatus
 from eventhub.forms import optional_int, options
 from eventhub.organisations.services import organisation_choices
 
@@ -14,7 +14,7 @@ from eventhub.organisations.services import organisation_choices
 def status_field(label=None) -> SelectField:
     return SelectField(
         label or _l("Status"),
-        choices=options((s.value, label) for s, label in COMMITMENT_STATUS_LABELS.items()),
+        choices=CommitmentStatus.choices(),
     )
 
 

@@ -128,8 +128,8 @@ def _queue(due: Due) -> int:
             subject = _("Commitment overdue: %(event)s", event=event.title)
         else:
             subject = _("Commitment due soon: %(event)s", event=event.title)
-        text = render_template("mail/commitment_reminder.txt", **context)
-        html = render_template("mail/commitment_reminder.html", **context)
+        text = render_template("emails/commitment_reminder.txt", **context)
+        html = render_template("emails/commitment_reminder.html", **context)
     message = outbox.enqueue(
         OutgoingMail(
             to_address=contact.email,

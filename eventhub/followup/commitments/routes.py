@@ -19,14 +19,14 @@ from eventhub.followup.commitments.forms import (
     commitment_data,
     fill_commitment_form,
 )
-from eventhub.followup.models import COMMITMENT_STATUS_LABELS, Commitment, CommitmentLink
+from eventhub.followup.models import Commitment, CommitmentLink, CommitmentStatus
 from eventhub.followup.page import followup_page, to_followup
 from eventhub.loaders import token_link_or_404
 from eventhub.organisations.models import Contact
 from eventhub.organisations.services import get_organisation
 from eventhub.routing import commit_change
 
-audit_display.register_values("commitment_status", COMMITMENT_STATUS_LABELS)
+audit_display.register_values("commitment_status", CommitmentStatus)
 
 
 # --- on the organisers' follow-up page ---------------------------------------------------------

@@ -9,7 +9,6 @@ from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import selectinload
 
 from eventhub.auth.models import User
-from eventhub.db import utcnow
 from eventhub.errors import DomainError, NotFoundError
 from eventhub.events.models import Event, EventOrganisation
 from eventhub.extensions import db
@@ -22,6 +21,7 @@ from eventhub.followup.models import (
 )
 from eventhub.invitations.models import Invitation
 from eventhub.organisations.models import Contact, Organisation
+from eventhub.orm import utcnow
 from eventhub.text import clean
 from eventhub.tokens import derive_token, lookup, new_salt, token_hash
 

@@ -6,7 +6,7 @@ from wtforms import SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from eventhub.events.models import Event
-from eventhub.followup.models import VISIBILITY_LABELS, Visibility
+from eventhub.followup.models import Visibility
 from eventhub.forms import optional_int, options
 
 
@@ -14,7 +14,7 @@ def visibility_field(default: Visibility) -> SelectField:
     return SelectField(
         _l("Who can read it"),
         default=default.value,
-        choices=options((v.value, label) for v, label in VISIBILITY_LABELS.items()),
+        choices=Visibility.choices(),
     )
 
 

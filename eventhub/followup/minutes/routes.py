@@ -22,7 +22,7 @@ from eventhub.extensions import db
 from eventhub.followup import bp
 from eventhub.followup.minutes import services, storage
 from eventhub.followup.minutes.forms import MaterialEditForm, MinutesForm, material_form
-from eventhub.followup.models import VISIBILITY_LABELS, Material, Visibility
+from eventhub.followup.models import Material, Visibility
 from eventhub.followup.page import followup_page, to_followup
 from eventhub.markdown import render_markdown
 from eventhub.routing import commit_change, show_domain_error
@@ -40,7 +40,7 @@ def allow_large_uploads(endpoint, values):
         request.max_form_memory_size = limit
 
 
-audit_display.register_values("visibility", VISIBILITY_LABELS)
+audit_display.register_values("visibility", Visibility)
 
 
 @bp.record_once

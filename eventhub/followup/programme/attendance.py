@@ -10,9 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from eventhub.db import utcnow
 from eventhub.events.models import (
-    PARTICIPATION_ROLE_LABELS,
     Event,
     EventOrganisation,
     EventStatus,
@@ -22,6 +20,7 @@ from eventhub.events.models import (
 from eventhub.extensions import db
 from eventhub.invitations.models import Invitation
 from eventhub.organisations.models import Organisation
+from eventhub.orm import utcnow
 from eventhub.registrations.models import Registration, RegistrationStatus
 
 ORGANISING_ROLES = (ParticipationRole.HOST.value, ParticipationRole.CO_ORGANISER.value)
@@ -40,7 +39,7 @@ class Cell:
 
     @property
     def role_label(self):
-        return PARTICIPATION_ROLE_LABELS[ParticipationRole(self.role)] if self.role else None
+        return ParticipationRole(self.role).label if self.role else None
 
 
 @dataclass

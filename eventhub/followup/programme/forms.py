@@ -4,7 +4,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, SelectField, SubmitField
 
 from eventhub.followup.commitments.services import CommitmentFilters
-from eventhub.followup.models import COMMITMENT_STATUS_LABELS
+from eventhub.followup.models import CommitmentStatus
 from eventhub.followup.programme.services import programme_owners
 from eventhub.forms import optional_int, options
 
@@ -16,10 +16,7 @@ class CommitmentFilterForm(FlaskForm):
     owner = SelectField(_l("Owner"), coerce=optional_int, validate_choice=False)
     status = SelectField(
         _l("Status"),
-        choices=options(
-            [(None, _l("All statuses"))]
-            + [(s.value, label) for s, label in COMMITMENT_STATUS_LABELS.items()]
-        ),
+        choices=[*options([(None, _l("All statuses"))]), *CommitmentStatus.choices()],
         validate_choice=False,
     )
     overdue = BooleanField(_l("Only overdue"))
