@@ -97,6 +97,15 @@ def recover_expired(lease: timedelta) -> tuple[int, int]:
     return requeued.rowcount or 0, interrupted.rowcount or 0
 
 
+def _still_claimed(ids: list[int], worker_id: str) -> tuple:
+    """Of ``ids``, those this worker still holds: a lease another worker took over is not ours."""
+    return (
+        OutboxMessage.id.in_(ids),
+        OutboxMessage.claimed_by == worker_id,
+        OutboxMessage.status == OutboxStatus.CLAIMED.value,
+    )
+
+
 def claim(worker_id: str, batch_size: int) -> list[ClaimedMessage]:
     """Up to ``batch_size`` due rows, oldest first, now CLAIMED by ``worker_id``."""
     now = utcnow()
@@ -123,13 +132,7 @@ def claim(worker_id: str, batch_size: int) -> list[ClaimedMessage]:
     )
     db.session.commit()
     rows = db.session.scalars(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.id.in_(ids),
-            OutboxMessage.claimed_by == worker_id,
-            OutboxMessage.status == OutboxStatus.CLAIMED.value,
-        )
-        .order_by(OutboxMessage.id)
+        select(OutboxMessage).where(*_still_claimed(ids, worker_id)).order_by(OutboxMessage.id)
     ).all()
     messages = [ClaimedMessage.from_row(row) for row in rows]
     db.session.commit()
@@ -142,11 +145,7 @@ def release_unattempted(ids: list[int], worker_id: str) -> int:
         db.session.rollback()
         result = db.session.execute(
             update(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_(ids),
-                OutboxMessage.claimed_by == worker_id,
-                OutboxMessage.status == OutboxStatus.CLAIMED.value,
-            )
+            .where(*_still_claimed(ids, worker_id))
             .values(status=_status_for_release(), claimed_by=None, claimed_at=None),
             execution_options=_NO_SYNC,
         )
@@ -163,11 +162,7 @@ def keep_unsent(ids: list[int], worker_id: str) -> int:
     """The sink backend: KEPT (readable on the Outbox page, never sent, no sent time)."""
     result = db.session.execute(
         update(OutboxMessage)
-        .where(
-            OutboxMessage.id.in_(ids),
-            OutboxMessage.claimed_by == worker_id,
-            OutboxMessage.status == OutboxStatus.CLAIMED.value,
-        )
+        .where(*_still_claimed(ids, worker_id))
         .values(
             status=OutboxStatus.KEPT.value,
             attempts=OutboxMessage.attempts + 1,
