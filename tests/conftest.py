@@ -1,10 +1,13 @@
 import os
 import socket
 import uuid
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 
 import pytest
+from flask import current_app, has_app_context
 from sqlalchemy import create_engine, text
+from sqlalchemy import event as sa_event
 
 from eventhub import create_app
 from eventhub.extensions import db
@@ -146,6 +149,33 @@ def admin(app):
         user = UserFactory(email="admin@example.org", name="Admin", is_admin=True)
         db.session.commit()
         return user.id
+
+
+@contextmanager
+def recorded_statements(app) -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs inside the block, in order."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    if has_app_context() and current_app._get_current_object() is app:
+        engine = db.engine  # a context of its own would end the caller's session on exit
+    else:
+        with app.app_context():
+            engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def count_queries() -> Callable[..., AbstractContextManager[list[str]]]:
+    """``with count_queries(app) as statements:`` records the SQL run inside the block;
+    ``len(statements)`` is the query count."""
+    return recorded_statements
 
 
 def login(client, email: str, password: str = TEST_PASSWORD):

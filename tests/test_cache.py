@@ -4,7 +4,6 @@ anyone: each visitor's own CSRF token, organisers' pages never shared, changes s
 import re
 
 import pytest
-from sqlalchemy import event as sa_event
 
 from eventhub.events.models import Event
 from eventhub.extensions import db
@@ -24,17 +23,10 @@ def make_event(app, **fields) -> int:
         return event.id
 
 
-def statements_during(app, action) -> int:
-    seen = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: seen.append(args[2])  # noqa: E731
-    sa_event.listen(engine, "before_cursor_execute", listener)
-    try:
+def statements_during(count_queries, app, action) -> int:
+    with count_queries(app) as statements:
         action()
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", listener)
-    return len(seen)
+    return len(statements)
 
 
 def tokens(page: str) -> set[str]:
@@ -43,7 +35,7 @@ def tokens(page: str) -> set[str]:
     )
 
 
-def test_visitors_share_the_page_but_each_gets_their_own_working_token(csrf_app):
+def test_visitors_share_the_page_but_each_gets_their_own_working_token(csrf_app, count_queries):
     app = csrf_app
     event_id = make_event(app, title="Mesa de Quilicura")
     first, second = app.test_client(), app.test_client()
@@ -51,7 +43,9 @@ def test_visitors_share_the_page_but_each_gets_their_own_working_token(csrf_app)
     pages = []
     assert (
         statements_during(
-            app, lambda: pages.append(second.get(f"/events/{event_id}").get_data(as_text=True))
+            count_queries,
+            app,
+            lambda: pages.append(second.get(f"/events/{event_id}").get_data(as_text=True)),
         )
         == 0
     ), "the second visitor's page was computed again"
@@ -85,7 +79,7 @@ def test_a_commit_shows_at_once(app, client):
     assert "Desayuno empresarial ASEXMA" in client.get("/events/").get_data(as_text=True)
 
 
-def test_organisers_pages_are_never_remembered_or_shared(app, client):
+def test_organisers_pages_are_never_remembered_or_shared(app, client, count_queries):
     make_event(app, title="Mesa pública")
     with app.app_context():
         EventFactory(title="Mesa en borrador")
@@ -96,7 +90,7 @@ def test_organisers_pages_are_never_remembered_or_shared(app, client):
     assert "Mesa en borrador" in organiser.get("/events/").get_data(as_text=True)
     visitor = client.get("/events/").get_data(as_text=True)
     assert "Mesa pública" in visitor and "Mesa en borrador" not in visitor
-    assert statements_during(app, lambda: organiser.get("/events/")) > 0
+    assert statements_during(count_queries, app, lambda: organiser.get("/events/")) > 0
 
 
 def test_pages_with_a_message_are_not_remembered(app, client):

@@ -3,7 +3,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import vobject
 from icalendar import Calendar
-from sqlalchemy import event as sa_event
 
 from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
 from eventhub.events.models import Event, EventOrganisation
@@ -243,7 +242,7 @@ def test_polls_get_304_without_building_the_calendar(app, client, monkeypatch):
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
 
 
-def test_feed_query_count_does_not_grow(app, client):
+def test_feed_query_count_does_not_grow(app, client, count_queries):
     def fill(count):
         with app.app_context():
             for _ in range(count):
@@ -260,14 +259,8 @@ def test_feed_query_count_does_not_grow(app, client):
             db.session.commit()
 
     def queries(path):
-        statements = []
-        with app.app_context():
-            listener = lambda *args: statements.append(args[2])  # noqa: E731
-            sa_event.listen(db.engine, "before_cursor_execute", listener)
-            try:
-                assert client.get(path).status_code == 200
-            finally:
-                sa_event.remove(db.engine, "before_cursor_execute", listener)
+        with count_queries(app) as statements:
+            assert client.get(path).status_code == 200
         return len(statements)
 
     fill(3)
@@ -455,28 +448,23 @@ def test_speaker_and_organisation_renames_change_the_feeds(app, client):
     poll(etag, "Municipalidad de Lo Prado (OMIL)")
 
 
-def test_polls_are_answered_from_memory_until_something_is_committed(app, client, monkeypatch):
+def test_polls_are_answered_from_memory_until_something_is_committed(
+    app, client, monkeypatch, count_queries
+):
     """A repeated poll costs no SQL and a repeated download builds nothing; a commit in this
     process shows at once."""
     event_id = make_event(app, title="Mesa de Quilicura")
     first = client.get("/calendar.ics")
     etag = first.headers["ETag"]
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    sa_event.listen(engine, "before_cursor_execute", listener)
 
     def refuse(*args, **kwargs):
         raise AssertionError("the calendar was built again")
 
     monkeypatch.setattr("eventhub.calendar.ics.calendar_bytes", refuse)
-    try:
+    with count_queries(app) as statements:
         assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
         again = client.get("/calendar.ics")
         assert again.data == first.data and again.headers["ETag"] == etag
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", listener)
     assert statements == []
     monkeypatch.undo()
     with app.app_context():
@@ -486,20 +474,13 @@ def test_polls_are_answered_from_memory_until_something_is_committed(app, client
     assert changed.status_code == 200 and b"segunda sesi" in changed.data
 
 
-def test_without_the_poll_cache_every_poll_asks_the_database(make_app):
+def test_without_the_poll_cache_every_poll_asks_the_database(make_app, count_queries):
     app = make_app(CACHE_TTL=0)
     client = app.test_client()
     make_event(app)
     etag = client.get("/calendar.ics").headers["ETag"]
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    sa_event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with count_queries(app) as statements:
         assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", listener)
     assert len(statements) == 1
 
 
