@@ -43,6 +43,7 @@ def test_not_ready_when_postgresql_is_unreachable(tmp_path):
     assert client.get("/healthz").status_code == 200  # alive, just not ready
 
 
+@pytest.mark.xdist_group("timed")
 def test_not_ready_when_the_server_never_answers(tmp_path):
     # A socket that listens but never speaks: connecting succeeds, the handshake hangs.
     # Neither a statement timeout nor the driver bounds this; the probe's own wait does.
@@ -66,6 +67,7 @@ def test_not_ready_when_the_server_never_answers(tmp_path):
         silent.close()
 
 
+@pytest.mark.xdist_group("timed")
 def test_not_ready_while_sqlite_is_locked(tmp_path):
     path = tmp_path / "locked.sqlite"
     app = _app_on(f"sqlite:///{path}", tmp_path)
