@@ -36,9 +36,17 @@ from werkzeug.test import encode_multipart
 from eventhub import create_app
 from eventhub.extensions import db
 from eventhub.organisations import csv_import
-from tests.conftest import base_config, login
+from tests.conftest import DATABASES, base_config, login
 from tests.crawl import Field, Form, crawl, endpoint_of, form_key, local_path, parse_page
-from tests.world import ADMIN_EMAIL, RowWatch, build_world, clients
+from tests.db_copies import built, copies_for, fresh_copy
+from tests.world import (
+    ADMIN_EMAIL,
+    RowWatch,
+    build_world,
+    clients,
+    clients_with,
+    session_cookies,
+)
 
 # The huge strings are the point; hypothesis would warn about printing them.
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
@@ -307,12 +315,49 @@ def find_form(app, client, page_urls: list[str], key: str) -> tuple[Form, str] |
 # --- the test -------------------------------------------------------------------------------
 
 
-def test_fuzz(fuzz_case, make_app, record_property):
+@pytest.fixture(scope="session")
+def built_worlds(tmp_path_factory):
+    """The world, built once per database and worker: building it costs more than most fuzz
+    runs, and a copy of the database is as pristine."""
+    worlds: dict[str, tuple] = {}
+
+    def world_on(kind: str) -> tuple:
+        if kind not in worlds:
+            folder = tmp_path_factory.mktemp(f"fuzz-{kind}")
+            copies = copies_for(kind, folder)
+            builder = create_app(base_config(copies.template_url, folder))
+            with builder.app_context():
+                db.create_all()
+            world = build_world(builder)
+            cookies = session_cookies(clients(builder))
+            built(builder, copies, folder)
+            worlds[kind] = (copies, world, cookies)
+        return worlds[kind]
+
+    yield world_on
+    for copies, *_ in worlds.values():
+        copies.close()
+
+
+@pytest.fixture(params=DATABASES)
+def fuzz_world(request, built_worlds, tmp_path):
+    """An app on a fresh copy of the built world, that world's pages and its signed-in
+    clients."""
+    copies, world, cookies = built_worlds(request.param)
+    config = {**base_config(copies.live_url, tmp_path), "MAX_CONTENT_LENGTH": 1024 * 1024}
+    app = create_app(config)
+    fresh_copy(app, copies)
+    yield app, world, clients_with(app, cookies)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_fuzz(fuzz_case, fuzz_world, record_property):
     cases, query_values, display_pages = discovered()
     role, page_url, method = cases[fuzz_case]
-    app = make_app(MAX_CONTENT_LENGTH=1024 * 1024)
-    world = build_world(app)
-    client = clients(app)[role]
+    app, world, signed_in = fuzz_world
+    client = signed_in[role]
     page_endpoint = endpoint_of(app, local_path(page_url))[0]
     # Personal links carry random salts: the same page in this world is found among its links.
     candidates = [

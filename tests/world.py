@@ -150,6 +150,27 @@ def clients(app) -> dict:
     return {"anonymous": anonymous, "admin": admin}
 
 
+def session_cookies(signed_in: dict) -> dict[str, str]:
+    """The session cookie of each client that has one (``clients()``), to sign in again on a
+    copy of the same database without the password check."""
+    return {
+        role: cookie.value
+        for role, client in signed_in.items()
+        if (cookie := client.get_cookie("session")) is not None
+    }
+
+
+def clients_with(app, cookies: dict[str, str]) -> dict:
+    """``clients()`` on a copy of the database they signed in to: the phone's session is in
+    the copy too."""
+    made = {}
+    for role in ("anonymous", "admin"):
+        made[role] = app.test_client()
+        if role in cookies:
+            made[role].set_cookie("session", cookies[role])
+    return made
+
+
 def _frozen(value):
     """JSON columns come back as lists and dicts: comparable, hashable text instead."""
     return json.dumps(value, sort_keys=True) if isinstance(value, list | dict) else value
