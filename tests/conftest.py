@@ -11,7 +11,7 @@ from sqlalchemy import event as sa_event
 
 from eventhub import create_app
 from eventhub.extensions import db
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, EventFactory
 
 pytest_plugins = ["tests.smtp"]
 
@@ -176,6 +176,29 @@ def count_queries() -> Callable[..., AbstractContextManager[list[str]]]:
     """``with count_queries(app) as statements:`` records the SQL run inside the block;
     ``len(statements)`` is the query count."""
     return recorded_statements
+
+
+@pytest.fixture
+def event_defaults() -> dict:
+    """The fields every ``create_event`` of a module starts from: a module overrides this
+    fixture (calendars want published events)."""
+    return {}
+
+
+@pytest.fixture
+def create_event(request, event_defaults) -> Callable[..., int]:
+    """``create_event(**fields)``: an event (``EventFactory``) committed on the test app, or on
+    ``app=`` another one; its id."""
+
+    def create(app=None, **fields) -> int:
+        if app is None:
+            app = request.getfixturevalue("app")
+        with app.app_context():
+            event = EventFactory(**{**event_defaults, **fields})
+            db.session.commit()
+            return event.id
+
+    return create
 
 
 def login(client, email: str, password: str = TEST_PASSWORD):

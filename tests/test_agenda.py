@@ -25,16 +25,13 @@ def local(hhmm: str, day: int = 15) -> datetime:
 
 
 @pytest.fixture
-def event_id(app):
-    with app.app_context():
-        event = EventFactory(
-            title="Mesa de Lo Prado",
-            starts_at=EVENT_START,
-            ends_at=EVENT_START + timedelta(hours=4),
-            published=True,
-        )
-        db.session.commit()
-        return event.id
+def event_id(create_event):
+    return create_event(
+        title="Mesa de Lo Prado",
+        starts_at=EVENT_START,
+        ends_at=EVENT_START + timedelta(hours=4),
+        published=True,
+    )
 
 
 @pytest.fixture
