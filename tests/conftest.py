@@ -3,6 +3,7 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 
 import pytest
 from flask import current_app, has_app_context
@@ -217,6 +218,25 @@ def admin_client(client, admin):
     response = login(client, "admin@example.org")
     assert response.status_code == 302
     return client
+
+
+FUZZ_FILE = Path(__file__).parent / "test_fuzz_forms.py"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist, on the controller: every worker gets the same fuzz cases, discovered once
+    here (a worker's own crawl may find other variants of a form, and workers that collect
+    different tests stop the run)."""
+    args = [arg.split("::")[0] for arg in node.config.args] or ["tests"]
+    root = node.config.rootpath
+    wanted = any(
+        (path := (root / arg).resolve()) == FUZZ_FILE or path in FUZZ_FILE.parents for arg in args
+    )
+    if wanted:
+        from tests.test_fuzz_forms import discovered
+
+        node.workerinput["fuzz_discovery"] = discovered()
 
 
 _FUZZ_REPORT: list[tuple[str, dict]] = []

@@ -103,16 +103,20 @@ def _discover():
 _DISCOVERED = None
 
 
-def discovered():
+def discovered(config=None):
+    """The forms to fuzz, found once per process; under pytest-xdist the controller's
+    (tests/conftest.py): two crawls can meet different variants of a form, and every worker
+    must collect the same tests."""
     global _DISCOVERED
     if _DISCOVERED is None:
-        _DISCOVERED = _discover()
+        handed_over = getattr(config, "workerinput", {}).get("fuzz_discovery")
+        _DISCOVERED = handed_over or _discover()
     return _DISCOVERED
 
 
 def pytest_generate_tests(metafunc):
     if "fuzz_case" in metafunc.fixturenames:
-        cases = discovered()[0]
+        cases = discovered(metafunc.config)[0]
         metafunc.parametrize("fuzz_case", sorted(cases), ids=lambda key: key.split(" [")[0])
 
 
