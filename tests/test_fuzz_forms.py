@@ -29,11 +29,13 @@ from urllib.parse import urlsplit
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import String
+from sqlalchemy import String, update
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from eventhub import create_app
+from eventhub.auth.models import UserSession
+from eventhub.db import utcnow
 from eventhub.extensions import db
 from eventhub.organisations import csv_import
 from tests.conftest import DATABASES, base_config, login
@@ -351,6 +353,11 @@ def fuzz_world(request, built_worlds, tmp_path):
     config = {**base_config(copies.live_url, tmp_path), "MAX_CONTENT_LENGTH": 1024 * 1024}
     app = create_app(config)
     fresh_copy(app, copies)
+    with app.app_context():
+        # Signed in just now, as on a world built for this test: a session last seen over a
+        # minute ago would be written by the first request, refused or not.
+        db.session.execute(update(UserSession).values(last_seen_at=utcnow()))
+        db.session.commit()
     yield app, world, clients_with(app, cookies)
     with app.app_context():
         db.session.remove()
