@@ -1,14 +1,18 @@
 import os
 import socket
 import uuid
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 
 import pytest
+from flask import current_app, has_app_context
 from sqlalchemy import create_engine, text
+from sqlalchemy import event as sa_event
 
 from eventhub import create_app
 from eventhub.extensions import db
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, EventFactory
 
 pytest_plugins = ["tests.smtp"]
 
@@ -148,6 +152,56 @@ def admin(app):
         return user.id
 
 
+@contextmanager
+def recorded_statements(app) -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs inside the block, in order."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append(statement)
+
+    if has_app_context() and current_app._get_current_object() is app:
+        engine = db.engine  # a context of its own would end the caller's session on exit
+    else:
+        with app.app_context():
+            engine = db.engine
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def count_queries() -> Callable[..., AbstractContextManager[list[str]]]:
+    """``with count_queries(app) as statements:`` records the SQL run inside the block;
+    ``len(statements)`` is the query count."""
+    return recorded_statements
+
+
+@pytest.fixture
+def event_defaults() -> dict:
+    """The fields every ``create_event`` of a module starts from: a module overrides this
+    fixture (calendars want published events)."""
+    return {}
+
+
+@pytest.fixture
+def create_event(request, event_defaults) -> Callable[..., int]:
+    """``create_event(**fields)``: an event (``EventFactory``) committed on the test app, or on
+    ``app=`` another one; its id."""
+
+    def create(app=None, **fields) -> int:
+        if app is None:
+            app = request.getfixturevalue("app")
+        with app.app_context():
+            event = EventFactory(**{**event_defaults, **fields})
+            db.session.commit()
+            return event.id
+
+    return create
+
+
 def login(client, email: str, password: str = TEST_PASSWORD):
     return client.post("/login", data={"email": email, "password": password})
 
@@ -164,6 +218,25 @@ def admin_client(client, admin):
     response = login(client, "admin@example.org")
     assert response.status_code == 302
     return client
+
+
+FUZZ_FILE = Path(__file__).parent / "test_fuzz_forms.py"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """pytest-xdist, on the controller: every worker gets the same fuzz cases, discovered once
+    here (a worker's own crawl may find other variants of a form, and workers that collect
+    different tests stop the run)."""
+    args = [arg.split("::")[0] for arg in node.config.args] or ["tests"]
+    root = node.config.rootpath
+    wanted = any(
+        (path := (root / arg).resolve()) == FUZZ_FILE or path in FUZZ_FILE.parents for arg in args
+    )
+    if wanted:
+        from tests.test_fuzz_forms import discovered
+
+        node.workerinput["fuzz_discovery"] = discovered()
 
 
 _FUZZ_REPORT: list[tuple[str, dict]] = []

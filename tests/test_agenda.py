@@ -5,7 +5,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from eventhub.agenda import services
@@ -26,16 +25,13 @@ def local(hhmm: str, day: int = 15) -> datetime:
 
 
 @pytest.fixture
-def event_id(app):
-    with app.app_context():
-        event = EventFactory(
-            title="Mesa de Lo Prado",
-            starts_at=EVENT_START,
-            ends_at=EVENT_START + timedelta(hours=4),
-            published=True,
-        )
-        db.session.commit()
-        return event.id
+def event_id(create_event):
+    return create_event(
+        title="Mesa de Lo Prado",
+        starts_at=EVENT_START,
+        ends_at=EVENT_START + timedelta(hours=4),
+        published=True,
+    )
 
 
 @pytest.fixture
@@ -389,15 +385,9 @@ def test_draft_event_agenda_is_not_public(app, client):
     assert client.get(f"/events/{draft}/agenda.csv").status_code == 404
 
 
-def _queries(app, client, path) -> int:
-    statements = []
-    with app.app_context():
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        sa_event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get(path).status_code == 200
-        finally:
-            sa_event.remove(db.engine, "before_cursor_execute", listener)
+def _queries(count_queries, app, client, path) -> int:
+    with count_queries(app) as statements:
+        assert client.get(path).status_code == 200
     return len(statements)
 
 
@@ -420,14 +410,14 @@ def _fill_agenda(app, event_id, count):
 
 
 @pytest.mark.parametrize("path", ["/events/{id}", "/events/{id}/agenda", "/events/{id}/agenda.csv"])
-def test_event_page_query_count_constant(app, client, event_id, path):
+def test_event_page_query_count_constant(app, client, event_id, path, count_queries):
     _fill_agenda(app, event_id, 3)
-    small = _queries(app, client, path.format(id=event_id))
+    small = _queries(count_queries, app, client, path.format(id=event_id))
     with app.app_context():
         db.session.execute(AgendaItem.__table__.delete())
         db.session.commit()
     _fill_agenda(app, event_id, 60)
-    assert _queries(app, client, path.format(id=event_id)) == small
+    assert _queries(count_queries, app, client, path.format(id=event_id)) == small
 
 
 # --- the event's start moves ----------------------------------------------------------------

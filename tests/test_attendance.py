@@ -2,8 +2,6 @@
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event as sa_event
-
 from eventhub.events.models import EventOrganisation
 from eventhub.extensions import db
 from eventhub.invitations.models import Invitation
@@ -110,16 +108,10 @@ def test_the_came_to_column_is_explained(app, organiser_client):
     assert "«Asistió a»" in legend and "ya realizados" in legend
 
 
-def test_programme_page_query_count_is_constant(app, organiser_client):
+def test_programme_page_query_count_is_constant(app, organiser_client, count_queries):
     def queries(programme_id):
-        statements = []
-        with app.app_context():
-            listener = lambda *args: statements.append(args[2])  # noqa: E731
-            sa_event.listen(db.engine, "before_cursor_execute", listener)
-            try:
-                assert organiser_client.get(f"/programmes/{programme_id}").status_code == 200
-            finally:
-                sa_event.remove(db.engine, "before_cursor_execute", listener)
+        with count_queries(app) as statements:
+            assert organiser_client.get(f"/programmes/{programme_id}").status_code == 200
         return len(statements)
 
     small = queries(build(app, organisations=2, events=2))

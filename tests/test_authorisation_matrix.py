@@ -18,14 +18,11 @@ stored values, so it saves and redirects). "login" means a redirect to the sign-
 """
 
 import secrets
-import shutil
-import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import select
 
 from eventhub import create_app
 from eventhub.agenda.models import AgendaItem
@@ -41,7 +38,8 @@ from eventhub.invitations.mail import opt_out_token
 from eventhub.invitations.models import Invitation
 from eventhub.mail.models import OutboxMessage
 from eventhub.registrations import services as registration_services
-from tests.conftest import DATABASES, PG_URL, base_config, login
+from tests.conftest import DATABASES, base_config, login
+from tests.db_copies import SqliteCopies, built, copies_for, fresh_copy
 from tests.factories import (
     ContactFactory,
     EventFactory,
@@ -388,65 +386,11 @@ def _url(app: Flask, rule, role: str, world: dict) -> str:
     return rule.build(values, append_unknown=False)[1]
 
 
-class SqliteCopies:
-    """The template is a file; a fresh copy is that file copied over the live one."""
-
-    def __init__(self, folder: Path):
-        self.template, self.live = folder / "template.sqlite", folder / "live.sqlite"
-        self.template_url = f"sqlite:///{self.template}"
-        self.live_url = f"sqlite:///{self.live}"
-
-    def after_build(self) -> None:
-        pass
-
-    def fresh_copy(self) -> None:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{self.live}{suffix}").unlink(missing_ok=True)
-        shutil.copyfile(self.template, self.live)
-
-    def close(self) -> None:
-        pass
-
-
-class PostgresCopies:
-    """The template is a database; a fresh copy is a database created from it."""
-
-    def __init__(self):
-        server = make_url(PG_URL)
-        name = f"eventhub_matrix_{uuid.uuid4().hex[:10]}"
-        self.template_name, self.live_name = f"{name}_template", f"{name}_live"
-        self.template_url = server.set(database=self.template_name).render_as_string(False)
-        self.live_url = server.set(database=self.live_name).render_as_string(False)
-        self.admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        self._run(f'CREATE DATABASE "{self.template_name}"')
-
-    def _run(self, *statements: str) -> None:
-        with self.admin.connect() as conn:
-            for statement in statements:
-                conn.execute(text(statement))
-
-    def after_build(self) -> None:
-        self.fresh_copy()
-
-    def fresh_copy(self) -> None:
-        self._run(
-            f'DROP DATABASE IF EXISTS "{self.live_name}" WITH (FORCE)',
-            f'CREATE DATABASE "{self.live_name}" TEMPLATE "{self.template_name}"',
-        )
-
-    def close(self) -> None:
-        self._run(
-            f'DROP DATABASE IF EXISTS "{self.live_name}" WITH (FORCE)',
-            f'DROP DATABASE IF EXISTS "{self.template_name}" WITH (FORCE)',
-        )
-        self.admin.dispose()
-
-
 @pytest.fixture(scope="module", params=DATABASES)
 def matrix(request, tmp_path_factory):
     """One app on a database that is replaced by a pristine copy before each case."""
     folder = tmp_path_factory.mktemp("matrix")
-    copies = PostgresCopies() if request.param == "postgresql" else SqliteCopies(folder)
+    copies = copies_for(request.param, folder)
     builder = create_app(base_config(copies.template_url, folder))
     world = _build_world(builder)
     cookies = {}
@@ -461,29 +405,13 @@ def matrix(request, tmp_path_factory):
             .join(UserSession.user)
             .where(User.email == "outsider@example.org")
         )
-    uploads = Path(builder.config["UPLOAD_FOLDER"])
-    shutil.copytree(uploads, folder / "uploads-template")
-    with builder.app_context():
-        db.session.remove()
-        db.engine.dispose()  # the last connection closes (SQLite: the WAL is merged into the file)
-    copies.after_build()
+    built(builder, copies, folder)
     app = create_app(base_config(copies.live_url, folder))
     yield app, copies, world, cookies
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
     copies.close()
-
-
-def _fresh_copy(app: Flask, copies) -> None:
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    copies.fresh_copy()
-    # Uploaded files too: a case that deletes a file must not take it from the next one.
-    uploads = Path(app.config["UPLOAD_FOLDER"])
-    shutil.rmtree(uploads, ignore_errors=True)
-    shutil.copytree(uploads.parent / "uploads-template", uploads)
 
 
 def _status(response) -> int | str:
@@ -510,7 +438,7 @@ def test_authorisation_matrix(matrix):
             continue  # reported by test_every_route_has_a_row
         for role, want in zip(ROLES, expected, strict=True):
             if dirty:
-                _fresh_copy(app, copies)
+                fresh_copy(app, copies)
             client = app.test_client()
             if role in cookies:
                 client.set_cookie("session", cookies[role])

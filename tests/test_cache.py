@@ -4,7 +4,6 @@ anyone: each visitor's own CSRF token, organisers' pages never shared, changes s
 import re
 
 import pytest
-from sqlalchemy import event as sa_event
 
 from eventhub.events.models import Event
 from eventhub.extensions import db
@@ -17,24 +16,16 @@ def csrf_app(make_app):
     return make_app(WTF_CSRF_ENABLED=True)
 
 
-def make_event(app, **fields) -> int:
-    with app.app_context():
-        event = EventFactory(published=True, registration_mode="open", **fields)
-        db.session.commit()
-        return event.id
+@pytest.fixture
+def event_defaults() -> dict:
+    """Public, open events: the pages a cache may share (tests/conftest.py's create_event)."""
+    return {"published": True, "registration_mode": "open"}
 
 
-def statements_during(app, action) -> int:
-    seen = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: seen.append(args[2])  # noqa: E731
-    sa_event.listen(engine, "before_cursor_execute", listener)
-    try:
+def statements_during(count_queries, app, action) -> int:
+    with count_queries(app) as statements:
         action()
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", listener)
-    return len(seen)
+    return len(statements)
 
 
 def tokens(page: str) -> set[str]:
@@ -43,15 +34,19 @@ def tokens(page: str) -> set[str]:
     )
 
 
-def test_visitors_share_the_page_but_each_gets_their_own_working_token(csrf_app):
+def test_visitors_share_the_page_but_each_gets_their_own_working_token(
+    csrf_app, count_queries, create_event
+):
     app = csrf_app
-    event_id = make_event(app, title="Mesa de Quilicura")
+    event_id = create_event(app=app, title="Mesa de Quilicura")
     first, second = app.test_client(), app.test_client()
     page_one = first.get(f"/events/{event_id}").get_data(as_text=True)
     pages = []
     assert (
         statements_during(
-            app, lambda: pages.append(second.get(f"/events/{event_id}").get_data(as_text=True))
+            count_queries,
+            app,
+            lambda: pages.append(second.get(f"/events/{event_id}").get_data(as_text=True)),
         )
         == 0
     ), "the second visitor's page was computed again"
@@ -75,8 +70,8 @@ def test_visitors_share_the_page_but_each_gets_their_own_working_token(csrf_app)
     assert refused.status_code == 400
 
 
-def test_a_commit_shows_at_once(app, client):
-    event_id = make_event(app, title="Desayuno ASEXMA")
+def test_a_commit_shows_at_once(app, client, create_event):
+    event_id = create_event(title="Desayuno ASEXMA")
     assert "Desayuno ASEXMA" in client.get("/events/").get_data(as_text=True)
     with app.app_context():
         db.session.get(Event, event_id).title = "Desayuno empresarial ASEXMA"
@@ -85,8 +80,8 @@ def test_a_commit_shows_at_once(app, client):
     assert "Desayuno empresarial ASEXMA" in client.get("/events/").get_data(as_text=True)
 
 
-def test_organisers_pages_are_never_remembered_or_shared(app, client):
-    make_event(app, title="Mesa pública")
+def test_organisers_pages_are_never_remembered_or_shared(app, client, count_queries, create_event):
+    create_event(title="Mesa pública")
     with app.app_context():
         EventFactory(title="Mesa en borrador")
         UserFactory(email="org@example.org")
@@ -96,11 +91,11 @@ def test_organisers_pages_are_never_remembered_or_shared(app, client):
     assert "Mesa en borrador" in organiser.get("/events/").get_data(as_text=True)
     visitor = client.get("/events/").get_data(as_text=True)
     assert "Mesa pública" in visitor and "Mesa en borrador" not in visitor
-    assert statements_during(app, lambda: organiser.get("/events/")) > 0
+    assert statements_during(count_queries, app, lambda: organiser.get("/events/")) > 0
 
 
-def test_pages_with_a_message_are_not_remembered(app, client):
-    event_id = make_event(app)
+def test_pages_with_a_message_are_not_remembered(app, client, create_event):
+    event_id = create_event()
     client.get(f"/events/{event_id}")
     with client.session_transaction() as session:
         session["_flashes"] = [("info", "Mensaje solo para esta visita")]
@@ -111,8 +106,8 @@ def test_pages_with_a_message_are_not_remembered(app, client):
     )
 
 
-def test_languages_are_remembered_apart(app, client):
-    event_id = make_event(app)
+def test_languages_are_remembered_apart(app, client, create_event):
+    event_id = create_event()
     spanish = client.get(f"/events/{event_id}").get_data(as_text=True)
     client.post("/language", data={"lang": "en", "next": f"/events/{event_id}"})
     english = client.get(f"/events/{event_id}").get_data(as_text=True)

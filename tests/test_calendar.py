@@ -3,7 +3,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import vobject
 from icalendar import Calendar
-from sqlalchemy import event as sa_event
 
 from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
 from eventhub.events.models import Event, EventOrganisation
@@ -26,11 +25,10 @@ LONG_TEXT = (
 )
 
 
-def make_event(app, **fields) -> int:
-    with app.app_context():
-        event = EventFactory(**{"published": True, **fields})
-        db.session.commit()
-        return event.id
+@pytest.fixture
+def event_defaults() -> dict:
+    """Calendars show published events: the ones these tests create (tests/conftest.py)."""
+    return {"published": True}
 
 
 def parse(response) -> Calendar:
@@ -43,9 +41,8 @@ def vevents(response):
     return list(parse(response).walk("VEVENT"))
 
 
-def test_event_ics_has_zone_identity_and_links(app, client):
-    event_id = make_event(
-        app,
+def test_event_ics_has_zone_identity_and_links(app, client, create_event):
+    event_id = create_event(
         title="Mesa de Lo Prado",
         starts_at=WINTER,
         ends_at=WINTER + timedelta(hours=3),
@@ -65,8 +62,10 @@ def test_event_ics_has_zone_identity_and_links(app, client):
     assert vevent.decoded("DTSTART").astimezone(UTC) == WINTER
 
 
-def test_same_content_same_bytes_and_sequence_on_changes(app, client, organiser_client):
-    event_id = make_event(app, starts_at=WINTER, ends_at=WINTER + timedelta(hours=2))
+def test_same_content_same_bytes_and_sequence_on_changes(
+    app, client, organiser_client, create_event
+):
+    event_id = create_event(starts_at=WINTER, ends_at=WINTER + timedelta(hours=2))
     first = client.get(f"/events/{event_id}.ics").data
     assert client.get(f"/events/{event_id}.ics").data == first
     [before] = Calendar.from_ical(first).walk("VEVENT")
@@ -91,8 +90,8 @@ def test_same_content_same_bytes_and_sequence_on_changes(app, client, organiser_
     assert "Cancelado" in str(cancelled["SUMMARY"])
 
 
-def test_agenda_changes_update_the_event_in_calendars(app, client):
-    event_id = make_event(app, starts_at=WINTER, ends_at=WINTER + timedelta(hours=2))
+def test_agenda_changes_update_the_event_in_calendars(app, client, create_event):
+    event_id = create_event(starts_at=WINTER, ends_at=WINTER + timedelta(hours=2))
     [before] = vevents(client.get(f"/events/{event_id}.ics"))
     with app.app_context():
         item = AgendaItem(
@@ -112,8 +111,8 @@ def test_agenda_changes_update_the_event_in_calendars(app, client):
     assert "Fernando Cejudo" in str(after["DESCRIPTION"])
 
 
-def test_detailed_ics_has_agenda_items_related_to_the_event(app, client):
-    event_id = make_event(app, starts_at=WINTER, ends_at=WINTER + timedelta(hours=2))
+def test_detailed_ics_has_agenda_items_related_to_the_event(app, client, create_event):
+    event_id = create_event(starts_at=WINTER, ends_at=WINTER + timedelta(hours=2))
     with app.app_context():
         for n in range(2):
             db.session.add(
@@ -134,8 +133,8 @@ def test_detailed_ics_has_agenda_items_related_to_the_event(app, client):
     assert len({str(c["UID"]) for c in detailed}) == 3
 
 
-def test_draft_event_ics_is_404_for_visitors(app, client, organiser_client):
-    event_id = make_event(app, published=False)
+def test_draft_event_ics_is_404_for_visitors(app, client, organiser_client, create_event):
+    event_id = create_event(published=False)
     assert client.application.test_client().get(f"/events/{event_id}.ics").status_code == 404
     assert organiser_client.get(f"/events/{event_id}.ics").status_code == 200
     assert organiser_client.get("/events/999999.ics").status_code == 404
@@ -150,9 +149,8 @@ def test_draft_event_ics_is_404_for_visitors(app, client, organiser_client):
         (WINTER, "UTC", "2026-07-15T14:00:00+00:00"),
     ],
 )
-def test_independent_parser_reads_the_same_instants(app, client, start, zone, utc):
-    event_id = make_event(
-        app,
+def test_independent_parser_reads_the_same_instants(app, client, start, zone, utc, create_event):
+    event_id = create_event(
         starts_at=start,
         ends_at=start + timedelta(hours=1),
         timezone=zone,
@@ -216,8 +214,8 @@ def test_public_feed_contents_and_properties(app, client):
     assert client.get("/calendar.ics?kind=nonsense&programme=abc").status_code == 200
 
 
-def test_polls_get_304_without_building_the_calendar(app, client, monkeypatch):
-    event_id = make_event(app)
+def test_polls_get_304_without_building_the_calendar(app, client, monkeypatch, create_event):
+    event_id = create_event()
     first = client.get("/calendar.ics")
     etag, last_modified = first.headers["ETag"], first.headers["Last-Modified"]
 
@@ -243,7 +241,7 @@ def test_polls_get_304_without_building_the_calendar(app, client, monkeypatch):
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
 
 
-def test_feed_query_count_does_not_grow(app, client):
+def test_feed_query_count_does_not_grow(app, client, count_queries):
     def fill(count):
         with app.app_context():
             for _ in range(count):
@@ -260,14 +258,8 @@ def test_feed_query_count_does_not_grow(app, client):
             db.session.commit()
 
     def queries(path):
-        statements = []
-        with app.app_context():
-            listener = lambda *args: statements.append(args[2])  # noqa: E731
-            sa_event.listen(db.engine, "before_cursor_execute", listener)
-            try:
-                assert client.get(path).status_code == 200
-            finally:
-                sa_event.remove(db.engine, "before_cursor_execute", listener)
+        with count_queries(app) as statements:
+            assert client.get(path).status_code == 200
         return len(statements)
 
     fill(3)
@@ -359,9 +351,9 @@ def test_month_view(app, organiser_client):
         assert client.get(f"/calendar?month={month}").status_code in (200, 404)
 
 
-def test_event_page_add_to_calendar_links(app, client):
-    event_id = make_event(
-        app, title="Mesa de Lo Prado", starts_at=WINTER, ends_at=WINTER + timedelta(hours=3)
+def test_event_page_add_to_calendar_links(app, client, create_event):
+    event_id = create_event(
+        title="Mesa de Lo Prado", starts_at=WINTER, ends_at=WINTER + timedelta(hours=3)
     )
     page = client.get(f"/events/{event_id}").get_data(as_text=True)
     assert f'href="/events/{event_id}.ics"' in page
@@ -423,10 +415,10 @@ def test_external_urls_need_no_request(make_app):
         )
 
 
-def test_speaker_and_organisation_renames_change_the_feeds(app, client):
+def test_speaker_and_organisation_renames_change_the_feeds(app, client, create_event):
     """Feeds show speakers' and organisations' names: renaming them is a new version."""
     soon = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
-    event_id = make_event(app, starts_at=soon, ends_at=soon + timedelta(hours=2))
+    event_id = create_event(starts_at=soon, ends_at=soon + timedelta(hours=2))
     with app.app_context():
         org = OrganisationFactory(name="Municipalidad de Lo Prado")
         speaker = SpeakerFactory(name="Fernando Cejudo", organisation=org)
@@ -464,28 +456,23 @@ def test_speaker_and_organisation_renames_change_the_feeds(app, client):
     poll(etag, "Municipalidad de Lo Prado (OMIL)")
 
 
-def test_polls_are_answered_from_memory_until_something_is_committed(app, client, monkeypatch):
+def test_polls_are_answered_from_memory_until_something_is_committed(
+    app, client, monkeypatch, count_queries, create_event
+):
     """A repeated poll costs no SQL and a repeated download builds nothing; a commit in this
     process shows at once."""
-    event_id = make_event(app, title="Mesa de Quilicura")
+    event_id = create_event(title="Mesa de Quilicura")
     first = client.get("/calendar.ics")
     etag = first.headers["ETag"]
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    sa_event.listen(engine, "before_cursor_execute", listener)
 
     def refuse(*args, **kwargs):
         raise AssertionError("the calendar was built again")
 
     monkeypatch.setattr("eventhub.calendar.ics.calendar_bytes", refuse)
-    try:
+    with count_queries(app) as statements:
         assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
         again = client.get("/calendar.ics")
         assert again.data == first.data and again.headers["ETag"] == etag
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", listener)
     assert statements == []
     monkeypatch.undo()
     with app.app_context():
@@ -495,27 +482,22 @@ def test_polls_are_answered_from_memory_until_something_is_committed(app, client
     assert changed.status_code == 200 and b"segunda sesi" in changed.data
 
 
-def test_without_the_poll_cache_every_poll_asks_the_database(make_app):
+def test_without_the_poll_cache_every_poll_asks_the_database(make_app, count_queries, create_event):
     app = make_app(CACHE_TTL=0)
     client = app.test_client()
-    make_event(app)
+    create_event(app=app)
     etag = client.get("/calendar.ics").headers["ETag"]
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    sa_event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with count_queries(app) as statements:
         assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", listener)
     assert len(statements) == 1
 
 
-def test_changes_made_by_other_processes_show_within_the_ttl(app, client, monkeypatch):
+def test_changes_made_by_other_processes_show_within_the_ttl(
+    app, client, monkeypatch, create_event
+):
     from eventhub import cache
 
-    event_id = make_event(app)
+    event_id = create_event()
     etag = client.get("/calendar.ics").headers["ETag"]
     assert client.get("/calendar.ics", headers={"If-None-Match": etag}).status_code == 304
     seen = cache.generation()

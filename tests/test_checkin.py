@@ -5,7 +5,6 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from eventhub.extensions import db
@@ -125,16 +124,10 @@ def test_sign_in_sheet_lists_confirmed_people(app, organiser_client, event_id):
     assert "Carla Soto" not in page
 
 
-def test_door_query_count_is_constant(app, organiser_client, event_id):
+def test_door_query_count_is_constant(app, organiser_client, event_id, count_queries):
     def queries():
-        statements = []
-        with app.app_context():
-            listener = lambda *args: statements.append(args[2])  # noqa: E731
-            sa_event.listen(db.engine, "before_cursor_execute", listener)
-            try:
-                organiser_client.get(f"/events/{event_id}/checkin")
-            finally:
-                sa_event.remove(db.engine, "before_cursor_execute", listener)
+        with count_queries(app) as statements:
+            organiser_client.get(f"/events/{event_id}/checkin")
         return len(statements)
 
     small = queries()

@@ -46,6 +46,7 @@ def rows(count: int) -> list[str]:
     ]
 
 
+@pytest.mark.xdist_group("timed")
 def test_fifty_thousand_rows_are_refused_quickly_with_the_limit(en_client, app):
     data = csv_text(*rows(50_000)).encode()
     started = time.perf_counter()
@@ -61,6 +62,7 @@ def test_fifty_thousand_rows_are_refused_quickly_with_the_limit(en_client, app):
         assert counts() == (0, 0)
 
 
+@pytest.mark.xdist_group("timed")
 def test_the_row_limit_imports_in_bounded_time(en_client, app):
     started = time.perf_counter()
     response = upload(en_client, csv_text(*rows(csv_import.MAX_ROWS)).encode())

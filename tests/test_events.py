@@ -1,7 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from eventhub.events.models import Event, EventOrganisation
@@ -280,18 +279,6 @@ def test_pagination(app, client):
     assert 'rel="next"' in first
 
 
-def _count_queries(app, client, path) -> int:
-    statements = []
-    with app.app_context():
-        listener = lambda *args: statements.append(args[2])  # noqa: E731
-        sa_event.listen(db.engine, "before_cursor_execute", listener)
-        try:
-            assert client.get(path).status_code == 200
-        finally:
-            sa_event.remove(db.engine, "before_cursor_execute", listener)
-    return len(statements)
-
-
 def _populate(app, n):
     with app.app_context():
         programme = ProgrammeFactory()
@@ -308,7 +295,12 @@ def _populate(app, n):
         return event.id
 
 
-def test_list_and_page_query_counts_do_not_grow(app, organiser_client):
+def test_list_and_page_query_counts_do_not_grow(app, organiser_client, count_queries):
+    def _count_queries(app, client, path) -> int:
+        with count_queries(app) as statements:
+            assert client.get(path).status_code == 200
+        return len(statements)
+
     event_id = _populate(app, 3)
     small_list = _count_queries(app, organiser_client, "/events/")
     small_page = _count_queries(app, organiser_client, f"/events/{event_id}")

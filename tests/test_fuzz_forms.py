@@ -7,7 +7,8 @@ with garbage (control characters, unicode, huge strings, malformed dates and num
 leaves them out.
 
 - A refused request (4xx, a form shown again with errors, an error message) writes nothing:
-  every row of every table is compared before and after.
+  every row of every table it wrote to (and of the tables that reference those) is compared
+  before and after (tests/world.py's RowWatch: as strict as comparing the whole database).
 - An accepted one stores text that fits its column (SQLite would keep a string PostgreSQL
   refuses), with no NUL, and the page it redirects to renders.
 
@@ -28,16 +29,26 @@ from urllib.parse import urlsplit
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import String
+from sqlalchemy import String, update
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from eventhub import create_app
+from eventhub.auth.models import UserSession
+from eventhub.db import utcnow
 from eventhub.extensions import db
 from eventhub.organisations import csv_import
-from tests.conftest import base_config
+from tests.conftest import DATABASES, base_config, login
 from tests.crawl import Field, Form, crawl, endpoint_of, form_key, local_path, parse_page
-from tests.world import build_world, clients, snapshot
+from tests.db_copies import built, copies_for, fresh_copy
+from tests.world import (
+    ADMIN_EMAIL,
+    RowWatch,
+    build_world,
+    clients,
+    clients_with,
+    session_cookies,
+)
 
 # The huge strings are the point; hypothesis would warn about printing them.
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
@@ -94,16 +105,20 @@ def _discover():
 _DISCOVERED = None
 
 
-def discovered():
+def discovered(config=None):
+    """The forms to fuzz, found once per process; under pytest-xdist the controller's
+    (tests/conftest.py): two crawls can meet different variants of a form, and every worker
+    must collect the same tests."""
     global _DISCOVERED
     if _DISCOVERED is None:
-        _DISCOVERED = _discover()
+        handed_over = getattr(config, "workerinput", {}).get("fuzz_discovery")
+        _DISCOVERED = handed_over or _discover()
     return _DISCOVERED
 
 
 def pytest_generate_tests(metafunc):
     if "fuzz_case" in metafunc.fixturenames:
-        cases = discovered()[0]
+        cases = discovered(metafunc.config)[0]
         metafunc.parametrize("fuzz_case", sorted(cases), ids=lambda key: key.split(" [")[0])
 
 
@@ -264,14 +279,6 @@ def refused(client, response) -> bool:
         return any(category == "error" for category, _ in session.get("_flashes", []))
 
 
-def changed_rows(before: dict, after: dict) -> dict[str, set]:
-    return {
-        table: set(after[table]) - set(before[table])
-        for table in after
-        if set(after[table]) != set(before[table])
-    }
-
-
 def check_stored_values(app, rows: dict[str, set]) -> None:
     with app.app_context():
         tables = {t.name: t for t in db.metadata.sorted_tables}
@@ -314,12 +321,54 @@ def find_form(app, client, page_urls: list[str], key: str) -> tuple[Form, str] |
 # --- the test -------------------------------------------------------------------------------
 
 
-def test_fuzz(fuzz_case, make_app, record_property):
+@pytest.fixture(scope="session")
+def built_worlds(tmp_path_factory):
+    """The world, built once per database and worker: building it costs more than most fuzz
+    runs, and a copy of the database is as pristine."""
+    worlds: dict[str, tuple] = {}
+
+    def world_on(kind: str) -> tuple:
+        if kind not in worlds:
+            folder = tmp_path_factory.mktemp(f"fuzz-{kind}")
+            copies = copies_for(kind, folder)
+            builder = create_app(base_config(copies.template_url, folder))
+            with builder.app_context():
+                db.create_all()
+            world = build_world(builder)
+            cookies = session_cookies(clients(builder))
+            built(builder, copies, folder)
+            worlds[kind] = (copies, world, cookies)
+        return worlds[kind]
+
+    yield world_on
+    for copies, *_ in worlds.values():
+        copies.close()
+
+
+@pytest.fixture(params=DATABASES)
+def fuzz_world(request, built_worlds, tmp_path):
+    """An app on a fresh copy of the built world, that world's pages and its signed-in
+    clients."""
+    copies, world, cookies = built_worlds(request.param)
+    config = {**base_config(copies.live_url, tmp_path), "MAX_CONTENT_LENGTH": 1024 * 1024}
+    app = create_app(config)
+    fresh_copy(app, copies)
+    with app.app_context():
+        # Signed in just now, as on a world built for this test: a session last seen over a
+        # minute ago would be written by the first request, refused or not.
+        db.session.execute(update(UserSession).values(last_seen_at=utcnow()))
+        db.session.commit()
+    yield app, world, clients_with(app, cookies)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_fuzz(fuzz_case, fuzz_world, record_property):
     cases, query_values, display_pages = discovered()
     role, page_url, method = cases[fuzz_case]
-    app = make_app(MAX_CONTENT_LENGTH=1024 * 1024)
-    world = build_world(app)
-    client = clients(app)[role]
+    app, world, signed_in = fuzz_world
+    client = signed_in[role]
     page_endpoint = endpoint_of(app, local_path(page_url))[0]
     # Personal links carry random salts: the same page in this world is found among its links.
     candidates = [
@@ -345,6 +394,8 @@ def test_fuzz(fuzz_case, make_app, record_property):
             for n in sorted(names)
         }
     stats = {"examples": 0, "refused": 0, "accepted": 0, "too_large": 0}
+    watch = RowWatch(app)
+    stored = []
 
     @settings(settings.get_profile("fuzz"))
     @given(form=submission(fields), upload=CSV_BYTES)
@@ -354,7 +405,7 @@ def test_fuzz(fuzz_case, make_app, record_property):
         data = {n: v for n, v in values.items() if v is not None}
         with client.session_transaction() as session:
             session.pop("_flashes", None)  # only this request's messages say refused or not
-        before = snapshot(app)
+        watch.changes()  # whatever the last example's redirect wrote is the state to keep
         if method == "GET":
             response = no_server_error(client, "GET", action, query_string=data)
         else:
@@ -376,31 +427,34 @@ def test_fuzz(fuzz_case, make_app, record_property):
                 )
             else:
                 response = no_server_error(client, "POST", action, data=data)
-        after = snapshot(app)
+        changed = watch.changes()
         if response.status_code == 413:
             stats["too_large"] += 1
         if method == "GET" or refused(client, response):
             stats["refused"] += method == "POST"
-            assert not changed_rows(before, after), (
-                f"{method} {action} answered {response.status_code} but wrote "
-                f"{sorted(changed_rows(before, after))}"
+            assert not changed, (
+                f"{method} {action} answered {response.status_code} but wrote {sorted(changed)}"
             )
             return
         stats["accepted"] += 1
-        check_stored_values(app, changed_rows(before, after))
+        stored.extend(changed)
+        check_stored_values(app, changed)
         if response.status_code in (301, 302, 303) and response.location:
             target = local_path(response.location)
             if target and not target.startswith("/static/"):
                 no_server_error(client, "GET", target)
 
-    run()
-    # Whatever the fuzz stored must still render on every page that shows it.
-    if stats["accepted"]:
-        admin = clients(app)["admin"]
-        for url in display_pages + world.seeds:
-            path = local_path(url)
-            if path and endpoint_of(app, path):
-                no_server_error(admin, "GET", path)
+    with watch.watching():
+        run()
+    # Whatever the fuzz stored must still render on every page that shows it. Nothing stored,
+    # nothing new to render: the pages are the world's, which the crawl has rendered.
+    if stored:
+        # A fresh sign-in: the fuzzed form may have ended the admin's sessions.
+        admin = app.test_client()
+        assert login(admin, ADMIN_EMAIL).status_code == 302
+        paths = {local_path(url) for url in display_pages + world.seeds}
+        for path in sorted(p for p in paths if p and endpoint_of(app, p)):
+            no_server_error(admin, "GET", path)
     # Reported per form at the end of the run (tests/conftest.py).
     record_property("fuzz_cases", stats)
 

@@ -399,10 +399,11 @@ def test_header_injection_is_neutralised(app, organiser_client, world):
         assert "\n" not in message.to_name
 
 
-def test_a_large_sending_writes_each_table_with_one_insert_and_links_every_row(app, world):
+def test_a_large_sending_writes_each_table_with_one_insert_and_links_every_row(
+    app, world, count_queries
+):
     """Many invitations at once: one INSERT per table whatever the count (not one object
     flush each), and every invitation points at its own email, whose link finds it."""
-    from sqlalchemy import event as sa_event
 
     from eventhub.auth.models import User
     from tests.factories import UserFactory
@@ -420,13 +421,8 @@ def test_a_large_sending_writes_each_table_with_one_insert_and_links_every_row(a
             db.session.commit()
             event = db.session.get(Event, world["event"])
             plan = services.plan_invitations(event, [o.id for o in organisations], False, [], "")
-            statements = []
-            record = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
-            sa_event.listen(db.engine, "before_cursor_execute", record)
-            try:
+            with count_queries(app) as statements:
                 batch = services.send_invitations(event, plan, db.session.get(User, organiser_id))
-            finally:
-                sa_event.remove(db.engine, "before_cursor_execute", record)
             assert not db.session.new and not db.session.dirty  # nothing left to flush
             participating = {p.organisation_id for p in event.participations}
             assert participating >= {o.id for o in organisations}
@@ -450,11 +446,9 @@ def test_a_large_sending_writes_each_table_with_one_insert_and_links_every_row(a
     assert len(inserts_for_many) == 4, inserts_for_many  # batch, emails, invitations, roles
 
 
-def test_the_agenda_in_the_emails_costs_the_same_queries_however_long(app, world):
+def test_the_agenda_in_the_emails_costs_the_same_queries_however_long(app, world, count_queries):
     """The email and its .ics list the agenda with speakers: loaded once per sending, not
     two queries per agenda item."""
-    from sqlalchemy import event as sa_event
-
     from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
     from eventhub.auth.models import User
     from tests.factories import SpeakerFactory, UserFactory
@@ -481,13 +475,8 @@ def test_the_agenda_in_the_emails_costs_the_same_queries_however_long(app, world
             event = db.session.get(Event, event_id)
             plan = services.plan_invitations(event, [], False, [], email)
             organiser = db.session.get(User, organiser_id)
-            statements = []
-            record = lambda *args: statements.append(1)  # noqa: E731
-            sa_event.listen(db.engine, "before_cursor_execute", record)
-            try:
+            with count_queries(app) as statements:
                 services.send_invitations(event, plan, organiser)
-            finally:
-                sa_event.remove(db.engine, "before_cursor_execute", record)
             message = db.session.scalars(
                 select(OutboxMessage).order_by(OutboxMessage.id.desc())
             ).first()

@@ -8,25 +8,21 @@ from sqlalchemy import select
 from eventhub.extensions import db
 from eventhub.mail.models import OutboxMessage
 from eventhub.registrations.models import Registration
-from tests.factories import EventFactory
 
 START = datetime(2027, 7, 15, 14, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def event_id(app):
-    with app.app_context():
-        event = EventFactory(
-            title="Desayuno ASEXMA",
-            published=True,
-            registration_mode="open",
-            requires_approval=True,
-            capacity=1,
-            starts_at=START,
-            ends_at=START + timedelta(hours=2),
-        )
-        db.session.commit()
-        return event.id
+def event_id(create_event):
+    return create_event(
+        title="Desayuno ASEXMA",
+        published=True,
+        registration_mode="open",
+        requires_approval=True,
+        capacity=1,
+        starts_at=START,
+        ends_at=START + timedelta(hours=2),
+    )
 
 
 def register(client, event_id, name, email):

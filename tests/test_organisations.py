@@ -1,10 +1,9 @@
 """The organisation directory: list, create, edit, delete, contacts."""
 
 import re
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from eventhub.events.models import Event, EventOrganisation
 from eventhub.extensions import db
@@ -214,23 +213,7 @@ def test_list_paginates(app, en_client):
     assert 'rel="next"' in first.get_data(as_text=True)
 
 
-@contextmanager
-def count_queries(app):
-    statements: list[str] = []
-
-    def before_cursor_execute(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-        event.listen(engine, "before_cursor_execute", before_cursor_execute)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before_cursor_execute)
-
-
-def test_list_query_count_does_not_grow_with_rows(app, organiser_client):
+def test_list_query_count_does_not_grow_with_rows(app, organiser_client, count_queries):
     app.config["ORGANISATIONS_PER_PAGE"] = 50  # all rows on one page
 
     def populate(number: int) -> None:

@@ -406,6 +406,7 @@ def test_stale_claim_goes_back_to_queued(make_app):
     assert (message.status, message.claimed_by, message.attempts) == ("queued", None, 0)
 
 
+@pytest.mark.xdist_group("timed")
 def test_hung_server_times_out_and_is_retried(make_app):
     with silent_server() as port:
         app = make_app(
@@ -508,6 +509,7 @@ def test_no_banner_when_mail_is_delivered(make_app):
     assert 'id="mail-kept-banner"' not in client.get("/outbox/").get_data(as_text=True)
 
 
+@pytest.mark.xdist_group("timed")
 def test_concurrent_workers_never_share_a_message(smtp_app, smtp_sink):
     ids = enqueue(smtp_app, 60)
     errors = []

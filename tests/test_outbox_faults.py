@@ -295,6 +295,7 @@ def test_two_worker_processes_on_postgresql_send_each_message_once(make_app, con
     assert len(by_worker) == 2 and min(by_worker.values()) > 0, by_worker  # both worked
 
 
+@pytest.mark.xdist_group("timed")
 def test_server_stalling_after_data_times_out_and_the_message_is_retried(make_app):
     """The server takes the whole message, then never answers: the worker gives up after
     MAIL_SEND_TIMEOUT, retries once over a new connection, leaves the rest for later, and a

@@ -1,7 +1,7 @@
 """The speaker directory: list and search, create/edit/delete, the public speaker page."""
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from eventhub.extensions import db
 from eventhub.people.models import Speaker
@@ -363,32 +363,22 @@ def test_pagination(app, organiser_client):
     assert organiser_client.get("/speakers/?page=junk").status_code == 200
 
 
-def test_list_query_count_does_not_grow_with_rows(app, organiser_client):
+def test_list_query_count_does_not_grow_with_rows(app, organiser_client, count_queries):
     def add_speakers(count: int) -> None:
         with app.app_context():
             for _ in range(count):
                 SpeakerFactory(organisation=OrganisationFactory())
             db.session.commit()
 
-    def count_queries() -> int:
-        statements: list[str] = []
-
-        def record(conn, cursor, statement, parameters, context, executemany):
-            statements.append(statement)
-
-        with app.app_context():
-            engine = db.engine
-            event.listen(engine, "before_cursor_execute", record)
-            try:
-                response = organiser_client.get("/speakers/")
-            finally:
-                event.remove(engine, "before_cursor_execute", record)
+    def queries() -> int:
+        with count_queries(app) as statements:
+            response = organiser_client.get("/speakers/")
         assert response.status_code == 200
         return len(statements)
 
     add_speakers(3)
-    with_three = count_queries()
+    with_three = queries()
     add_speakers(27)
-    with_thirty = count_queries()
+    with_thirty = queries()
     assert with_three == with_thirty
     assert with_thirty <= 5

@@ -3,13 +3,13 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event as sa_event
 
 from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
 from eventhub.calendar.models import FeedKind
 from eventhub.calendar.services import rotate_feed_token
 from eventhub.events.models import EventOrganisation
 from eventhub.extensions import db
+from tests.conftest import recorded_statements
 from tests.factories import (
     EventFactory,
     OrganisationFactory,
@@ -82,19 +82,10 @@ def _grow(app, world, events: int, items: int) -> None:
 
 
 def _count(app, client, path: str) -> int:
-    statements = []
-    with app.app_context():
-        engine = db.engine
-
-    def listener(*args):
-        statements.append(args[2])
-
+    """Statements for a page once warm (also tests/test_followup.py's measure)."""
     client.get(path)  # warm: first-use lookups are not the page's cost
-    sa_event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with recorded_statements(app) as statements:
         assert client.get(path).status_code == 200, path
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", listener)
     return len(statements)
 
 

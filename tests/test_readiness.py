@@ -6,7 +6,6 @@ import sqlite3
 import time
 
 import pytest
-from sqlalchemy import event as sa_event
 
 from eventhub import create_app
 from eventhub.extensions import db
@@ -20,19 +19,12 @@ def test_ready_when_the_database_answers(client):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_healthz_does_no_database_work_readyz_does(app, client):
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda *args: statements.append(args[2])  # noqa: E731
-    sa_event.listen(engine, "before_cursor_execute", listener)
-    try:
+def test_healthz_does_no_database_work_readyz_does(app, client, count_queries):
+    with count_queries(app) as statements:
         assert client.get("/healthz").status_code == 200
         assert statements == []
         assert client.get("/readyz").status_code == 200
         assert statements
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", listener)
 
 
 def _app_on(url, tmp_path, **overrides):
@@ -51,6 +43,7 @@ def test_not_ready_when_postgresql_is_unreachable(tmp_path):
     assert client.get("/healthz").status_code == 200  # alive, just not ready
 
 
+@pytest.mark.xdist_group("timed")
 def test_not_ready_when_the_server_never_answers(tmp_path):
     # A socket that listens but never speaks: connecting succeeds, the handshake hangs.
     # Neither a statement timeout nor the driver bounds this; the probe's own wait does.
@@ -74,6 +67,7 @@ def test_not_ready_when_the_server_never_answers(tmp_path):
         silent.close()
 
 
+@pytest.mark.xdist_group("timed")
 def test_not_ready_while_sqlite_is_locked(tmp_path):
     path = tmp_path / "locked.sqlite"
     app = _app_on(f"sqlite:///{path}", tmp_path)

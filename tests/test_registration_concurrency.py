@@ -22,6 +22,9 @@ from tests.factories import EventFactory
 
 WORKERS = 20
 
+# Twenty threads racing need the machine's cores: never beside another timed test (-n 2).
+pytestmark = pytest.mark.xdist_group("timed")
+
 
 def open_event(app, capacity: int, **fields) -> int:
     with app.app_context():

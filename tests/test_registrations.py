@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale, gettext
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
 
 from eventhub.events.models import Event
@@ -604,7 +603,9 @@ def test_csv_export_is_safe_for_spreadsheets(app, client, organiser_client, even
     assert jose[5] == "Intérprete de lengua de señas"
 
 
-def test_participants_page_queries_do_not_grow_with_registrations(app, organiser_client):
+def test_participants_page_queries_do_not_grow_with_registrations(
+    app, organiser_client, count_queries
+):
     with app.app_context():
         organisations = [OrganisationFactory() for _ in range(4)]
         small, large = (EventFactory(published=True, registration_mode="open") for _ in range(2))
@@ -618,20 +619,13 @@ def test_participants_page_queries_do_not_grow_with_registrations(app, organiser
                 )
         db.session.commit()
         ids = small.id, large.id
-        engine = db.engine
 
     statements: list[str] = []
 
-    def count_statement(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
     def queries(event_id: int) -> int:
-        statements.clear()
-        sa_event.listen(engine, "before_cursor_execute", count_statement)
-        try:
+        with count_queries(app) as recorded:
             response = organiser_client.get(f"/events/{event_id}/participants")
-        finally:
-            sa_event.remove(engine, "before_cursor_execute", count_statement)
+        statements[:] = recorded
         assert response.status_code == 200
         return len(statements)
 

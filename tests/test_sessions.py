@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
 
 from eventhub.auth.models import UserSession
@@ -182,32 +181,21 @@ def test_idle_time_comes_from_the_environment():
     }
 
 
-def _writes_to_sessions(app, client, path: str, times: int) -> int:
-    statements = []
-
-    def listener(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("UPDATE") and "user_session" in statement:
-            statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa_event.listen(engine, "before_cursor_execute", listener)
-    try:
+def _writes_to_sessions(count_queries, app, client, path: str, times: int) -> int:
+    with count_queries(app) as statements:
         for _ in range(times):
             assert client.get(path).status_code == 200
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", listener)
-    return len(statements)
+    return sum(s.lstrip().upper().startswith("UPDATE") and "user_session" in s for s in statements)
 
 
-def test_last_seen_is_written_at_most_once_a_minute(app, organiser):
+def test_last_seen_is_written_at_most_once_a_minute(app, organiser, count_queries):
     client = _browser(app)
-    assert _writes_to_sessions(app, client, "/events/", 5) == 0
+    assert _writes_to_sessions(count_queries, app, client, "/events/", 5) == 0
     with app.app_context():
         two_minutes_ago = datetime.now(UTC) - timedelta(minutes=2)
         db.session.execute(update(UserSession).values(last_seen_at=two_minutes_ago))
         db.session.commit()
-    assert _writes_to_sessions(app, client, "/events/", 5) == 1
+    assert _writes_to_sessions(count_queries, app, client, "/events/", 5) == 1
     [row] = _sessions(app, organiser)
     assert row.last_seen_at > datetime.now(UTC) - timedelta(seconds=30)
 

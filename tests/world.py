@@ -5,8 +5,12 @@ same address on another; personal links carry random salts and are read back fro
 """
 
 import json
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from eventhub.events.models import Event, EventStatus, RegistrationMode
@@ -146,17 +150,115 @@ def clients(app) -> dict:
     return {"anonymous": anonymous, "admin": admin}
 
 
+def session_cookies(signed_in: dict) -> dict[str, str]:
+    """The session cookie of each client that has one (``clients()``), to sign in again on a
+    copy of the same database without the password check."""
+    return {
+        role: cookie.value
+        for role, client in signed_in.items()
+        if (cookie := client.get_cookie("session")) is not None
+    }
+
+
+def clients_with(app, cookies: dict[str, str]) -> dict:
+    """``clients()`` on a copy of the database they signed in to: the phone's session is in
+    the copy too."""
+    made = {}
+    for role in ("anonymous", "admin"):
+        made[role] = app.test_client()
+        if role in cookies:
+            made[role].set_cookie("session", cookies[role])
+    return made
+
+
 def _frozen(value):
     """JSON columns come back as lists and dicts: comparable, hashable text instead."""
     return json.dumps(value, sort_keys=True) if isinstance(value, list | dict) else value
 
 
-def snapshot(app) -> dict[str, list]:
-    """Every row of every table, to prove a refused request wrote nothing."""
+def snapshot(app, tables: Iterable[str] | None = None) -> dict[str, list]:
+    """Every row of every table (or of the tables named), to prove a refused request wrote
+    nothing."""
     with app.app_context():
+        wanted = None if tables is None else set(tables)
         rows = {}
         for table in db.metadata.sorted_tables:
+            if wanted is not None and table.name not in wanted:
+                continue
             stmt = select(table).order_by(*table.primary_key.columns)
             rows[table.name] = [tuple(map(_frozen, r)) for r in db.session.execute(stmt)]
         db.session.remove()
         return rows
+
+
+# Statements that cannot change a row. Anything else is a write: to the tables it names, or,
+# when it names none we know, to every table (a statement we cannot read is not trusted).
+READ_ONLY = re.compile(
+    r"\s*(SELECT|PRAGMA|SAVEPOINT|RELEASE|ROLLBACK|BEGIN|COMMIT|SHOW|SET\s)\b", re.IGNORECASE
+)
+WRITTEN_TABLE = re.compile(
+    r'\b(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE
+)
+
+
+class RowWatch:
+    """The rows of every table, kept up to date by re-reading only the tables written to.
+
+    As strict as comparing every table before and after each request (``snapshot``), at the
+    cost of the tables a request actually wrote: the fuzz runs thousands of requests, most of
+    which write nothing. Every statement on the app's engine is seen, rolled back or not; rows
+    also change without a statement naming their table through ON DELETE/UPDATE CASCADE, so
+    the tables that reference a written one are re-read too.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        with app.app_context():
+            self.engine = db.engine
+            self.table_names = {t.name for t in db.metadata.sorted_tables}
+            referencing: dict[str, set[str]] = {name: set() for name in self.table_names}
+            for table in db.metadata.sorted_tables:
+                for key in table.foreign_keys:
+                    referencing[key.column.table.name].add(table.name)
+        self._referencing = referencing
+        self._written: set[str] = set()
+        self.rows = snapshot(app)
+
+    def _record(self, conn, cursor, statement: str, parameters, context, executemany) -> None:
+        if READ_ONLY.match(statement):
+            return
+        named = {name.lower() for name in WRITTEN_TABLE.findall(statement)} & self.table_names
+        self._written |= named or self.table_names
+
+    @contextmanager
+    def watching(self) -> Iterator["RowWatch"]:
+        sa_event.listen(self.engine, "before_cursor_execute", self._record)
+        try:
+            yield self
+        finally:
+            sa_event.remove(self.engine, "before_cursor_execute", self._record)
+
+    def _reached(self, written: set[str]) -> set[str]:
+        reached, pending = set(), list(written)
+        while pending:
+            name = pending.pop()
+            if name not in reached:
+                reached.add(name)
+                pending.extend(self._referencing[name])
+        return reached
+
+    def changes(self) -> dict[str, set]:
+        """Rows added or changed since the last call, by table (an empty set when rows were
+        only deleted): the same answer as comparing two full snapshots."""
+        tables = self._reached(self._written)
+        self._written = set()
+        if not tables:
+            return {}
+        fresh = snapshot(self.app, tables)
+        changed = {
+            name: set(rows) - set(self.rows[name])
+            for name, rows in fresh.items()
+            if set(rows) != set(self.rows[name])
+        }
+        self.rows.update(fresh)
+        return changed
