@@ -35,9 +35,9 @@ from werkzeug.test import encode_multipart
 
 from eventhub import create_app
 from eventhub.auth.models import UserSession
-from eventhub.db import utcnow
 from eventhub.extensions import db
 from eventhub.organisations import csv_import
+from eventhub.orm import utcnow
 from tests.conftest import DATABASES, base_config, login
 from tests.crawl import Field, Form, crawl, endpoint_of, form_key, local_path, parse_page
 from tests.db_copies import built, copies_for, fresh_copy
