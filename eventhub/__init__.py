@@ -84,7 +84,10 @@ def _trust_proxy_headers(app: Flask) -> None:
     if any(hops.values()):
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        app.wsgi_app = ProxyFix(app.wsgi_app, **{f"x_{name}": n for name, n in hops.items()})
+        # Flask's documented way to add WSGI middleware replaces the method on the instance.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, **{f"x_{name}": n for name, n in hops.items()}
+        )
 
 
 class DatabaseIdConverter(IntegerConverter):

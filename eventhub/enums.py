@@ -6,7 +6,7 @@ The declaration order is the order of every select and legend that lists the mem
 """
 
 from enum import StrEnum
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from flask_babel.speaklater import LazyString
 from wtforms.fields.choices import SelectChoice
@@ -18,11 +18,19 @@ class LabelledEnum(StrEnum):
 
     label: LazyString
 
-    def __new__(cls, value: str, label: LazyString) -> Self:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.label = label
-        return member
+    if TYPE_CHECKING:
+        # Once the class is built, calling it looks a stored value up (``EventKind("visit")``);
+        # the two-argument ``__new__`` below only builds the members. mypy takes that one for
+        # the call's signature (python/mypy#10573), so it is shown the lookup's instead.
+        def __new__(cls, value: str) -> Self: ...
+
+    else:
+
+        def __new__(cls, value: str, label: LazyString) -> Self:
+            member = str.__new__(cls, value)
+            member._value_ = value
+            member.label = label
+            return member
 
     @classmethod
     def get(cls, value: str | None) -> Self | None:

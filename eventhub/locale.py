@@ -11,6 +11,7 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if has_request_context() and session.get("lang") in languages:
         return session["lang"]
-    if personal.page_language() in languages:
-        return personal.page_language()
+    language = personal.page_language()
+    if language is not None and language in languages:
+        return language
     return current_app.config["BABEL_DEFAULT_LOCALE"]

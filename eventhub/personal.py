@@ -20,13 +20,13 @@ FEED_HEADERS = {"Cache-Control": "private, no-cache", "X-Robots-Tag": "noindex"}
 
 def personal(view: Callable) -> Callable:
     """Mark a view as showing one person's data (see the module docstring)."""
-    view.shows_personal_data = True
+    view.shows_personal_data = True  # type: ignore[attr-defined]  # a mark on the function
     return view
 
 
 def personal_feed(view: Callable) -> Callable:
     """Mark a calendar feed of one person's events: private, but revalidated, not refetched."""
-    view.shows_personal_data = "feed"
+    view.shows_personal_data = "feed"  # type: ignore[attr-defined]  # a mark on the function
     return view
 
 

@@ -28,7 +28,7 @@ def _probe(engine: Engine, timeout: float) -> None:
             connection.exec_driver_sql(f"SET LOCAL statement_timeout = {milliseconds}")
             connection.exec_driver_sql("SELECT 1")
         elif engine.dialect.name == "sqlite":
-            previous = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+            previous = connection.exec_driver_sql("PRAGMA busy_timeout").scalar_one()
             connection.exec_driver_sql(f"PRAGMA busy_timeout = {milliseconds}")
             try:
                 # Reading the schema needs the shared lock that an exclusive holder denies.

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from typing import TypeGuard
 
 from flask import current_app
 from sqlalchemy import Select
@@ -21,7 +22,7 @@ def new_salt() -> str:
     return secrets.token_urlsafe(32)
 
 
-def derive_token(purpose: str, owner_id: int, salt: str) -> str:
+def derive_token(purpose: str, owner_id: int | str, salt: str) -> str:
     key = current_app.config["SECRET_KEY"].encode()
     mac = hmac.new(key, f"{purpose}:{owner_id}:{salt}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).decode().rstrip("=")
@@ -31,9 +32,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def plausible(token: str | None) -> bool:
+def plausible(token: str | None) -> TypeGuard[str]:
     """Cheap shape check before any lookup: 43 url-safe characters."""
-    return bool(token) and len(token) == 43 and all(c.isalnum() or c in "-_" for c in token)
+    return token is not None and len(token) == 43 and all(c.isalnum() or c in "-_" for c in token)
 
 
 def lookup(stmt: Select, hash_column, token: str | None):

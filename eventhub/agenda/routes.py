@@ -9,6 +9,7 @@ from eventhub import activity
 from eventhub.activity import Done
 from eventhub.agenda import bp, exports, services
 from eventhub.agenda.forms import MAX_SPEAKER_ROWS, AgendaItemForm, ShiftForm
+from eventhub.agenda.models import AgendaItem
 from eventhub.agenda.services import AgendaConflictError
 from eventhub.events.permissions import managed_event
 from eventhub.events.timezones import utc_to_local
@@ -82,6 +83,7 @@ def _add_speaker_in_place(form: AgendaItemForm) -> None:
         field=form.new_speaker_name,
     )
     if outcome.done:
+        assert outcome.result is not None
         form.put_in_free_row(outcome.result.id)
         for f in fields:
             f.data = ""
@@ -104,7 +106,7 @@ def edit_item(event_id: int, item_id: int | None = None):
     )
     form.add_spare_rows()
     form.fill_speaker_choices(speaker_choices())
-    conflicts = []
+    conflicts: list[AgendaItem] = []
     before = activity.snapshot(item, ITEM_FIELDS) if item else None
     typed_speaker = form.submit.data and (form.new_speaker_name.data or "").strip()
     if request.method == "POST" and (form.add_row.data or form.add_speaker.data or typed_speaker):
@@ -126,6 +128,7 @@ def edit_item(event_id: int, item_id: int | None = None):
                 form=form,
             )
         else:
+            assert before is not None  # taken for the item being edited
             outcome = commit_change(
                 lambda: services.update_item(event, item, _item_data(form)),
                 audit=lambda _result: Done(

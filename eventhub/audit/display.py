@@ -8,6 +8,7 @@ Domains above this one (follow-up) add their value labels with ``register_values
 """
 
 from datetime import date, datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -39,7 +40,7 @@ FORMS = {
     "speaker": SpeakerForm,
 }
 # Fields holding another row's id: shown by that row's name.
-NAMED_BY_ID = {
+NAMED_BY_ID: dict[str, type[Organisation] | type[Programme]] = {
     "host_organisation_id": Organisation,
     "organisation_id": Organisation,
     "programme_id": Programme,
@@ -124,7 +125,8 @@ def show_value(kind: str, field: str, value, zone: str) -> str:
         if "day" in value:
             return calendar_date(date.fromisoformat(value["day"]))
     if field in NAMED_BY_ID and isinstance(value, int):
-        row = db.session.get(NAMED_BY_ID[field], value)
+        # Session.get infers the common base of a union of models.
+        row = cast(Organisation | Programme | None, db.session.get(NAMED_BY_ID[field], value))
         return row.name if row is not None else f"#{value}"
     label = _choice_label(kind, field, value)
     if label is not None:

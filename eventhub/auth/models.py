@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
@@ -23,7 +24,10 @@ class User(UserMixin, TimestampMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
 
     # The token of the session this object was loaded for (not stored): Flask-Login keeps
-    # ``get_id()`` in the cookie, so the cookie names one row of ``user_session``.
+    # ``get_id()`` in the cookie, so the cookie names one row of ``user_session``. Its type is
+    # declared for the checker only: declarative mapping takes an annotation for a column.
+    if TYPE_CHECKING:
+        session_token: str | None
     session_token = None
 
     @property

@@ -11,10 +11,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import contains_eager
 
 from eventhub.auth.models import User, UserSession
@@ -96,7 +97,7 @@ def end_all_sessions(user: User) -> int:
     """End every session of the account; how many there were."""
     result = db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     user.session_token = None
-    return result.rowcount or 0
+    return cast(CursorResult, result).rowcount or 0
 
 
 def end_other_sessions(user: User) -> int:
@@ -104,7 +105,8 @@ def end_other_sessions(user: User) -> int:
     stmt = delete(UserSession).where(UserSession.user_id == user.id)
     if user.session_token:
         stmt = stmt.where(UserSession.token_hash != token_hash(user.session_token))
-    return db.session.execute(stmt).rowcount or 0
+    # A DELETE's result is a CursorResult; Session.execute is typed for any statement.
+    return cast(CursorResult, db.session.execute(stmt)).rowcount or 0
 
 
 def end_own_session(user: User, session_id: int) -> None:
@@ -181,6 +183,7 @@ def describe_device(user_agent: str | None) -> str:
     browser, system = _first(_BROWSERS, user_agent), _first(_SYSTEMS, user_agent)
     if browser and system:
         return _("%(browser)s on %(system)s", browser=browser, system=system)
-    if browser or system:
-        return browser or system
+    known = browser or system
+    if known:
+        return known
     return _("Unknown device")

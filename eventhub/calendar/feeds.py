@@ -8,6 +8,7 @@ calendar's services, and through them half the application.
 
 from collections.abc import Callable
 from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import Select
 
@@ -18,9 +19,10 @@ class FeedKind(StrEnum):
     REGISTRANT = "registrant"  # the events one email address registered for
 
 
-FeedQuery = Callable[[int | str], Select]
+# Each kind's query takes its own kind of owner: an id or an email address.
+FeedQuery = TypeVar("FeedQuery", bound=Callable[..., Select])
 
-_queries: dict[str, FeedQuery] = {}
+_queries: dict[str, Callable[..., Select]] = {}
 
 
 def lists_feed(kind: FeedKind) -> Callable[[FeedQuery], FeedQuery]:

@@ -215,7 +215,9 @@ SCAN_STEP = timedelta(days=1)
 
 def _state(zone: ZoneInfo, instant: datetime) -> tuple[timedelta, str, bool]:
     local = instant.astimezone(zone)
-    return local.utcoffset(), local.tzname() or "", bool(local.dst())
+    offset = local.utcoffset()
+    assert offset is not None  # an aware datetime always has one
+    return offset, local.tzname() or "", bool(local.dst())
 
 
 def zone_transitions(zone: str, first: datetime, last: datetime) -> list[Transition]:

@@ -13,7 +13,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.http import http_date, quote_etag
 
 from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
-from eventhub.auth.models import User
 from eventhub.calendar.feeds import FeedKind, feed_query, lists_feed
 from eventhub.calendar.models import FeedToken
 from eventhub.errors import NotFoundError
@@ -80,7 +79,7 @@ def calendar_events(stmt: Select) -> list[Event]:
     feed; selectin loads would split the events into chunks of 500 (more queries with more
     events).
     """
-    events = db.session.scalars(stmt.order_by(Event.starts_at, Event.id)).all()
+    events = list(db.session.scalars(stmt.order_by(Event.starts_at, Event.id)))
     if not events:
         return []
     items = db.session.scalars(
@@ -215,12 +214,16 @@ class FeedTarget:
 
 
 def feed_target(feed: FeedToken) -> FeedTarget:
+    # Each kind of feed row holds its owner in its own column.
     if feed.kind == FeedKind.REGISTRANT:
+        assert feed.email is not None
         return FeedTarget(feed.id, feed.kind, feed.email, _("My events"))
     if feed.kind == FeedKind.ORGANISATION:
-        organisation: Organisation = feed.organisation
+        organisation = feed.organisation
+        assert organisation is not None
         return FeedTarget(feed.id, feed.kind, organisation.id, organisation.name)
-    user: User = feed.user
+    user = feed.user
+    assert user is not None
     name = _("Events managed by %(name)s", name=user.name)
     return FeedTarget(feed.id, feed.kind, user.id, name)
 

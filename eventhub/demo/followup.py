@@ -43,7 +43,7 @@ Más información: [OIM Chile](https://chile.iom.int).
 
 # organisation, what was agreed, days from today to the due date (None: no date),
 # then the status changes with their notes
-COMMITMENTS = [
+COMMITMENTS: list[tuple[str, str, int | None, list[tuple[str, str | None]]]] = [
     (
         "Municipalidad de Quilicura",
         "Compartir con las demás comunas el protocolo de atención de la Oficina de "

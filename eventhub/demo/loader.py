@@ -110,7 +110,7 @@ def load_event(spec: dict, organisations: dict, programme: Programme, organiser)
 
 def _agenda_item_data(day: date, item: dict) -> agenda_services.AgendaItemData:
     speaker_ids = {
-        name: db.session.scalar(select(Speaker.id).where(Speaker.name == name))
+        name: db.session.execute(select(Speaker.id).where(Speaker.name == name)).scalar_one()
         for name, _ in item["speakers"]
     }
     return agenda_services.AgendaItemData(

@@ -122,6 +122,7 @@ def create_event():
         form=form,
     )
     if outcome and outcome.done:
+        assert outcome.result is not None
         return redirect(url_for("events.show_event", event_id=outcome.result.id))
     return render_template("events/form.html", form=form, event=None, zones=COMMON_ZONES)
 
@@ -344,5 +345,6 @@ def edit_programme(programme_id: int | None = None):
         form=form,
     )
     if outcome and outcome.done:
+        assert outcome.result is not None
         return redirect(url_for("events.show_programme", programme_id=outcome.result.id))
     return render_template("events/programme_form.html", form=form, programme=programme)

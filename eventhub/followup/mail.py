@@ -132,6 +132,7 @@ def _personal_link(recipient: Recipient) -> str:
     if recipient.registration is not None:
         token = registration_token(recipient.registration)
         return external_url("registrations.manage", token=token)
+    assert recipient.invitation is not None  # a recipient has one or the other
     return external_url("invitations.respond", token=invitation_token(recipient.invitation))
 
 

@@ -58,16 +58,20 @@ def invite(event_id: int):
             )
             return services.send_invitations(event, plan, current_user) if form.send.data else None
 
+        def planned() -> int:
+            assert plan is not None  # planned before the audit entry and the message are made
+            return len(plan.recipients)
+
         outcome = commit_change(
             plan_and_send,
             audit=lambda _batch: Done(
                 "invitations.send",
-                activity.counted(len(plan.recipients), "invitation", "invitations"),
+                activity.counted(planned(), "invitation", "invitations"),
                 event,
-                {"count": ["invitations", len(plan.recipients)]},
+                {"count": ["invitations", planned()]},
             ),
             success=lambda _batch: ngettext(
-                "%(num)d invitation queued.", "%(num)d invitations queued.", len(plan.recipients)
+                "%(num)d invitation queued.", "%(num)d invitations queued.", planned()
             ),
             keep=lambda batch: batch is not None,  # a preview, which writes nothing
         )

@@ -83,7 +83,7 @@ def parse_typed_addresses(text: str) -> tuple[list[tuple[str | None, str]], list
         match = _TYPED_LINE.match(chunk)
         address = match and (match.group("angle") or match.group("bare"))
         try:
-            if not address:
+            if not match or not address:
                 raise ValueError(_("not an email address"))
             found.append(
                 (

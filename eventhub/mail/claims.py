@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import CursorResult, Table, case, or_, select, update
 
 from eventhub.extensions import db
 from eventhub.mail.models import OutboxMessage, OutboxStatus
@@ -94,7 +95,11 @@ def recover_expired(lease: timedelta) -> tuple[int, int]:
         execution_options=_NO_SYNC,
     )
     db.session.commit()
-    return requeued.rowcount or 0, interrupted.rowcount or 0
+    # An UPDATE's result is a CursorResult; Session.execute is typed for any statement.
+    return (
+        cast(CursorResult, requeued).rowcount or 0,
+        cast(CursorResult, interrupted).rowcount or 0,
+    )
 
 
 def _still_claimed(ids: list[int], worker_id: str) -> tuple:
@@ -150,7 +155,7 @@ def release_unattempted(ids: list[int], worker_id: str) -> int:
             execution_options=_NO_SYNC,
         )
         db.session.commit()
-        return result.rowcount or 0
+        return cast(CursorResult, result).rowcount or 0
     except Exception:
         # The lease recovery of the next run gives them back; do not hide the original error.
         db.session.rollback()
@@ -171,19 +176,19 @@ def keep_unsent(ids: list[int], worker_id: str) -> int:
         execution_options=_NO_SYNC,
     )
     db.session.commit()
-    return result.rowcount or 0
+    return cast(CursorResult, result).rowcount or 0
 
 
 # The statements run for every message use the table, not the mapped class: an ORM-enabled
 # UPDATE goes through the ORM's bulk-update machinery, about a third more CPU per message,
 # for rows the worker never holds as objects.
-_outbox = OutboxMessage.__table__.c
+# A declarative class's __table__ is typed as any FromClause; this one is a Table.
+_outbox_table = cast(Table, OutboxMessage.__table__)
+_outbox = _outbox_table.c
 
 
 def _set(message_id: int, **values) -> None:
-    db.session.execute(
-        update(OutboxMessage.__table__).where(_outbox.id == message_id).values(**values)
-    )
+    db.session.execute(update(_outbox_table).where(_outbox.id == message_id).values(**values))
     db.session.commit()
 
 
@@ -191,7 +196,7 @@ def _record_sent(ids: list[int]) -> None:
     """Part of the next commit: the messages the server accepted become SENT."""
     if ids:
         db.session.execute(
-            update(OutboxMessage.__table__)
+            update(_outbox_table)
             .where(_outbox.id == ids[0] if len(ids) == 1 else _outbox.id.in_(ids))
             .values(status=OutboxStatus.SENT.value, sent_at=utcnow(), last_error=None)
         )
@@ -206,7 +211,7 @@ def start_sending(message: ClaimedMessage, worker_id: str, accepted_ids: list[in
     """
     _record_sent(accepted_ids)
     result = db.session.execute(
-        update(OutboxMessage.__table__)
+        update(_outbox_table)
         .where(
             _outbox.id == message.id,
             _outbox.claimed_by == worker_id,
@@ -220,7 +225,7 @@ def start_sending(message: ClaimedMessage, worker_id: str, accepted_ids: list[in
         )
     )
     db.session.commit()
-    if result.rowcount != 1:
+    if cast(CursorResult, result).rowcount != 1:
         return False
     message.attempts += 1
     return True

@@ -99,6 +99,7 @@ def resend_message(message_id: int):
     )
     if not outcome.done:
         return redirect(url_for("mail.show_message", message_id=message_id))
+    assert outcome.result is not None
     return redirect(url_for("mail.show_message", message_id=outcome.result.id))
 
 

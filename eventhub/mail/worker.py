@@ -238,7 +238,8 @@ def _deliver_in_parallel(
     own database session and connection) and its own SMTP connection. Each sender follows
     the rules of a single one: SENDING is committed before its message goes out, so each
     has at most one message in doubt. The rows are claimed already, by this worker only."""
-    app = current_app._get_current_object()
+    # The real app, not the proxy, for the threads: current_app is typed as the Flask it stands for.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     senders = min(concurrency, len(jobs))
     # Interleaved, so that the batch still goes out roughly oldest first.
     shares = [jobs[n::senders] for n in range(senders)]

@@ -226,7 +226,9 @@ class RowResult:
 
     @property
     def status_label(self):
-        return (RowStatus.REJECTED if self.rejected else self.status).label
+        status = RowStatus.REJECTED if self.rejected else self.status
+        assert status is not None  # the report shows a row once it has been classified
+        return status.label
 
 
 @dataclass
@@ -403,7 +405,7 @@ def _too_long(column: str, value: str | None, limit: int) -> str | None:
 def _check_row(
     line: int, cells: dict[str, str | None], kinds: dict[str, str], languages: dict[str, str]
 ) -> _Row:
-    errors: list[str] = []
+    errors: list[str | None] = []  # the checks' Nones are dropped at the end
     name = cells["organisation"]
     email_text = cells["contact_email"]
     result = RowResult(line=line, organisation=name or "", contact_email=email_text)
@@ -511,7 +513,7 @@ def _plan(rows: list[_Row], report: ImportReport):
     row_effects: list[tuple[_Row, _OrganisationPlan, _ContactPlan | None, bool]] = []
 
     for row in rows:
-        if row.result.rejected:
+        if row.result.rejected or row.name is None:  # a row without a name is rejected
             continue
         result = row.result
         key = services.name_key(row.name)

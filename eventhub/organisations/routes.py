@@ -82,6 +82,7 @@ def create_organisation():
         form=form,
     )
     if outcome and outcome.done:
+        assert outcome.result is not None
         return _back_to_organisation(outcome.result.id)
     return render_template(
         "organisations/form.html", form=form, organisation=None, regions=services.CHILE_REGIONS

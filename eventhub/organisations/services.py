@@ -286,7 +286,7 @@ def region_choices() -> list[str]:
     used = db.session.scalars(
         select(Organisation.region).distinct().where(Organisation.region.is_not(None))
     )
-    others = sorted(set(used) - set(CHILE_REGIONS), key=fold)
+    others = sorted({region for region in used if region} - set(CHILE_REGIONS), key=fold)
     return [*CHILE_REGIONS, *others]
 
 

@@ -56,6 +56,7 @@ def create_speaker():
         form=form,
     )
     if outcome and outcome.done:
+        assert outcome.result is not None
         return redirect(url_for("people.show_speaker", speaker_id=outcome.result.id))
     db.session.rollback()
     return render_template("people/form.html", form=form, speaker=None)

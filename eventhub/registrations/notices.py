@@ -22,7 +22,9 @@ def _active(event: Event):
 
 
 def count_registrants(event: Event) -> int:
-    return db.session.scalar(select(func.count(Registration.id)).where(*_active(event)))
+    return db.session.execute(
+        select(func.count(Registration.id)).where(*_active(event))
+    ).scalar_one()
 
 
 def tell_registrants(event: Event, change: EventChange) -> int:

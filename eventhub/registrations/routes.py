@@ -1,4 +1,5 @@
 from collections.abc import Callable
+from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -59,6 +60,7 @@ def _event_limit() -> str:
 
 def _event_key() -> str:
     # Many addresses filling one event are throttled too.
+    assert request.view_args is not None  # a key for a matched route
     return f"register-event:{request.view_args['event_id']}"
 
 
@@ -90,6 +92,7 @@ def register(event_id: int):
 
         outcome = commit_change(register_and_link, audit=None, success=None, form=form)
         if outcome.done:
+            assert outcome.result is not None
             registration, created, token = outcome.result
             if not created:
                 flash(
@@ -170,8 +173,9 @@ def confirm(token: str):
     )
     if not outcome.done:
         return redirect(url_for("registrations.manage", token=token))
+    assert outcome.result is not None
     status = outcome.result
-    messages = {
+    messages: dict[str, tuple[str, str]] = {
         RegistrationStatus.CONFIRMED: (
             _("Your address is confirmed and the place is yours."),
             "success",
@@ -284,7 +288,7 @@ def _change_participant(
     registration_id: int,
     change: Callable,
     audit_action: str,
-    success: str | Callable[[object], str],
+    success: str | Callable[[Any], str],
 ):
     """An organiser's button on one registration: ``change(registration)``, logged by name."""
     event, registration = _participant(event_id, registration_id)

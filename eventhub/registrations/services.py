@@ -106,7 +106,7 @@ def lock_event(event: Event) -> None:
 
 def places_taken(event: Event) -> int:
     """Confirmed places and the holds whose time is not up yet."""
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count(Registration.id)).where(
             Registration.event_id == event.id,
             or_(
@@ -115,7 +115,7 @@ def places_taken(event: Event) -> int:
                 & (Registration.hold_expires_at > utcnow()),
             ),
         )
-    )
+    ).scalar_one()
 
 
 def free_places(event: Event) -> int | None:
@@ -165,12 +165,18 @@ def release_expired_holds(event: Event) -> list[Registration]:
 
 
 def registration_token(registration: Registration) -> str:
-    return derive_token("registration", registration.event_id, registration.token_salt)
+    return derive_token("registration", registration.event_id, _salt(registration))
 
 
 def checkin_code(registration: Registration) -> str:
     """What the QR code at the door carries; only signed-in organisers can use it."""
-    return derive_token("checkin", registration.event_id, registration.token_salt)
+    return derive_token("checkin", registration.event_id, _salt(registration))
+
+
+def _salt(registration: Registration) -> str:
+    # Rows from before the salt column have none (and no stored hash, so no link opens);
+    # their tokens have always been derived from "None".
+    return str(registration.token_salt)
 
 
 def find_registration(event: Event, email: str) -> Registration | None:
@@ -336,7 +342,7 @@ def release_all_expired_holds() -> tuple[int, int]:
     ).all()
     promoted = 0
     for event_id in event_ids:
-        event = db.session.get(Event, event_id)
+        event = db.session.get_one(Event, event_id)
         lock_event(event)
         promoted += len(release_expired_holds(event))
     return len(event_ids), promoted
@@ -449,7 +455,7 @@ def waiting_position(registration: Registration) -> int | None:
     """Where someone stands on the waiting list (1: the next place is theirs), else None."""
     if registration.status != RegistrationStatus.WAITING:
         return None
-    ahead = db.session.scalar(
+    ahead = db.session.execute(
         select(func.count(Registration.id)).where(
             Registration.event_id == registration.event_id,
             Registration.status == RegistrationStatus.WAITING.value,
@@ -459,7 +465,7 @@ def waiting_position(registration: Registration) -> int | None:
                 & (Registration.id < registration.id),
             ),
         )
-    )
+    ).scalar_one()
     return ahead + 1
 
 

@@ -101,6 +101,7 @@ def due_reminders(days_before: int) -> tuple[list[Due], int]:
         )
     }
     for commitment in commitments:
+        assert commitment.due_on is not None  # the query keeps dated commitments only
         kind = _kind(commitment.due_on, today_in(commitment.event.timezone), days_before)
         if kind is None or (commitment.id, commitment.due_on, kind.value) in sent:
             continue
@@ -113,8 +114,8 @@ def due_reminders(days_before: int) -> tuple[list[Due], int]:
 
 
 def _queue(due: Due) -> int:
-    commitment = db.session.get(Commitment, due.commitment_id)
-    contact = db.session.get(Contact, due.contact_id)
+    commitment = db.session.get_one(Commitment, due.commitment_id)
+    contact = db.session.get_one(Contact, due.contact_id)
     event = commitment.event
     with force_locale(contact.language):
         context = {
@@ -168,9 +169,9 @@ def send_reminders(days_before: int | None = None) -> ReminderRun:
             db.session.rollback()
             run.already_sent += 1
             continue
-        reminder = db.session.get(CommitmentReminder, reminder_id)
+        reminder = db.session.get_one(CommitmentReminder, reminder_id)
         reminder.outbox_message_id = _queue(due)
-        reminder.to_address = db.session.get(Contact, due.contact_id).email
+        reminder.to_address = db.session.get_one(Contact, due.contact_id).email
         db.session.commit()
         run.sent += 1
         log.info("commitment reminder %s queued (commitment %s)", reminder_id, due.commitment_id)

@@ -61,6 +61,7 @@ def add_commitment(event_id: int):
             )
         ).done
     ):
+        assert outcome.result is not None
         _warn_if_past_due(event, outcome.result)
         return to_followup(event, "commitments")
     return followup_page(event, 422, commitment_form=form)

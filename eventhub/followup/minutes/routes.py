@@ -261,5 +261,6 @@ def delete_material(event_id: int, material_id: int):
         success=_("File deleted."),
     )
     if outcome.done:
+        assert outcome.result is not None
         storage.discard(*outcome.result)  # after the commit: a failed commit must not lose the file
     return to_followup(event, "materials")

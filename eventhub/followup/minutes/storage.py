@@ -146,7 +146,7 @@ def move_to_database() -> tuple[int, list[str]]:
         select(Material.id).where(Material.storage == "local").order_by(Material.id)
     ).all()
     for material_id in ids:
-        material = db.session.get(Material, material_id)
+        material = db.session.get_one(Material, material_id)
         path = local_file(material)
         if path is None:
             missing.append(f"{material.filename} ({material.storage_key})")

@@ -7,8 +7,9 @@ with their role even when nobody from them was invited or registered.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Result, func, select
 
 from eventhub.events.models import (
     Event,
@@ -113,7 +114,8 @@ def programme_attendance(programme: Programme) -> AttendanceTable:
         )
         .group_by(Invitation.organisation_id, Invitation.event_id)
     )
-    for organisation_id, event_id, count in invited:
+    # The rows are for an organisation (filtered above): the column's type keeps None.
+    for organisation_id, event_id, count in cast("Result[int, int, int]", invited):
         cells[organisation_id].setdefault(event_id, Cell()).invited = count
 
     registered = db.session.execute(
@@ -130,7 +132,9 @@ def programme_attendance(programme: Programme) -> AttendanceTable:
         )
         .group_by(Registration.organisation_id, Registration.event_id)
     )
-    for organisation_id, event_id, count, attended in registered:
+    for organisation_id, event_id, count, attended in cast(
+        "Result[int, int, int, int]", registered
+    ):
         cell = cells[organisation_id].setdefault(event_id, Cell())
         cell.registered, cell.attended = count, attended
 

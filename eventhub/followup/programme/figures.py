@@ -168,7 +168,9 @@ def commitments_by_organisation(programme: Programme) -> Chart:
         .where(Event.programme_id == programme.id)
         .group_by(Organisation.name, Commitment.status)
     )
-    by_org: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(CommitmentStatus, 0))
+    by_org: dict[str, dict[CommitmentStatus, int]] = defaultdict(
+        lambda: dict.fromkeys(CommitmentStatus, 0)
+    )
     for name, status, count in db.session.execute(stmt):
         by_org[name][CommitmentStatus(status)] = count
     rows = [
@@ -187,7 +189,7 @@ def commitments_by_organisation(programme: Programme) -> Chart:
 
 
 def overdue_count(programme: Programme, today: date) -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count(Commitment.id))
         .join(Event, Commitment.event_id == Event.id)
         .where(
@@ -195,7 +197,7 @@ def overdue_count(programme: Programme, today: date) -> int:
             Commitment.status.in_(ACTIVE_COMMITMENT),
             Commitment.due_on < today,
         )
-    )
+    ).scalar_one()
 
 
 # --- the drawing -------------------------------------------------------------------------------
@@ -217,9 +219,9 @@ def layout_horizontal(chart: Chart) -> Chart:
     )
     scale = PLOT_WIDTH / peak if peak else 0
     per_row = BAR if chart.stacked else BAR // 2 * len(chart.series)
-    y = GAP
+    y: float = GAP
     for row in chart.rows:
-        x = LABEL_WIDTH
+        x: float = LABEL_WIDTH
         chart.labels.append(Label(LABEL_WIDTH - 6, y + per_row / 2 + 4, _shorten(row.label), "end"))
         for index, series in enumerate(chart.series):
             value = row.values.get(series.key, 0)
@@ -254,7 +256,7 @@ def layout_vertical(chart: Chart, plot_height: int = 140) -> Chart:
     top = 16
     for index, row in enumerate(chart.rows):
         x = 30 + index * step
-        y = top + plot_height
+        y: float = top + plot_height
         for series in chart.series:
             value = row.values.get(series.key, 0)
             if value:
