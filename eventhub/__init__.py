@@ -99,7 +99,7 @@ class DatabaseIdConverter(IntegerConverter):
 
 
 def _init_extensions(app: Flask) -> None:
-    from eventhub.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+    from eventhub.extensions import babel, csrf, db, limiter, login_manager, migrate
     from eventhub.orm import render_migration_item
 
     db.init_app(app)
@@ -115,7 +115,6 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
-    mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
 
