@@ -17,7 +17,7 @@ from sqlalchemy import create_engine, text
 from eventhub import tokens
 from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
 from eventhub.auth.models import User
-from eventhub.calendar.models import FeedKind
+from eventhub.calendar.feeds import FeedKind
 from eventhub.calendar.services import rotate_feed_token
 from eventhub.events.models import Event, EventKind, EventOrganisation, EventStatus
 from eventhub.extensions import db

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from eventhub import create_app
 from eventhub.agenda.models import AgendaItem
 from eventhub.auth.models import User, UserSession
-from eventhub.calendar.models import FeedKind
+from eventhub.calendar.feeds import FeedKind
 from eventhub.calendar.services import rotate_feed_token
 from eventhub.events.models import Event, EventManager, EventOrganisation
 from eventhub.extensions import db

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar
 
-from eventhub.calendar.models import FeedKind
+from eventhub.calendar.feeds import FeedKind
 from eventhub.calendar.services import rotate_feed_token
 from eventhub.events.models import EventOrganisation
 from eventhub.extensions import db

@@ -525,7 +525,7 @@ def test_a_batch_renders_each_email_once_yet_every_email_is_as_if_rendered_alone
     from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
     from eventhub.auth.models import User
     from eventhub.calendar import services as calendar_services
-    from eventhub.calendar.models import FeedKind
+    from eventhub.calendar.feeds import FeedKind
     from eventhub.invitations import mail as invitation_mail
     from tests.factories import SpeakerFactory, UserFactory
 

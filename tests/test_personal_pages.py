@@ -4,7 +4,7 @@ import pytest
 
 from eventhub import cache
 from eventhub.calendar import services as calendar_services
-from eventhub.calendar.models import FeedKind
+from eventhub.calendar.feeds import FeedKind
 from eventhub.extensions import db
 from eventhub.followup.commitments import services as commitments
 from eventhub.invitations import services as invitations

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
-from eventhub.calendar.models import FeedKind
+from eventhub.calendar.feeds import FeedKind
 from eventhub.calendar.services import rotate_feed_token
 from eventhub.events.models import EventOrganisation
 from eventhub.extensions import db

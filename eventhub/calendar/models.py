@@ -5,7 +5,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.auth.models import User
 from eventhub.calendar import changes  # noqa: F401  (registers the change tracking)
-from eventhub.calendar.feeds import FeedKind  # noqa: F401  (imported from here by most modules)
 from eventhub.organisations.models import Organisation
 from eventhub.orm import Base, TimestampMixin
 

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 
 from eventhub import cache, personal
 from eventhub.calendar import bp, ics, links, services
-from eventhub.calendar.models import FeedKind
+from eventhub.calendar.feeds import FeedKind
 from eventhub.events import services as event_services
 from eventhub.events.models import Event, EventKind
 from eventhub.extensions import db

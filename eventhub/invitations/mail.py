@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from eventhub.auth.models import User
 from eventhub.calendar import services as calendar_services
+from eventhub.calendar.feeds import FeedKind
 from eventhub.calendar.ics import calendar_bytes
 from eventhub.calendar.links import feed_urls
-from eventhub.calendar.models import FeedKind
 from eventhub.events.models import Event
 from eventhub.invitations.models import Invitation
 from eventhub.mail import topics

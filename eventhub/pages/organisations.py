@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from eventhub.calendar import services as calendar_services
+from eventhub.calendar.feeds import FeedKind
 from eventhub.calendar.links import feed_urls
-from eventhub.calendar.models import FeedKind
 from eventhub.events.models import Event, EventOrganisation
 from eventhub.extensions import db
 from eventhub.followup.commitments import services as followup

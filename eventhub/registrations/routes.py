@@ -10,8 +10,8 @@ from flask_login import login_required
 from eventhub import personal
 from eventhub.activity import Done
 from eventhub.calendar import services as calendar_services
+from eventhub.calendar.feeds import FeedKind
 from eventhub.calendar.links import feed_urls
-from eventhub.calendar.models import FeedKind
 from eventhub.events import services as event_services
 from eventhub.events.permissions import managed_event, require_manager
 from eventhub.extensions import db, limiter
