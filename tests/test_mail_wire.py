@@ -107,6 +107,8 @@ def test_the_bytes_on_the_wire_are_those_of_the_first_releases(make_app, santiag
     ("field", "value", "error"),
     [
         ("subject", "Uno\nBcc: victim@example.org", "BadHeaderError: a header contains"),
+        # A name is written as words, but a line break in it would start a header of its own.
+        ("to_name", "Ana\r\nBcc: victim@example.org", "BadHeaderError: a header contains"),
         ("to_address", "josé@example.org", "UnicodeEncodeError"),  # no SMTPUTF8
         ("attachments", [{"filename": "a", "data": "JVBERi0", "encoding": "base64"}], "Error"),
         ("headers", {"List-Unsubscribe": "<https://ñ.example.org/>"}, "ValueError: the List"),
