@@ -20,6 +20,7 @@ from eventhub.followup.models import (
     CommitmentUpdate,
 )
 from eventhub.invitations.models import Invitation
+from eventhub.loaders import event_child
 from eventhub.organisations.models import Contact, Organisation
 from eventhub.orm import utcnow
 from eventhub.text import clean
@@ -99,10 +100,7 @@ def update_commitment(commitment: Commitment, data: CommitmentData) -> Commitmen
 
 
 def get_commitment(event: Event, commitment_id: int) -> Commitment:
-    commitment = db.session.get(Commitment, commitment_id)
-    if commitment is None or commitment.event_id != event.id:
-        raise NotFoundError(_("No such commitment."))
-    return commitment
+    return event_child(Commitment, commitment_id, event, _("No such commitment."))
 
 
 def delete_commitment(commitment: Commitment) -> None:

@@ -17,6 +17,7 @@ from eventhub.extensions import db
 from eventhub.followup.minutes import storage
 from eventhub.followup.minutes.files import FileKind, detect_kind, safe_filename
 from eventhub.followup.models import Material, Minutes, Visibility
+from eventhub.loaders import event_child
 from eventhub.text import clean
 
 MINUTES_MAX_CHARS = 100_000
@@ -168,10 +169,7 @@ def add_material(
 
 
 def get_material(event: Event, material_id: int) -> Material:
-    material = db.session.get(Material, material_id)
-    if material is None or material.event_id != event.id:
-        raise NotFoundError(_("No such file."))
-    return material
+    return event_child(Material, material_id, event, _("No such file."))
 
 
 def update_material(material: Material, title: str | None, visibility: str) -> Material:
