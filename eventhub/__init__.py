@@ -148,6 +148,7 @@ BLUEPRINTS = (
     "calendar",
     "invitations",
     "registrations",
+    "questions",
     "mail",
     "followup",
     "audit",

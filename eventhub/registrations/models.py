@@ -8,6 +8,7 @@ from eventhub.enums import LabelledEnum
 from eventhub.events.models import Event
 from eventhub.organisations.models import Organisation
 from eventhub.orm import Base, TimestampMixin
+from eventhub.questions.models import Answer
 
 
 class RegistrationStatus(LabelledEnum):
@@ -60,9 +61,14 @@ class Registration(TimestampMixin, Base):
     # The QR code at the door carries a second token, for organisers only.
     checkin_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     checked_in_at: Mapped[datetime | None]
+    # When the person agreed to answer the event's sensitive questions (None: they did not).
+    sensitive_consent_at: Mapped[datetime | None]
 
     event: Mapped[Event] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True, viewonly=False
+    )
 
     @property
     def status_label(self):

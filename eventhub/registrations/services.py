@@ -13,6 +13,7 @@ confirmation, and in ``flask registrations expire`` for events nobody touches.
 """
 
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import timedelta
 
 from flask import current_app
@@ -28,6 +29,8 @@ from eventhub.loaders import event_child
 from eventhub.mail import services as outbox
 from eventhub.organisations.models import Organisation
 from eventhub.orm import utcnow
+from eventhub.questions import services as question_services
+from eventhub.questions.models import Question
 from eventhub.registrations import mail as registration_mail
 from eventhub.registrations import signals
 from eventhub.registrations.models import Registration, RegistrationStatus
@@ -75,6 +78,10 @@ class RegistrantData:
     job_title: str | None = None
     needs: str | None = None
     listed: bool = False
+    # The event's own questions and what was answered (questions.services.read_answers);
+    # None leaves stored answers as they are.
+    questions: list[Question] = dataclass_field(default_factory=list)
+    answers: question_services.AnswerSheet | None = None
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -210,6 +217,36 @@ def _apply_details(registration: Registration, data: RegistrantData) -> None:
     registration.listed = bool(data.listed)
 
 
+def holding_query(event: Event, exclude: int | None = None) -> Select:
+    """The ids of the event's registrations that hold what they chose (a limited workshop
+    session): the active ones, and those whose address confirmation is still in time."""
+    query = select(Registration.id).where(
+        Registration.event_id == event.id,
+        or_(
+            Registration.status.in_(ACTIVE),
+            Registration.status.in_(AWAITING_ADDRESS) & (Registration.hold_expires_at > utcnow()),
+        ),
+    )
+    return query if exclude is None else query.where(Registration.id != exclude)
+
+
+def _save_answers(registration: Registration, data: RegistrantData) -> None:
+    """Call with the event locked: limited choices are counted here."""
+    if data.answers is None:
+        return
+    if data.answers.consent and registration.sensitive_consent_at is None:
+        registration.sensitive_consent_at = utcnow()
+    elif not data.answers.consent:
+        registration.sensitive_consent_at = None
+    db.session.flush()  # a new registration needs its id
+    question_services.save_answers(
+        registration.id,
+        data.questions,
+        data.answers,
+        holding_query(registration.event, exclude=registration.id),
+    )
+
+
 def register(event: Event, data: RegistrantData, via_invitation: bool = False) -> Registration:
     """A confirmed place if one is free, else a place on the waiting list; and its email.
 
@@ -252,6 +289,7 @@ def _register(
     ):
         if update_existing:
             _apply_details(registration, data)
+            _save_answers(registration, data)
             db.session.flush()
         else:
             _notify(registration, "confirm" if awaits_address(registration) else "link")
@@ -268,18 +306,25 @@ def _register(
     db.session.add(registration)
     if registration.id is not None and registration.status == RegistrationStatus.HELD:
         db.session.flush()  # its own hold must not count against the place it takes
+    _place(registration, via_invitation)
+    # Once its status is set (a row flushed earlier would count as a confirmed place); a
+    # refused answer rolls back the place and its mail with it.
+    _save_answers(registration, data)
+    return registration, True
+
+
+def _place(registration: Registration, via_invitation: bool) -> None:
+    event = registration.event
     if event.confirm_email and not via_invitation:
         _hold(registration)
-        return registration, True
-    if event.requires_approval and not via_invitation:
+    elif event.requires_approval and not via_invitation:
         # Invitations are the organisers' own choice: only public registrations wait.
         registration.status = RegistrationStatus.PENDING.value
         db.session.flush()
         signals.status_changed.send(registration)
         _notify(registration, "pending")
-        return registration, True
-    _take_place_or_wait(registration)
-    return registration, True
+    else:
+        _take_place_or_wait(registration)
 
 
 def _hold(registration: Registration) -> None:
@@ -474,7 +519,22 @@ def update_details(registration: Registration, data: RegistrantData) -> None:
         raise ConflictError(_("This registration is no longer active."))
     data.email = registration.email  # the address is the registration's identity
     _apply_details(registration, data)
+    if data.answers is not None:
+        if reason := answers_closed_reason(registration.event):
+            raise ConflictError(reason)
+        lock_event(registration.event)
+        _save_answers(registration, data)
     db.session.flush()
+
+
+def answers_closed_reason(event: Event) -> str | None:
+    """Why a registrant can no longer change their answers, or None."""
+    now = utcnow()
+    if event.registration_deadline and now > event.registration_deadline:
+        return _("Answers can no longer be changed: the registration deadline has passed.")
+    if now >= event.starts_at:
+        return _("Answers can no longer be changed: the event has started.")
+    return None
 
 
 def _with_event() -> Select:
