@@ -2,13 +2,17 @@
 """EventHub against its own ceiling: one command, results in bench/RESULTS.md and results.json.
 
     .venv/bin/python bench/run.py [--quick] [--database sqlite|postgresql|both]
+                                  [--only questions [--size full|small|both]]
 
 For each database and each data size (full, and ten times smaller) it builds a fresh database
 (``flask db upgrade`` and bulk inserts, see bench/seed.py), counts SQL queries per page
 in-process, starts gunicorn (2 workers, production settings) on a free port of 127.0.0.1,
 drives it with wrk, times the calendar feeds cold, races 200 registrations for 50 places and
 (first database, full size) watches worker memory. The outbox rate comes from
-bench/outbox_rate.py; the invitations POST is timed with the Flask test client.
+bench/outbox_rate.py; the invitations POST is timed with the Flask test client. Twin round
+tables, one asking 10 registration questions and one asking none (bench/seed_questions.py),
+compare the participants page, the programme's figures and registering in the same run;
+``--only questions [--size small]`` runs that comparison alone (bench/out/questions.json).
 Every process started here is stopped by its PID, also on Ctrl+C.
 """
 
@@ -41,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 import jinja2  # noqa: E402
 from sqlalchemy import event as sa_event  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
+from werkzeug.datastructures import MultiDict  # noqa: E402
 
 from bench import seed as seeding  # noqa: E402
 from eventhub import create_app  # noqa: E402
@@ -67,6 +72,8 @@ TARGETS = {
     "outbox_connections": 10,
     "invitations_s": 0.5,
     "memory_growth_pct": 10.0,
+    # Time per request on the 10-question event over the same page of the event without.
+    "questions_ratio": 1.5,
 }
 
 
@@ -361,10 +368,14 @@ def _ms(value: str) -> float:
     return float(number) * UNITS[unit]
 
 
-def run_wrk(wrk: str, url: str, seconds: float, headers: dict | None = None) -> dict:
+def run_wrk(
+    wrk: str, url: str, seconds: float, headers: dict | None = None, script: Path | None = None
+) -> dict:
     command = [wrk, "-t2", "-c16", f"-d{seconds}s", "--timeout", "30s", "--latency"]
     for name, value in (headers or {}).items():
         command += ["-H", f"{name}: {value}"]
+    if script is not None:
+        command += ["-s", str(script)]
     output = subprocess.run(
         [*command, url], capture_output=True, text=True, check=True, timeout=seconds + 60
     ).stdout
@@ -435,6 +446,222 @@ def registration_race(base: str, event_id: int, people: int = 200) -> dict:
     }
 
 
+# --- registration questions: twin events, with 10 questions and without ---------------------
+
+# Signed-in sessions are bound to the User-Agent that signed in: wrk sends this one too.
+BENCH_USER_AGENT = "EventHub-bench/1 (wrk)"
+QUESTION_PAGES = ("participants", "figures")
+VARIANTS = ("with", "without")
+
+# A new registrant each request: wrk's threads each number their own, so no address repeats.
+REGISTER_LUA = """\
+-- written by bench/run.py: a registration POST with a new address each request
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+local body = [==[%(body)s]==]
+local threads, sent = 0, 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+function request()
+  sent = sent + 1
+  return wrk.format(nil, nil, nil,
+    body .. "wrk-%(prefix)s-" .. tostring(tid) .. "-" .. sent .. "%%40example.org")
+end
+"""
+
+
+def twin_paths(ds: seeding.Dataset) -> dict[str, dict[str, str]]:
+    """The pages the issue's target names, for the event with questions and its twin. The
+    programme's figures are on its page (``/programmes/<id>``)."""
+    q = ds.questions
+    return {
+        variant: {
+            "participants": f"/events/{q[f'{variant}_questions_id']}/participants",
+            "figures": f"/programmes/{q[f'programme_{variant}_id']}",
+            "register": f"/events/{q[f'{variant}_questions_id']}/register",
+            "event": f"/events/{q[f'{variant}_questions_id']}",
+        }
+        for variant in VARIANTS
+    }
+
+
+def twin_markers(variant: str) -> dict[str, str]:
+    """Text each page must hold: a sign-in page or an error page would be fast, and wrong."""
+    return {
+        "participants": f"Participante {variant} 0",
+        "figures": f"Programa bench {variant} preguntas",
+    }
+
+
+def registration_fields(ds: seeding.Dataset, variant: str, token: str | None) -> list:
+    """Everything a registration posts but the address (which goes last)."""
+    fields = [("csrf_token", token)] if token else []
+    fields += [("name", "Persona Bench"), ("language", "es")]
+    if variant == "with":
+        fields += [tuple(pair) for pair in ds.questions["form_fields"]]
+    return fields
+
+
+def questions_query_counts(app, ds: seeding.Dataset) -> dict[str, dict[str, int]]:
+    """SQL statements of each twin page (signed in, second request) and of one registration
+    POST (a visitor's second), per variant."""
+    with app.app_context():
+        engine = db.engine
+    seen = [0]
+
+    def count(*_args, **_kwargs):
+        seen[0] += 1
+
+    organiser = app.test_client()
+    login = organiser.post(
+        "/login",
+        data={"email": seeding.ORGANISER_EMAIL, "password": seeding.ORGANISER_PASSWORD},
+    )
+    assert login.status_code == 302, login.status_code
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        counts: dict[str, dict[str, int]] = {}
+        for variant, paths in twin_paths(ds).items():
+            counts[variant] = {}
+            for name in QUESTION_PAGES:
+                organiser.get(paths[name])
+                seen[0] = 0
+                response = organiser.get(paths[name])
+                assert response.status_code == 200, (paths[name], response.status_code)
+                counts[variant][name] = seen[0]
+            visitor = app.test_client()
+            for n in range(2):
+                data = registration_fields(ds, variant, None)
+                data.append(("email", f"counted-{variant}-{n}@example.org"))
+                seen[0] = 0
+                response = visitor.post(paths["register"], data=MultiDict(data))
+                assert response.status_code == 302, (paths["register"], response.status_code)
+            counts[variant]["register"] = seen[0]
+        return counts
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+
+
+def _browser(user_agent: str = BENCH_USER_AGENT):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
+    opener.addheaders = [("User-Agent", user_agent)]
+    return jar, opener
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def _open(opener, url: str, data: bytes | None = None) -> tuple[int, dict, str]:
+    try:
+        with opener.open(url, data=data, timeout=60) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode(errors="replace")
+
+
+def _cookie_header(jar) -> str:
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
+
+
+def signed_in_headers(base: str) -> dict[str, str]:
+    """Sign the bench organiser in as a browser would; the headers wrk sends to be it."""
+    jar, opener = _browser()
+    _status, _headers, html = _open(opener, f"{base}/login")
+    data = urlencode(
+        {
+            "csrf_token": _csrf(html),
+            "email": seeding.ORGANISER_EMAIL,
+            "password": seeding.ORGANISER_PASSWORD,
+        }
+    ).encode()
+    status, headers, _body = _open(opener, f"{base}/login", data)
+    if status != 302 or "/login" in headers.get("Location", "/login"):
+        raise RuntimeError(f"the bench organiser could not sign in ({status})")
+    return {"Cookie": _cookie_header(jar), "User-Agent": BENCH_USER_AGENT}
+
+
+def registration_count(app, event_id: int) -> int:
+    from eventhub.registrations.models import Registration
+
+    with app.app_context():
+        found = db.session.scalar(
+            select(func.count(Registration.id)).where(Registration.event_id == event_id)
+        )
+        db.session.remove()
+    return int(found or 0)
+
+
+def questions_load(server: Server, wrk: str, app, ds: seeding.Dataset, seconds: int) -> dict:
+    """The participants page, the programme's figures and registering, on the event with 10
+    questions and on its twin without, in the same run; then each with-questions figure over
+    its twin's as time per request (``ratio``; the target is ≤ 1.5)."""
+    paths = twin_paths(ds)
+    signed_in = signed_in_headers(server.base)
+    load: dict[str, dict] = {variant: {} for variant in VARIANTS}
+    for variant in VARIANTS:
+        for name in QUESTION_PAGES:
+            url = server.base + paths[variant][name]
+            _jar, opener = _browser()
+            opener.addheaders.append(("Cookie", signed_in["Cookie"]))
+            status, _headers, html = _open(opener, url)
+            marker = twin_markers(variant)[name]
+            if status != 200 or marker not in html:
+                raise RuntimeError(f"{url} answered {status} without {marker!r}: not measured")
+            print(f"[questions] wrk {variant} {name} ({seconds} s)", flush=True)
+            load[variant][name] = run_wrk(wrk, url, seconds, signed_in)
+            server.drain()
+    for variant in VARIANTS:
+        # A visitor's session: the CSRF token of the event page, one POST to check it works.
+        jar, opener = _browser()
+        _status, _headers, html = _open(opener, server.base + paths[variant]["event"])
+        fields = registration_fields(ds, variant, _csrf(html))
+        url = server.base + paths[variant]["register"]
+        first = urlencode([*fields, ("email", f"check-{variant}@example.org")]).encode()
+        status, headers, _body = _open(opener, url, first)
+        if status != 302 or "/r/" not in headers.get("Location", ""):
+            raise RuntimeError(f"registering on {url} answered {status}: not measured")
+        script = OUT / f"register-{variant}.lua"
+        body = urlencode(fields) + "&email="
+        script.write_text(REGISTER_LUA % {"body": body, "prefix": variant})
+        event_id = ds.questions[f"{variant}_questions_id"]
+        before = registration_count(app, event_id)
+        print(f"[questions] wrk {variant} register ({seconds} s)", flush=True)
+        figures = run_wrk(
+            wrk, url, seconds, {"Cookie": _cookie_header(jar), "User-Agent": BENCH_USER_AGENT},
+            script,
+        )  # fmt: skip
+        server.drain()
+        figures["registrations_created"] = registration_count(app, event_id) - before
+        load[variant]["register"] = figures
+    ratios = {
+        name: load["without"][name]["rps"] / load["with"][name]["rps"]
+        if load["with"][name]["rps"]
+        else None
+        for name in (*QUESTION_PAGES, "register")
+    }
+    return {"load": load, "ratio": ratios, "answers": answer_count(app, ds)}
+
+
+def answer_count(app, ds: seeding.Dataset) -> dict[str, int]:
+    """Answers stored for the event with questions: seeded, and saved by the POSTs (none
+    while the public form does not ask the questions yet)."""
+    from eventhub.questions.models import Answer
+    from eventhub.registrations.models import Registration
+
+    with app.app_context():
+        found = db.session.scalar(
+            select(func.count(Answer.id))
+            .join(Registration, Registration.id == Answer.registration_id)
+            .where(Registration.event_id == ds.questions["with_questions_id"])
+        )
+        db.session.remove()
+    return {"seeded": ds.questions["answers_upcoming"], "now": int(found or 0)}
+
+
 # --- one database at one size ---------------------------------------------------------------
 
 
@@ -489,6 +716,7 @@ def bench_one(kind: str, size: seeding.Size, args, wrk: str, watch_memory: bool)
         result["seed_s"] = time.perf_counter() - started
         result["data"] = ds.public()
         result["query_counts"] = query_counts(app, ds)
+        result["questions_query_counts"] = questions_query_counts(app, ds)
         result["to_ical"] = serialise_times(app, ds)
         with app.app_context():
             db.engine.dispose()
@@ -538,6 +766,7 @@ def bench_one(kind: str, size: seeding.Size, args, wrk: str, watch_memory: bool)
         for figures in load.values():
             figures["ratio"] = figures["rps"] / ceiling if ceiling else None
         result["load"] = load
+        result["questions"] = questions_load(server, wrk, app, ds, seconds)
 
         if size is seeding.FULL:
             print(f"[{label}] 200 registrations for 50 places", flush=True)
@@ -559,6 +788,29 @@ def bench_one(kind: str, size: seeding.Size, args, wrk: str, watch_memory: bool)
             server.stop()
         database.drop()
     return result
+
+
+def bench_questions(kind: str, size: seeding.Size, args, wrk: str) -> dict:
+    """``--only questions``: the twin events' measurements alone, on a fresh database."""
+    label = f"{kind}-{size.name}-questions"
+    print(f"[{label}] building the database", flush=True)
+    database = seeding.Database(kind, OUT, f"{size.name}-questions")
+    server = None
+    try:
+        app = make_app(database.url)
+        ds = seeding.seed(app, size, database.url)
+        result: dict = {"database": kind, "size": size.name, "data": ds.public()}
+        result["questions_query_counts"] = questions_query_counts(app, ds)
+        with app.app_context():
+            db.engine.dispose()
+        server = Server(database.url, OUT / f"gunicorn-{label}.log")
+        seconds = args.seconds if size is seeding.FULL else max(2, args.seconds // 2)
+        result["questions"] = questions_load(server, wrk, app, ds, seconds)
+        return result
+    finally:
+        if server is not None:
+            server.stop()
+        database.drop()
 
 
 def watch_worker_memory(server: Server, wrk: str, path: str, load: dict, args) -> dict:
@@ -752,6 +1004,12 @@ def main() -> None:
     parser.add_argument(
         "--render-only", action="store_true", help="rewrite RESULTS.md from results.json"
     )
+    parser.add_argument(
+        "--only",
+        choices=("questions",),
+        help="only these scenarios, written to bench/out/<name>.json (RESULTS.md untouched)",
+    )
+    parser.add_argument("--size", choices=("full", "small", "both"), default="both")
     args = parser.parse_args()
     if args.render_only:
         results = json.loads(RESULTS_JSON.read_text())
@@ -763,6 +1021,20 @@ def main() -> None:
     kinds = ["sqlite", "postgresql"] if args.database == "both" else [args.database]
     wrk = ensure_wrk()
     OUT.mkdir(parents=True, exist_ok=True)
+    sizes = [s for s in (seeding.FULL, seeding.SMALL) if args.size in (s.name, "both")]
+    if args.only == "questions":
+        runs = [bench_questions(kind, size, args, wrk) for kind in kinds for size in sizes]
+        out = OUT / "questions.json"
+        out.write_text(json.dumps(runs, indent=2, default=str) + "\n")
+        for run in runs:
+            ratios = ", ".join(
+                f"{name} {ratio:.2f}×" for name, ratio in run["questions"]["ratio"].items()
+            )
+            print(f"[{run['database']} {run['size']}] with ÷ without questions: {ratios}")
+        print(f"wrote {out.relative_to(ROOT)}")
+        return
+    if args.size != "both":
+        parser.error("--size applies to --only: the report compares both sizes")
     started = time.perf_counter()
     results = {
         "meta": {

@@ -5,6 +5,9 @@ with 40 agenda items (1–2 speakers each) and 300 registrations, 350 organisati
 contacts each, 5,000 registrations overall. The small size divides every count by ten
 (busiest event: 4 items, 30 registrations). All events fall inside the feeds' window
 (the past 90 days and the future), so ``/calendar.ics`` carries every one of them.
+
+Beside them, bench/seed_questions.py adds twin round tables of the busiest event's size, one
+asking 10 registration questions and one asking none, each in a programme of its own.
 """
 
 import uuid
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from bench import seed_questions
 from eventhub import tokens
 from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
 from eventhub.auth.models import User
@@ -63,9 +67,11 @@ class Dataset:
     registrant_token: str
     organisation_ids: list[int]
     counts: dict
+    questions: dict  # seed_questions.Twins: the twin events, their programmes, the form
 
     def public(self) -> dict:
         data = asdict(self)
+        data["questions"].pop("form_fields")
         data.pop("organisation_ids")
         data.pop("organisation_token")
         data.pop("registrant_token")
@@ -263,6 +269,7 @@ def _fill(size: Size, url: str) -> Dataset:
             }
         )
     db.session.execute(Registration.__table__.insert(), rows)
+    twins = seed_questions.fill(now, organiser, organisations, size.busiest_registrations)
     db.session.commit()
 
     organisation_token = rotate_feed_token(FeedKind.ORGANISATION, org0.id)
@@ -286,4 +293,5 @@ def _fill(size: Size, url: str) -> Dataset:
             "contacts": 2 * len(organisations),
             "registrations": size.registrations,
         },
+        questions=asdict(twins),
     )

@@ -1,2 +1,3 @@
 """``flask demo``: the newsletter's world (data), loaded idempotently (loader), with the Lo
-Prado round table's minutes and commitments (followup)."""
+Prado round table's minutes and commitments (followup), and the open round table's registration
+form with people who answered it (questions)."""

@@ -28,6 +28,7 @@ from eventhub.demo.data import (
     upcoming_events,
 )
 from eventhub.demo.followup import load_followup
+from eventhub.demo.questions import load_round_table_form
 from eventhub.events import services as event_services
 from eventhub.events.models import Event, Programme
 from eventhub.extensions import db
@@ -156,6 +157,7 @@ def load_demo(today: date | None = None) -> dict:
         for spec in newsletter_events() + upcoming_events(today)
     )
     load_followup(organiser, today)
+    load_round_table_form()
     return {"email": organiser.email, "password": password, "events_created": created}
 
 
