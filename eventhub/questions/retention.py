@@ -64,9 +64,7 @@ def due_forms(now: datetime | None = None) -> list[int]:
         .where(Question.form_id == QuestionForm.id, Question.sensitive.is_(True))
     )
     has_sensitive = exists(
-        select(Question.id).where(
-            Question.form_id == QuestionForm.id, Question.sensitive.is_(True)
-        )
+        select(Question.id).where(Question.form_id == QuestionForm.id, Question.sensitive.is_(True))
     )
     stmt = (
         select(QuestionForm.id)

@@ -269,9 +269,7 @@ def participants(event_id: int):
         answer_filter=answer_filter,
         answer_param=answers.param,
         has_sensitive=has_sensitive,
-        retention=retention.retention(
-            event, question_services.event_form(event.id), has_sensitive
-        ),
+        retention=retention.retention(event, question_services.event_form(event.id), has_sensitive),
     )
 
 
