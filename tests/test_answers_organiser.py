@@ -343,6 +343,14 @@ def test_retention_deletes_only_due_sensitive_answers_once(app, runner, survey):
         assert db.session.scalar(select(func.count(AuditEntry.id))) == 1
 
 
+def test_the_audit_log_tells_the_deletion(app, admin_client, survey):
+    _end_event(app, survey["event"], days_ago=91)
+    app.test_cli_runner().invoke(args=["questions", "delete-sensitive"])
+    page = admin_client.get("/admin/audit").text
+    assert "Respuestas sensibles eliminadas" in page or "Sensitive answers deleted" in page
+    assert "5 respuestas sensibles" in page or "5 sensitive answers" in page
+
+
 def test_a_run_that_finds_the_work_done_writes_nothing(app, survey):
     from eventhub.questions import retention
 
