@@ -224,6 +224,7 @@ def _register_cli(app: Flask) -> None:
     from eventhub.followup.commitments.cli import reminders_cli
     from eventhub.followup.minutes.cli import materials_cli
     from eventhub.mail.cli import outbox_cli
+    from eventhub.questions.cli import questions_cli
     from eventhub.registrations.cli import registrations_cli
 
     app.cli.add_command(users_cli)
@@ -233,3 +234,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(materials_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(registrations_cli)
+    app.cli.add_command(questions_cli)

@@ -44,6 +44,7 @@ INTEGER_SETTINGS = {
     "SESSION_TOUCH_SECONDS",
     "READINESS_TIMEOUT",
     "REGISTRATION_HOLD_MINUTES",
+    "SENSITIVE_ANSWER_RETENTION_DAYS",
 }
 BOOLEAN_SETTINGS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
 
@@ -114,6 +115,9 @@ class Defaults:
     REGISTRATION_EVENT_RATE_LIMIT = "300 per hour"
     # Events that confirm addresses: how long an unconfirmed registration holds its place.
     REGISTRATION_HOLD_MINUTES = 60
+    # Answers to sensitive questions are deleted this many days after their event ends
+    # (``flask questions delete-sensitive``, run from cron).
+    SENSITIVE_ANSWER_RETENTION_DAYS = 90
     # Calendar polls and anonymous pages are answered from memory (eventhub/cache.py): a
     # change committed by another process shows within this many seconds (0: no cache).
     CACHE_TTL = 5

@@ -57,6 +57,10 @@ COUNTS = {
     "messages": lambda n: ngettext("%(num)d message", "%(num)d messages", n),
     "recipients": lambda n: ngettext("%(num)d recipient", "%(num)d recipients", n),
     "agenda_items": lambda n: ngettext("%(num)d agenda item", "%(num)d agenda items", n),
+    "sensitive_answers": lambda n: ngettext(
+        "%(num)d sensitive answer", "%(num)d sensitive answers", n
+    ),
+    "participants": lambda n: ngettext("%(num)d participant", "%(num)d participants", n),
 }
 
 

@@ -42,6 +42,11 @@ class AuditAction(LabelledEnum):
     REGISTRATION_TOGGLE = "registration.toggle", _l("Registration closed or reopened")
     REGISTRATION_CHECK_IN = "registration.check_in", _l("Arrival checked in")
     REGISTRATION_UNDO_CHECK_IN = "registration.undo_check_in", _l("Arrival undone")
+    REGISTRATION_EXPORT_SENSITIVE = (
+        "registration.export_sensitive",
+        _l("Participants exported with sensitive answers"),
+    )
+    QUESTIONS_DELETE_SENSITIVE = "questions.delete_sensitive", _l("Sensitive answers deleted")
     MINUTES_SAVE = "minutes.save", _l("Minutes saved")
     MATERIAL_ADD = "material.add", _l("File uploaded")
     MATERIAL_EDIT = "material.edit", _l("File details edited")

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from eventhub import personal
+from eventhub import activity, personal
 from eventhub.activity import Done
 from eventhub.calendar import services as calendar_services
 from eventhub.calendar.feeds import FeedKind
@@ -18,7 +18,10 @@ from eventhub.extensions import db, limiter
 from eventhub.forms import confirm_page, options
 from eventhub.loaders import token_link_or_404
 from eventhub.organisations.services import organisation_choices
+from eventhub.questions import retention
+from eventhub.questions import services as question_services
 from eventhub.registrations import (
+    answers,
     bp,
     exports,
     notices,  # noqa: F401  (names the notices' topics for the outbox pages from the start)
@@ -245,7 +248,13 @@ def participants(event_id: int):
     event = managed_event(event_id)
     status = request.args.get("status") or None
     q = request.args.get("q") or None
-    rows = db.session.scalars(services.participants_query(event, status, q)).all()
+    language = str(get_locale())
+    questions = question_services.event_questions(event.id)
+    options = answers.filter_options(event, questions, language)
+    answer_filter = answers.chosen_filter(options, request.args.get("answer"))
+    stmt = answers.filtered(services.participants_query(event, status, q), answer_filter)
+    rows = db.session.scalars(stmt).all()
+    has_sensitive = any(question.sensitive for question in questions)
     return render_template(
         "registrations/participants.html",
         event=event,
@@ -255,19 +264,42 @@ def participants(event_id: int):
         counts=services.status_counts(event),
         by_organisation=services.counts_by_organisation(event),
         statuses=RegistrationStatus,
+        table=answers.answer_table(questions, [r.id for r in rows], language),
+        filter_options=options,
+        answer_filter=answer_filter,
+        answer_param=answers.param,
+        has_sensitive=has_sensitive,
+        retention=retention.retention(event, question_services.event_form(event.id), has_sensitive),
     )
+
+
+def _export(event_id: int, respond: Callable):
+    """A download; with ``?sensitive=1`` the sensitive answers too, and the audit log says so
+    (committed before the file is built: no file leaves unrecorded)."""
+    event = managed_event(event_id)
+    sensitive = request.args.get("sensitive") == "1"
+    if sensitive:
+        download = request.path.rsplit("/", 1)[-1]
+        activity.log(
+            "registration.export_sensitive",
+            f"{download} with sensitive answers",
+            event,
+            {"subject": download},
+        )
+        db.session.commit()
+    return respond(event, sensitive=sensitive)
 
 
 @bp.get("/events/<int:event_id>/participants.csv")
 @login_required
 def participants_csv(event_id: int):
-    return exports.participants_csv_response(managed_event(event_id))
+    return _export(event_id, exports.participants_csv_response)
 
 
 @bp.get("/events/<int:event_id>/participants.xlsx")
 @login_required
 def participants_xlsx(event_id: int):
-    return exports.participants_xlsx_response(managed_event(event_id))
+    return _export(event_id, exports.participants_xlsx_response)
 
 
 def _who(registration) -> str:
@@ -404,7 +436,14 @@ def checkin(code: str):
         code=code,
         arrived=arrived,
         confirmed=confirmed,
+        at_door=_door_answers(registration.event, [registration.id]),
     )
+
+
+def _door_answers(event, registration_ids: list[int]) -> answers.AnswerTable:
+    """The answers marked "show at check-in" (interpretation, accessibility)."""
+    questions = [q for q in question_services.event_questions(event.id) if q.show_at_checkin]
+    return answers.answer_table(questions, registration_ids, str(get_locale()))
 
 
 def _door_action(registration, action, message: str) -> None:
@@ -454,6 +493,7 @@ def door(event_id: int):
         q=q or "",
         arrived=arrived,
         confirmed=confirmed,
+        at_door=_door_answers(event, [r.id for r in rows]),
     )
 
 

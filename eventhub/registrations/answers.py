@@ -1,0 +1,177 @@
+"""The answers where organisers work: columns and a filter on the participants page, the
+door, the exports. A constant number of queries whatever the number of people or questions.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import Select, select
+
+from eventhub.events.models import Event
+from eventhub.extensions import db
+from eventhub.questions import reference
+from eventhub.questions.models import (
+    CHOICE_KINDS,
+    NO,
+    YES,
+    Answer,
+    AnswerChoice,
+    Question,
+    QuestionKind,
+)
+from eventhub.questions.services import answer_texts
+from eventhub.registrations.models import Registration
+
+# Kinds whose answers come from a list, so "everyone who answered X" is a useful filter.
+VALUE_KINDS = frozenset({QuestionKind.COUNTRY.value, QuestionKind.COMUNA.value})
+# Longer answers are cut in the table; the whole text is one click away.
+SHORT_ANSWER = 60
+
+
+@dataclass(frozen=True)
+class FilterOption:
+    question: Question
+    values: list[tuple[str, str]]  # (value sent, text shown)
+
+
+@dataclass(frozen=True)
+class AnswerFilter:
+    question: Question
+    value: str
+    text: str
+
+    @property
+    def param(self) -> str:
+        return param(self.question, self.value)
+
+
+def param(question: Question, value: str) -> str:
+    """The ``answer`` query value: question id and answer value."""
+    return f"{question.id}:{value}"
+
+
+def _present_values(event: Event, questions: list[Question]) -> dict[int, set[str]]:
+    """The countries and comunas the event's registrants gave: one query."""
+    ids = [q.id for q in questions if q.kind in VALUE_KINDS]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Answer.question_id, Answer.value)
+        .distinct()
+        .join(Registration, Registration.id == Answer.registration_id)
+        .where(Registration.event_id == event.id, Answer.question_id.in_(ids))
+    )
+    present: dict[int, set[str]] = {}
+    for question_id, value in rows:
+        if value:
+            present.setdefault(question_id, set()).add(value)
+    return present
+
+
+def filter_options(event: Event, questions: list[Question], language: str) -> list[FilterOption]:
+    """Per question that can filter, the values to choose from: its choices, yes and no, or
+    the countries and comunas someone answered."""
+    present = _present_values(event, questions)
+    options = []
+    for question in questions:
+        values: list[tuple[str, str]]
+        if question.kind in CHOICE_KINDS:
+            values = [(c.value, c.label(language)) for c in question.choices]
+        elif question.kind == QuestionKind.YES_NO:
+            values = [(YES, _("Yes")), (NO, _("No"))]
+        elif question.kind == QuestionKind.COUNTRY:
+            values = sorted(
+                (
+                    (code, reference.country_name(code, language) or code)
+                    for code in present.get(question.id, ())
+                ),
+                key=lambda pair: pair[1].casefold(),
+            )
+        elif question.kind == QuestionKind.COMUNA:
+            values = sorted(
+                (
+                    (code, reference.comuna_name(code) or code)
+                    for code in present.get(question.id, ())
+                ),
+                key=lambda pair: pair[1].casefold(),
+            )
+        else:
+            continue
+        if values:
+            options.append(FilterOption(question, values))
+    return options
+
+
+def chosen_filter(options: list[FilterOption], sent: str | None) -> AnswerFilter | None:
+    """The filter a query string names, when it names one on offer (else no filter, as an
+    unknown status is no filter)."""
+    if not sent or ":" not in sent:
+        return None
+    question_id, _sep, value = sent.partition(":")
+    for option in options:
+        if str(option.question.id) == question_id:
+            text = dict(option.values).get(value)
+            return AnswerFilter(option.question, value, text) if text is not None else None
+    return None
+
+
+def filtered(stmt: Select, answer_filter: AnswerFilter | None) -> Select:
+    """``stmt`` (a select of registrations) narrowed to those who gave that answer."""
+    if answer_filter is None:
+        return stmt
+    question = answer_filter.question
+    matching = select(Answer.registration_id).where(Answer.question_id == question.id)
+    if question.kind in CHOICE_KINDS:
+        choice = question.choice_by_value(answer_filter.value)
+        matching = matching.join(AnswerChoice, AnswerChoice.answer_id == Answer.id).where(
+            AnswerChoice.choice_id == (choice.id if choice else -1)
+        )
+    else:
+        matching = matching.where(Answer.value == answer_filter.value)
+    return stmt.where(Registration.id.in_(matching))
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    short: str
+
+    @property
+    def cut(self) -> bool:
+        return self.short != self.text
+
+
+def _cell(text: str) -> Cell:
+    if len(text) <= SHORT_ANSWER:
+        return Cell(text, text)
+    return Cell(text, text[: SHORT_ANSWER - 1].rstrip() + "…")
+
+
+@dataclass
+class AnswerTable:
+    """The answers of a list of registrations to a list of questions."""
+
+    questions: list[Question]
+    texts: dict[int, dict[int, str]] = field(default_factory=dict)
+
+    def cells(self, registration_id: int) -> list[tuple[Question, Cell]]:
+        mine = self.texts.get(registration_id, {})
+        return [(question, _cell(mine.get(question.id, ""))) for question in self.questions]
+
+    def texts_of(self, registration_id: int) -> list[str]:
+        mine = self.texts.get(registration_id, {})
+        return [mine.get(question.id, "") for question in self.questions]
+
+    def shown(self, registration_id: int) -> list[tuple[Question, str]]:
+        """(question, answer) for the answers given, as the door shows them."""
+        mine = self.texts.get(registration_id, {})
+        return [(q, mine[q.id]) for q in self.questions if mine.get(q.id)]
+
+
+def answer_table(
+    questions: list[Question], registration_ids: Select | Iterable[int], language: str
+) -> AnswerTable:
+    if not questions:
+        return AnswerTable([])
+    return AnswerTable(questions, answer_texts(questions, registration_ids, language))
