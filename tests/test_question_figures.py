@@ -73,6 +73,10 @@ def _register(event, asked, email, organisation=None, *, came=False, **answers_b
 
 @pytest.fixture
 def world(app):
+    return build_world(app)
+
+
+def build_world(app) -> dict:
     """A programme of two events and a cancelled one.
 
     First table: 6 women from a municipality (5 came), 2 men from an NGO (1 came), 1 woman from
