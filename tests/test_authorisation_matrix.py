@@ -225,6 +225,11 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/programmes/<int:programme_id>/commitments.xlsx", "GET"): SIGNED_IN,
     ("/programmes/<int:programme_id>/figures.csv", "GET"): SIGNED_IN,
     ("/programmes/<int:programme_id>/figures.xlsx", "GET"): SIGNED_IN,
+    # figures by answer: small counts hidden; an event's own for its managers
+    ("/programmes/<int:programme_id>/answer-figures.csv", "GET"): SIGNED_IN,
+    ("/programmes/<int:programme_id>/answer-figures.xlsx", "GET"): SIGNED_IN,
+    ("/events/<int:event_id>/answer-figures.csv", "GET"): MANAGE,
+    ("/events/<int:event_id>/answer-figures.xlsx", "GET"): MANAGE,
     # every organiser follows delivery; the body of a message of event A (its personal
     # links) is for A's managers: others get the page without it (test_outbox_access.py)
     ("/outbox/", "GET"): SIGNED_IN,

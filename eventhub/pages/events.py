@@ -22,6 +22,7 @@ from eventhub.followup.programme.forms import programme_commitment_filters
 from eventhub.followup.programme.services import programme_commitments
 from eventhub.forms import options
 from eventhub.organisations.services import organisation_choices
+from eventhub.pages.figures import event_answer_figures, programme_answer_figures
 from eventhub.registrations import services as registration_services
 from eventhub.registrations.forms import RegistrationForm
 from eventhub.registrations.routes import fill_organisations
@@ -68,6 +69,7 @@ def _event_page(event_id: int) -> str:
         free_places=registration_services.free_places(event) if registration_form else None,
         days=agenda_services.items_by_day(event),
         speakers=agenda_services.event_speakers(event),
+        answer_figures=event_answer_figures(event, manages),
     )
 
 
@@ -89,6 +91,7 @@ def show_programme(programme_id: int):
         events=events,
         attendance=programme_attendance(programme),
         figures=programme_figures(programme, events, today),
+        answer_figures=programme_answer_figures(events),
         filter_form=filter_form,
         commitments=programme_commitments(programme.id, filters, today),
         today=today,

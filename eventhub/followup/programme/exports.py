@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 
 from eventhub.csv_export import csv_response, local_naive
 from eventhub.followup.models import Commitment
+from eventhub.followup.programme import answers
 from eventhub.followup.programme.figures import ProgrammeFigures, figure_rows
 from eventhub.xlsx_export import xlsx_response
 
@@ -60,3 +61,17 @@ def figures_response(name: str, figures: ProgrammeFigures, xlsx: bool):
             f"{name}.xlsx", _("Figures"), header, figure_rows(figures), widths=(30, 36, 24, 10)
         )
     return csv_response(f"{name}.csv", header, figure_rows(figures))
+
+
+def answers_response(name: str, report: answers.Report, xlsx: bool):
+    """Figures by answer and people across events, small counts always hidden: a download
+    leaves the organisers' hands (``report`` must not be the exact view)."""
+    if report.exact:
+        raise ValueError("downloads carry shareable figures only")
+    header = answers.export_header()
+    rows = answers.export_rows(report)
+    if xlsx:
+        return xlsx_response(
+            f"{name}.xlsx", _("Figures by answer"), header, rows, widths=(36, 36, 30, 12, 12)
+        )
+    return csv_response(f"{name}.csv", header, rows)
