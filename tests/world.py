@@ -19,6 +19,9 @@ from eventhub.invitations import services as invitations
 from eventhub.invitations.models import Invitation
 from eventhub.mail.models import OutboxMessage, OutboxStatus
 from eventhub.orm import utcnow
+from eventhub.questions import services as questions
+from eventhub.questions.models import QuestionKind
+from eventhub.questions.services import ChoiceSpec, QuestionSpec
 from eventhub.registrations import services as registrations
 from tests.conftest import login
 from tests.crawl import outbox_links
@@ -65,6 +68,7 @@ def build_world(app) -> World:
             )
             .order_by(Event.starts_at.desc())
         ).first()
+        _ask_questions(event)
         plan = invitations.plan_invitations(
             event,
             [],
@@ -98,6 +102,38 @@ def build_world(app) -> World:
         links += [f"/checkin/{registrations.checkin_code(r)}" for r in (first, *waiting_list)]
         links += [f"/events/{event_id}" for event_id in db.session.scalars(select(Event.id))]
         return World(seeds=SEEDS + links, open_event_id=event.id)
+
+
+def _ask_questions(event: Event) -> None:
+    """The open event's own questions, so the registration forms the crawl finds (the event
+    page, the personal page, the invitation) carry every kind, a condition, a limited
+    choice and a sensitive question."""
+    form = questions.ensure_event_form(event)
+    interpretation = None
+    for kind in QuestionKind:
+        choices = (
+            [ChoiceSpec("Mañana", places=3), ChoiceSpec("Tarde")]
+            if kind.value.endswith("choice")
+            else []
+        )
+        question = questions.add_question(
+            form, QuestionSpec(kind=kind.value, label_es=f"Pregunta {kind.value}", choices=choices)
+        )
+        if kind == QuestionKind.YES_NO:
+            interpretation = question
+    assert interpretation is not None
+    questions.add_question(
+        form,
+        QuestionSpec(
+            kind=QuestionKind.SHORT_TEXT.value,
+            label_es="¿Qué lengua?",
+            required=True,
+            condition_question_id=interpretation.id,
+            condition_value="yes",
+        ),
+    )
+    questions.add_standard_question(form, "gender")
+    db.session.flush()
 
 
 def _every_state(open_event: Event) -> list:

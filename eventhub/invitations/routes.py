@@ -26,6 +26,8 @@ from eventhub.invitations.models import (
 from eventhub.loaders import token_link_or_404
 from eventhub.organisations.models import OrganisationKind
 from eventhub.organisations.services import region_choices
+from eventhub.questions.services import AnswersRefusedError
+from eventhub.registrations import answering
 from eventhub.registrations import services as registrations
 from eventhub.registrations.models import RegistrationStatus
 from eventhub.routing import commit_change
@@ -262,10 +264,22 @@ def _answer(invitation, thanks: bool = False) -> str:
     return _("You accepted: your place is confirmed.")
 
 
-def _respond_page(invitation, accept_form=None, decline_form=None, status=200):
+def _respond_page(
+    invitation, accept_form=None, decline_form=None, status=200, questions=None, sheet=None
+):
     accept_form = accept_form or AcceptForm(
         name=invitation.registration.name if invitation.registration else invitation.name
     )
+    answers = None
+    if invitation.response != InvitationResponse.ACCEPTED and not invitation.event.is_cancelled:
+        if questions is None:
+            questions = answering.event_questions(invitation.event)
+        answers = answering.fields(
+            invitation.event,
+            questions,
+            formdata=request.form if sheet is not None else None,
+            sheet=sheet,
+        )
     return render_template(
         "invitations/respond.html",
         invitation=invitation,
@@ -273,6 +287,7 @@ def _respond_page(invitation, accept_form=None, decline_form=None, status=200):
         answer=_answer(invitation),
         accept_form=accept_form,
         decline_form=decline_form or DeclineForm(),
+        answers=answers,
     ), status
 
 
@@ -288,17 +303,25 @@ def respond(token: str):
 def accept(token: str):
     invitation = _invitation_or_invalid(token)
     form = AcceptForm()
-    if (
-        form.validate_on_submit()
-        and commit_change(
-            lambda: services.accept(invitation, form.name.data),
+    questions = answering.event_questions(invitation.event)
+    sheet = answering.read(questions, request.form)
+    # The name and the answers are checked together, before anything is written.
+    name_valid = form.validate_on_submit()
+    if name_valid and (sheet is None or sheet.valid):
+        outcome = commit_change(
+            lambda: services.accept(invitation, form.name.data, questions, sheet),
             audit=None,
             success=lambda _result: _answer(invitation, thanks=True),
             field=form.name,
-        ).done
-    ):
-        return redirect(url_for("invitations.respond", token=token))
-    return _respond_page(invitation, accept_form=form, status=422)
+        )
+        if outcome.done:
+            return redirect(url_for("invitations.respond", token=token))
+        if sheet is not None and isinstance(outcome.refusal, AnswersRefusedError):
+            # A full choice: said beside its question, not beside the name.
+            sheet.errors.update(outcome.refusal.errors)
+            form.name.errors = [e for e in form.name.errors if e != outcome.refusal.message]
+        questions = answering.event_questions(invitation.event)  # the rollback expired them
+    return _respond_page(invitation, accept_form=form, status=422, questions=questions, sheet=sheet)
 
 
 @bp.post("/i/<token>/decline")

@@ -25,6 +25,8 @@ from eventhub.mail import services as outbox
 from eventhub.mail.models import OutboxMessage, OutboxStatus
 from eventhub.organisations.models import Contact, Organisation
 from eventhub.orm import utcnow
+from eventhub.questions.models import Question
+from eventhub.questions.services import AnswerSheet
 from eventhub.registrations import services as registrations
 from eventhub.registrations.models import Registration
 from eventhub.text import clean
@@ -326,8 +328,14 @@ def find_by_token(token: str) -> Invitation:
     return invitation
 
 
-def accept(invitation: Invitation, name: str) -> None:
-    """Accepting registers through the registration rules: a place, or the waiting list."""
+def accept(
+    invitation: Invitation,
+    name: str,
+    questions: list[Question] | None = None,
+    answers: AnswerSheet | None = None,
+) -> None:
+    """Accepting registers through the registration rules: a place, or the waiting list;
+    with the answers to the event's own questions, checked there (``read_answers``)."""
     registration = registrations.register(
         invitation.event,
         registrations.RegistrantData(
@@ -335,6 +343,8 @@ def accept(invitation: Invitation, name: str) -> None:
             email=invitation.email,
             language=invitation.language,
             organisation_id=invitation.organisation_id,
+            questions=questions or [],
+            answers=answers,
         ),
         via_invitation=True,
     )

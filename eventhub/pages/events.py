@@ -23,6 +23,7 @@ from eventhub.followup.programme.services import programme_commitments
 from eventhub.forms import options
 from eventhub.organisations.services import organisation_choices
 from eventhub.pages.figures import event_answer_figures, programme_answer_figures
+from eventhub.registrations import answering
 from eventhub.registrations import services as registration_services
 from eventhub.registrations.forms import RegistrationForm
 from eventhub.registrations.routes import fill_organisations
@@ -45,7 +46,7 @@ def _event_page(event_id: int) -> str:
         organisation_choices() if current_user.is_authenticated or takes_registrations else []
     )
     manages = permissions.can_manage(current_user, event)
-    participation_form = registration_form = co_organiser_form = None
+    participation_form = registration_form = co_organiser_form = registration_answers = None
     if manages:
         participation_form = ParticipationForm()
         participation_form.organisation_id.choices = options(directory)
@@ -56,6 +57,7 @@ def _event_page(event_id: int) -> str:
     if takes_registrations:
         registration_form = RegistrationForm()
         fill_organisations(registration_form, directory)
+        registration_answers = answering.fields(event, answering.event_questions(event))
     return render_template(
         "events/show.html",
         event=event,
@@ -64,6 +66,7 @@ def _event_page(event_id: int) -> str:
         co_organiser_form=co_organiser_form,
         co_organisers=permissions.co_organisers(event) if current_user.is_authenticated else [],
         registration_form=registration_form,
+        registration_answers=registration_answers,
         listed_participants=registration_services.listed_participants(event),
         registration_closed=closed,
         free_places=registration_services.free_places(event) if registration_form else None,

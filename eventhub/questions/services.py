@@ -15,10 +15,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import cast
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, Table, delete, func, insert, select
 from sqlalchemy.orm import selectinload
 
 from eventhub.errors import DomainError, NotFoundError
@@ -658,6 +659,17 @@ def save_answers(
         raise AnswersRefusedError(sheet.errors)
     existing = _answers_of(registration_id)
     held = {link.choice_id for answer in existing.values() for link in answer.choices}
+    check_places(questions, sheet, holding, held)
+    _store(registration_id, questions, sheet, existing)
+
+
+def check_places(
+    questions: list[Question], sheet: AnswerSheet, holding: Select, held: Iterable[int] = ()
+) -> None:
+    """Refuse the limited choices of ``sheet`` that ``holding`` already fills, except those
+    in ``held`` (the registration's own). Call with the event's lock held: one query, and
+    before anything costly is written, so a refusal under a rush is quick."""
+    held = set(held)
     by_id = {question.id: question for question in questions}
     wanted_limited = {
         choice_id: question_id
@@ -677,6 +689,12 @@ def save_answers(
                 )
         if errors:
             raise AnswersRefusedError(errors)
+
+
+def _store(
+    registration_id: int, questions: list[Question], sheet: AnswerSheet, existing: dict
+) -> None:
+    new: dict[int, tuple[str | None, list[int]]] = {}
     for question in questions:
         answer = existing.get(question.id)
         value = sheet.values.get(question.id)
@@ -689,12 +707,45 @@ def save_answers(
                 db.session.delete(answer)
             continue
         if answer is None:
-            answer = Answer(registration_id=registration_id, question_id=question.id)
-            db.session.add(answer)
+            new[question.id] = (value, choice_ids)
+            continue
         answer.value = value
         current = {link.choice_id: link for link in answer.choices}
         answer.choices = [current.get(cid) or AnswerChoice(choice_id=cid) for cid in choice_ids]
     db.session.flush()
+    _insert_answers(registration_id, new)
+
+
+def _insert_answers(registration_id: int, new: Mapping[int, tuple[str | None, list[int]]]) -> None:
+    """New answers in two statements however many: the unit of work would insert them one
+    by one on SQLite (it cannot match generated ids to rows there), and registering is the
+    busiest request of an event."""
+    if not new:
+        return
+    now = utcnow()
+    table = cast(Table, Answer.__table__)
+    # The table, not the class: the ORM would split the rows by which values are None.
+    rows = db.session.execute(
+        insert(table).returning(table.c.id, table.c.question_id),
+        [
+            {
+                "registration_id": registration_id,
+                "question_id": question_id,
+                "value": value,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for question_id, (value, _choices) in new.items()
+        ],
+    )
+    # question_id is unique per registration: it tells which id is whose.
+    links = [
+        {"answer_id": answer_id, "choice_id": choice_id}
+        for answer_id, question_id in rows.all()
+        for choice_id in new[question_id][1]
+    ]
+    if links:
+        db.session.execute(insert(AnswerChoice), links)
 
 
 def _choice(question: Question, choice_id: int) -> QuestionChoice:

@@ -20,7 +20,9 @@ from eventhub.loaders import token_link_or_404
 from eventhub.organisations.services import organisation_choices
 from eventhub.questions import retention
 from eventhub.questions import services as question_services
+from eventhub.questions.services import AnswersRefusedError
 from eventhub.registrations import (
+    answering,
     answers,
     bp,
     exports,
@@ -40,7 +42,12 @@ def fill_organisations(form: RegistrantDetailsForm, choices: list | None = None)
     form.organisation_id.choices = options([(None, _l("Not in the list / none")), *choices])
 
 
-def _data(form: RegistrantDetailsForm, email: str) -> services.RegistrantData:
+def _data(
+    form: RegistrantDetailsForm,
+    email: str,
+    questions: list | None = None,
+    answers: answering.AnswerSheet | None = None,
+) -> services.RegistrantData:
     return services.RegistrantData(
         name=form.name.data,
         email=email,
@@ -50,7 +57,15 @@ def _data(form: RegistrantDetailsForm, email: str) -> services.RegistrantData:
         job_title=form.job_title.data,
         needs=form.needs.data,
         listed=form.listed.data,
+        questions=questions or [],
+        answers=answers,
     )
+
+
+def _refused_answers(outcome, sheet) -> None:
+    """A full choice found under the lock: its message goes beside its question."""
+    if sheet is not None and isinstance(outcome.refusal, AnswersRefusedError):
+        sheet.errors.update(outcome.refusal.errors)
 
 
 def _address_limit() -> str:
@@ -87,13 +102,22 @@ def register(event_id: int):
         abort(404)
     form = RegistrationForm()
     fill_organisations(form)
-    if form.validate_on_submit():
+    questions = answering.event_questions(event)
+    sheet = answering.read(questions, request.form)
+    # Every refusal at once: the details and the answers, before anything is written.
+    details_valid = form.validate_on_submit()
+    if details_valid and (sheet is None or sheet.valid):
 
         def register_and_link() -> tuple:
-            registration, created = services.register_publicly(event, _data(form, form.email.data))
+            registration, created = services.register_publicly(
+                event, _data(form, form.email.data, questions, sheet)
+            )
             return registration, created, services.registration_token(registration)
 
         outcome = commit_change(register_and_link, audit=None, success=None, form=form)
+        _refused_answers(outcome, sheet)
+        if not outcome.done:
+            questions = answering.event_questions(event)  # the rollback expired them
         if outcome.done:
             assert outcome.result is not None
             registration, created, token = outcome.result
@@ -115,7 +139,10 @@ def register(event_id: int):
             else:
                 flash(_("You are registered. We sent you a confirmation email."), "success")
             return redirect(url_for("registrations.manage", token=token))
-    return render_template("registrations/register.html", event=event, form=form), 422
+    answers = answering.fields(event, questions, formdata=request.form, sheet=sheet)
+    return render_template(
+        "registrations/register.html", event=event, form=form, answers=answers
+    ), 422
 
 
 def _confirm_first(registration) -> str:
@@ -147,7 +174,17 @@ def manage(token: str):
     return _manage_page(registration, form, token)
 
 
-def _manage_page(registration, form, token, status=200):
+def _manage_page(registration, form, token, status=200, questions=None, sheet=None):
+    event = registration.event
+    if questions is None:
+        questions = answering.event_questions(event)
+    answers = answering.fields(
+        event,
+        questions,
+        formdata=request.form if sheet is not None else None,
+        sheet=sheet,
+        registration=registration,
+    )
     feed = calendar_services.active_feed_token(FeedKind.REGISTRANT, registration.email)
     qr_code = None
     if registration.status == RegistrationStatus.CONFIRMED and registration.checkin_hash:
@@ -164,6 +201,7 @@ def _manage_page(registration, form, token, status=200):
         feed_urls=feed_urls(feed),
         qr_code=qr_code,
         awaits_address=services.awaits_address(registration),
+        answers=answers,
     ), status
 
 
@@ -216,17 +254,25 @@ def update(token: str):
     registration = _registration_or_invalid(token)
     form = RegistrantDetailsForm()
     fill_organisations(form)
-    if (
-        form.validate_on_submit()
-        and commit_change(
-            lambda: services.update_details(registration, _data(form, registration.email)),
+    questions = answering.event_questions(registration.event)
+    # After the deadline the answers are shown, not sent: the details can still change.
+    closed = services.answers_closed_reason(registration.event)
+    sheet = None if closed else answering.read(questions, request.form)
+    details_valid = form.validate_on_submit()
+    if details_valid and (sheet is None or sheet.valid):
+        outcome = commit_change(
+            lambda: services.update_details(
+                registration, _data(form, registration.email, questions, sheet)
+            ),
             audit=None,
             success=_("Your details are saved."),
             form=form,
-        ).done
-    ):
-        return redirect(url_for("registrations.manage", token=token))
-    return _manage_page(registration, form, token, 422)
+        )
+        _refused_answers(outcome, sheet)
+        if outcome.done:
+            return redirect(url_for("registrations.manage", token=token))
+        questions = answering.event_questions(registration.event)  # the rollback expired them
+    return _manage_page(registration, form, token, 422, questions=questions, sheet=sheet)
 
 
 @bp.post("/r/<token>/cancel")

@@ -294,6 +294,22 @@ def _register(
         else:
             _notify(registration, "confirm" if awaits_address(registration) else "link")
         return registration, False
+    if data.answers is not None:
+        # A full workshop session refuses before the place and its mail are written: under
+        # a rush the refused must not hold the lock for long. Answers a cancelled
+        # registration once gave hold nothing any more.
+        if not data.answers.valid:
+            raise question_services.AnswersRefusedError(data.answers.errors)
+        question_services.check_places(
+            data.questions,
+            data.answers,
+            holding_query(event, exclude=registration.id if registration else None),
+        )
+        if registration is not None:
+            question_services.delete_answers(
+                [question.id for question in data.questions],
+                select(Registration.id).where(Registration.id == registration.id),
+            )
     if registration is None:
         registration = Registration(event=event, event_id=event.id, email=email)
     _apply_details(registration, data)
