@@ -293,6 +293,8 @@ def test_an_empty_post_to_edit_keeps_the_question(app, organiser_client, event_i
     question = next(q for q in _questions(app, event_id) if q.id == which)
     assert [c.value for c in question.choices] == ["creole_haitiano", "senas"]
     assert question.condition_question_id == needs
+    # An unconditional one too (its list of conditions says "Always").
+    assert organiser_client.post(f"/events/{event_id}/questions/{needs}/edit").status_code == 302
 
 
 def test_another_events_question_is_not_found(app, organiser_client, event_id):

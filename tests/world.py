@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
-from eventhub.events.models import Event, EventStatus, RegistrationMode
+from eventhub.events.models import Event, EventStatus, Programme, RegistrationMode
 from eventhub.extensions import db
 from eventhub.invitations import services as invitations
 from eventhub.invitations.models import Invitation
 from eventhub.mail.models import OutboxMessage, OutboxStatus
 from eventhub.orm import utcnow
+from eventhub.questions import services as questions
 from eventhub.registrations import services as registrations
 from tests.conftest import login
 from tests.crawl import outbox_links
@@ -83,6 +84,7 @@ def build_world(app) -> World:
         )
         waiting_list = _every_state(event)
         registrations.check_in(first)  # the door page offers to undo it
+        _questions(event)
         # One invitation bounced (offered again), one delivered and unanswered (reminded).
         for email, status in (("guest@example.org", "failed"), ("third@example.org", "sent")):
             message = db.session.scalars(
@@ -98,6 +100,30 @@ def build_world(app) -> World:
         links += [f"/checkin/{registrations.checkin_code(r)}" for r in (first, *waiting_list)]
         links += [f"/events/{event_id}" for event_id in db.session.scalars(select(Event.id))]
         return World(seeds=SEEDS + links, open_event_id=event.id)
+
+
+def _questions(open_event: Event) -> None:
+    """Registration questions on the open event (one conditional, one with limited places,
+    one from the library) and on a programme's template: the builder's forms to reach."""
+    form = questions.ensure_event_form(open_event)
+    needs = questions.add_question(
+        form, questions.QuestionSpec(kind="yes_no", label_es="¿Necesita interpretación?")
+    )
+    questions.add_question(
+        form,
+        questions.QuestionSpec(
+            kind="single_choice",
+            label_es="Taller",
+            choices=[questions.ChoiceSpec("Mañana", places=20), questions.ChoiceSpec("Tarde")],
+            condition_question_id=needs.id,
+            condition_value="yes",
+        ),
+    )
+    questions.add_standard_question(form, "gender")
+    programme = db.session.scalars(select(Programme).order_by(Programme.id)).first()
+    if programme is not None:
+        template = questions.ensure_programme_form(programme)
+        questions.add_standard_question(template, "comuna_of_residence")
 
 
 def _every_state(open_event: Event) -> list:

@@ -213,8 +213,11 @@ def _initial_data(question: Question | None) -> dict:
         return {}
     data = {name: getattr(question, name) for name in FIELDS}
     data["choices"] = choice_lines(question.choices)
-    if question.condition_question_id is not None:
-        data["condition"] = f"{question.condition_question_id}:{question.condition_value}"
+    data["condition"] = (
+        f"{question.condition_question_id}:{question.condition_value}"
+        if question.condition_question_id is not None
+        else ""
+    )
     return data
 
 
