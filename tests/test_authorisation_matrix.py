@@ -223,9 +223,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/programmes/<int:programme_id>/questions/<int:question_id>/edit", "GET"): SIGNED_IN,
     ("/programmes/<int:programme_id>/questions/<int:question_id>/edit", "POST"): SIGNED_IN_POST,
     ("/programmes/<int:programme_id>/questions/<int:question_id>/delete", "GET"): SIGNED_IN,
-    ("/programmes/<int:programme_id>/questions/<int:question_id>/delete", "POST"): (
-        SIGNED_IN_POST
-    ),
+    ("/programmes/<int:programme_id>/questions/<int:question_id>/delete", "POST"): (SIGNED_IN_POST),
     (QUESTION_MOVE.format("programmes/<int:programme_id>"), "POST"): SIGNED_IN_POST,
     ("/programmes/<int:programme_id>/questions/order", "POST"): (L, L, 409, 409, 409),
     ("/programmes/<int:programme_id>/questions/library", "POST"): SIGNED_IN_POST,

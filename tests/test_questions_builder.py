@@ -137,7 +137,10 @@ def test_only_managers_reach_the_builder(app, client, event_id):
     for path in ("/questions", "/questions/new", "/questions/copy"):
         assert client.get(f"/events/{event_id}{path}").status_code == 403
     assert _add(client, f"/events/{event_id}").status_code == 403
-    assert client.post(f"/events/{event_id}/questions/library", data={"key": "gender"}).status_code == 403
+    assert (
+        client.post(f"/events/{event_id}/questions/library", data={"key": "gender"}).status_code
+        == 403
+    )
     assert client.get("/events/999999/questions").status_code == 404
     assert _questions(app, event_id) == []
 
@@ -240,8 +243,9 @@ def test_editing_keeps_the_choices_values_so_answers_survive(app, organiser_clie
             select(AuditEntry).where(AuditEntry.action == "question.edit")
         ).one()
         told = describe(entry)
-    assert "Question in Spanish: “¿Qué lengua?” → “¿Qué lengua necesita?”" in told
-    assert "Choices:" in told
+    # Told in the reader's language (here the default, Spanish), whoever made the change.
+    assert "Pregunta en español: “¿Qué lengua?” → “¿Qué lengua necesita?”" in told
+    assert "Opciones:" in told
 
 
 def test_a_condition_is_set_and_cleared_from_the_list_of_answers(app, organiser_client, event_id):
@@ -256,9 +260,7 @@ def test_a_condition_is_set_and_cleared_from_the_list_of_answers(app, organiser_
     added = _questions(app, event_id)[-1]
     assert (added.condition_question_id, added.condition_value) == (which, "senas")
     # Its own edit page offers only the questions above it, never itself.
-    page = organiser_client.get(f"/events/{event_id}/questions/{needs}/edit").get_data(
-        as_text=True
-    )
+    page = organiser_client.get(f"/events/{event_id}/questions/{needs}/edit").get_data(as_text=True)
     assert f'value="{which}:senas"' not in page and f'value="{needs}:yes"' not in page
     response = organiser_client.post(
         f"/events/{event_id}/questions/{added.id}/edit",
@@ -402,7 +404,7 @@ def test_the_purpose_is_saved_and_refused_when_too_long(app, organiser_client, e
 
 
 def test_copying_from_another_managed_event(app, organiser_client, event_id, organiser):
-    needs, which = _interpretation_form(app, event_id)
+    _interpretation_form(app, event_id)
     with app.app_context():
         target = EventFactory(created_by_id=organiser).id
         hidden = EventFactory(created_by_id=None)  # managed by admins only: not offered
@@ -431,12 +433,10 @@ def test_copying_from_another_managed_event(app, organiser_client, event_id, org
             select(AuditEntry).where(AuditEntry.action == "question_form.copy")
         ).one()
         assert entry.event_id == target
-        assert "2 questions" in describe(entry)
+        assert describe(entry).endswith(": 2 preguntas")
 
 
-def test_a_programme_template_is_built_and_copied_into_its_event(
-    app, organiser_client, organiser
-):
+def test_a_programme_template_is_built_and_copied_into_its_event(app, organiser_client, organiser):
     with app.app_context():
         programme = ProgrammeFactory(name="Migrantes y Ciudades")
         db.session.flush()
@@ -445,7 +445,10 @@ def test_a_programme_template_is_built_and_copied_into_its_event(
         programme_id, target = programme.id, event.id
     base = f"/programmes/{programme_id}"
     assert organiser_client.get(f"{base}/questions").status_code == 200
-    assert organiser_client.post(f"{base}/questions/library", data={"key": "gender"}).status_code == 302
+    assert (
+        organiser_client.post(f"{base}/questions/library", data={"key": "gender"}).status_code
+        == 302
+    )
     assert _add(organiser_client, base, label_es="Cargo").status_code == 302
     assert _add(organiser_client, base, label_es="").status_code == 422
     template = _questions(app, programme_id=programme_id)
@@ -508,7 +511,7 @@ def test_choice_lines_parse_and_keep_their_values(app_ctx):
         ("Tarde", None, None),
         ("Noche", None, 3),
     ]
-    with pytest.raises(ValueError, match="places"):
+    with pytest.raises(ValueError, match="cupos"):
         parse_choice_lines("A | B | 0")
 
     class Choice:
@@ -522,3 +525,36 @@ def test_choice_lines_parse_and_keep_their_values(app_ctx):
     # The same number of lines: an edited label keeps the value of its line.
     kept = keep_values(parse_choice_lines("Uno\nDos y medio"), existing)  # type: ignore[arg-type]
     assert [s.value for s in kept] == ["a", "b"]
+
+
+def test_the_builder_pages_query_the_same_however_many_questions(
+    app, organiser_client, event_id, count_queries
+):
+    needs, which = _interpretation_form(app, event_id)
+    pages = (f"/events/{event_id}/questions", f"/events/{event_id}/questions/new")
+
+    def counts() -> list[int]:
+        found = []
+        for page in pages:
+            with count_queries(app) as statements:
+                assert organiser_client.get(page).status_code == 200
+            found.append(len(statements))
+        return found
+
+    before = counts()
+    with app.app_context():
+        form = services.event_form(event_id)
+        assert form is not None
+        for number in range(6):
+            services.add_question(
+                form,
+                QuestionSpec(
+                    kind=QuestionKind.MULTIPLE_CHOICE.value,
+                    label_es=f"Pregunta {number}",
+                    choices=[ChoiceSpec(f"Opción {n}", places=n + 1) for n in range(4)],
+                    condition_question_id=which,
+                    condition_value="senas",
+                ),
+            )
+        db.session.commit()
+    assert counts() == before

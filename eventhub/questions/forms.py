@@ -25,7 +25,7 @@ _NUMBER = re.compile(r"\d+")
 
 
 def parse_choice_lines(text: str | None) -> list[ChoiceSpec]:
-    """"Español | English | places", one choice a line; blank lines are skipped.
+    """ "Español | English | places", one choice a line; blank lines are skipped.
 
     Two parts whose second is a number are a label and its places ("Taller A | 20").
     Raises ValueError with what to tell the organiser."""
@@ -35,12 +35,10 @@ def parse_choice_lines(text: str | None) -> list[ChoiceSpec]:
     for number, line in enumerate((line for line in lines if line), start=1):
         parts = [part.strip() for part in line.split("|")]
         if len(parts) > 3:
-            raise ValueError(
-                _l("Line %(num)d has more than three parts.", num=number)
-            )
+            raise ValueError(_l("Line %(num)d has more than three parts.", num=number))
         if len(parts) == 2 and _NUMBER.fullmatch(parts[1]):
             parts = [parts[0], "", parts[1]]
-        label_es, label_en, places = (parts + ["", ""])[:3]
+        label_es, label_en, places = [*parts, "", ""][:3]
         if not label_es:
             raise ValueError(_l("Line %(num)d has no label in Spanish.", num=number))
         if len(label_es) > CHOICE_LABEL_MAX or len(label_en) > CHOICE_LABEL_MAX:
@@ -52,7 +50,9 @@ def parse_choice_lines(text: str | None) -> list[ChoiceSpec]:
                 )
             )
         if label_es.casefold() in seen:
-            raise ValueError(_l("Line %(num)d repeats the choice “%(label)s”.", num=number, label=label_es))
+            raise ValueError(
+                _l("Line %(num)d repeats the choice “%(label)s”.", num=number, label=label_es)
+            )
         seen.add(label_es.casefold())
         limit = None
         if places:
@@ -115,7 +115,9 @@ class QuestionEditForm(FlaskForm):
     label_es = StringField(
         _l("Question in Spanish"), validators=[DataRequired(), Length(max=LABEL_MAX)]
     )
-    label_en = StringField(_l("Question in English"), validators=[Optional(), Length(max=LABEL_MAX)])
+    label_en = StringField(
+        _l("Question in English"), validators=[Optional(), Length(max=LABEL_MAX)]
+    )
     help_es = TextAreaField(
         _l("Help text in Spanish"),
         validators=[Optional(), Length(max=HELP_MAX)],

@@ -7,6 +7,7 @@ from the owner's argument (``Owner.args``).
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
@@ -62,7 +63,7 @@ class Owner:
     programme: Programme | None = None
 
     @property
-    def args(self) -> dict[str, int]:
+    def args(self) -> dict[str, Any]:  # url_for's keywords
         if self.event is not None:
             return {"event_id": self.event.id}
         assert self.programme is not None
@@ -278,8 +279,11 @@ def _described(question: Question, by_id: dict[int, Question]) -> dict:
     """What the audit log compares before and after an edit."""
     described = {name: encode(getattr(question, name)) for name in FIELDS}
     described["choices"] = choice_lines(question.choices) if question.has_choices else ""
-    condition = _condition(question, by_id, "es")
-    described["condition"] = condition.text if condition else ""
+    # In no one's language: the entry is read later by others. "«¿Necesita …?» = yes".
+    parent = by_id.get(question.condition_question_id or 0)
+    described["condition"] = (
+        f"«{parent.label_es}» = {question.condition_value}" if parent is not None else ""
+    )
     return described
 
 
@@ -324,9 +328,7 @@ def edit_question(
             before = _described(edited, by_id)
 
             def recorded(_result) -> Done:
-                summary, details = _edit_details(
-                    before, _described(edited, by_id), edited.label_es
-                )
+                summary, details = _edit_details(before, _described(edited, by_id), edited.label_es)
                 return owner.done("question.edit", summary, details)
 
             outcome = commit_change(
@@ -370,8 +372,7 @@ def delete_question(question_id: int, event_id: int | None = None, programme_id:
         if dependents:
             details.append(
                 ngettext(
-                    "%(num)d question was shown only on its answer; it will be asked of "
-                    "everyone.",
+                    "%(num)d question was shown only on its answer; it will be asked of everyone.",
                     "%(num)d questions were shown only on its answer; they will be asked of "
                     "everyone.",
                     len(dependents),
@@ -433,9 +434,7 @@ def order_questions(event_id: int | None = None, programme_id: int | None = None
         abort(404, description=_("This form has no questions yet."))
     outcome = commit_change(
         lambda: services.reorder(form, ids),
-        audit=owner.done(
-            "question.move", "new order", {"count": ["questions", len(ids)]}
-        ),
+        audit=owner.done("question.move", "new order", {"count": ["questions", len(ids)]}),
         success=None,
     )
     if not outcome.done:
@@ -537,9 +536,7 @@ def copy_questions(event_id: int | None = None, programme_id: int | None = None)
         parts = form.source_parts()
         assert parts is not None  # one of the choices
         kind, number = parts
-        source = (
-            services.event_form(number) if kind == "event" else services.programme_form(number)
-        )
+        source = services.event_form(number) if kind == "event" else services.programme_form(number)
         if source is None:  # gone since the page was drawn
             form.source.errors = [_("Choose a form to copy.")]
         else:
@@ -551,11 +548,11 @@ def copy_questions(event_id: int | None = None, programme_id: int | None = None)
                     f"{copied} questions from {name}",
                     {"subject": name, "count": ["questions", copied]},
                 ),
-                success=lambda copied: ngettext(
-                    "%(num)d question copied.", "%(num)d questions copied.", copied
-                )
-                if copied
-                else _("Nothing to copy: this form already asks those questions."),
+                success=lambda copied: (
+                    ngettext("%(num)d question copied.", "%(num)d questions copied.", copied)
+                    if copied
+                    else _("Nothing to copy: this form already asks those questions.")
+                ),
                 form=form,
             )
             if outcome.done:

@@ -299,9 +299,10 @@ def dependents(question: Question) -> list[Question]:
 
 def answer_count(question: Question) -> int:
     """How many registrations answered ``question`` (what deleting it deletes)."""
-    return db.session.scalar(
-        select(func.count(Answer.id)).where(Answer.question_id == question.id)
-    ) or 0
+    return (
+        db.session.scalar(select(func.count(Answer.id)).where(Answer.question_id == question.id))
+        or 0
+    )
 
 
 def question_count(*, event_id: int | None = None, programme_id: int | None = None) -> int:
