@@ -530,7 +530,7 @@ def test_choice_lines_parse_and_keep_their_values(app_ctx):
 def test_the_builder_pages_query_the_same_however_many_questions(
     app, organiser_client, event_id, count_queries
 ):
-    needs, which = _interpretation_form(app, event_id)
+    _needs, which = _interpretation_form(app, event_id)
     pages = (f"/events/{event_id}/questions", f"/events/{event_id}/questions/new")
 
     def counts() -> list[int]:

@@ -104,7 +104,7 @@ def choice_lines(choices: list[QuestionChoice]) -> str:
         parts = [choice.label_es, choice.label_en or ""]
         if choice.places is not None:
             parts.append(str(choice.places))
-        lines.append(" | ".join(parts).rstrip(" |"))
+        lines.append(" | ".join(parts).replace("|  |", "| |").rstrip(" |"))
     return "\n".join(lines)
 
 
