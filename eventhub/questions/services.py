@@ -71,20 +71,16 @@ def programme_form(programme_id: int) -> QuestionForm | None:
 
 
 def ensure_event_form(event: Event) -> QuestionForm:
-    form = event_form(event.id)
-    if form is None:
-        form = QuestionForm(event_id=event.id)
-        db.session.add(form)
-        db.session.flush()
-    return form
+    return event_form(event.id) or _new_form(QuestionForm(event_id=event.id))
 
 
 def ensure_programme_form(programme: Programme) -> QuestionForm:
-    form = programme_form(programme.id)
-    if form is None:
-        form = QuestionForm(programme_id=programme.id)
-        db.session.add(form)
-        db.session.flush()
+    return programme_form(programme.id) or _new_form(QuestionForm(programme_id=programme.id))
+
+
+def _new_form(form: QuestionForm) -> QuestionForm:
+    db.session.add(form)
+    db.session.flush()
     return form
 
 
