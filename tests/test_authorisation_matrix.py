@@ -37,6 +37,7 @@ from eventhub.invitations import services as invitation_services
 from eventhub.invitations.mail import opt_out_token
 from eventhub.invitations.models import Invitation
 from eventhub.mail.models import OutboxMessage
+from eventhub.questions import services as question_services
 from eventhub.registrations import services as registration_services
 from tests.conftest import DATABASES, base_config, login
 from tests.db_copies import SqliteCopies, built, copies_for, fresh_copy
@@ -67,6 +68,8 @@ REFUSED_FOR_MANAGERS = (L, L, 403, 422, 422)  # empty form: managers get the for
 REVOKE_OWNER_LINK = (
     "/organisations/<int:organisation_id>/contacts/<int:contact_id>/commitment-link/revoke"
 )
+
+QUESTION_MOVE = "/{}/questions/<int:question_id>/<any(up, down):direction>"
 
 EXPECTED: dict[tuple[str, str], tuple] = {
     ("/", "GET"): (302,) * 5,
@@ -199,6 +202,34 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/programmes/<int:programme_id>", "GET"): SIGNED_IN,
     ("/programmes/<int:programme_id>/edit", "GET"): SIGNED_IN,
     ("/programmes/<int:programme_id>/edit", "POST"): SIGNED_IN_POST,
+    # registration questions: an event's managers build its form; a programme's template is
+    # built by any organiser, as the programme itself. The script's order names every question.
+    ("/events/<int:event_id>/questions", "GET"): MANAGE,
+    ("/events/<int:event_id>/questions/new", "GET"): MANAGE,
+    ("/events/<int:event_id>/questions/new", "POST"): REFUSED_FOR_MANAGERS,  # no label
+    ("/events/<int:event_id>/questions/<int:question_id>/edit", "GET"): MANAGE,
+    ("/events/<int:event_id>/questions/<int:question_id>/edit", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/questions/<int:question_id>/delete", "GET"): MANAGE,
+    ("/events/<int:event_id>/questions/<int:question_id>/delete", "POST"): MANAGE_POST,
+    (QUESTION_MOVE.format("events/<int:event_id>"), "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/questions/order", "POST"): (L, L, 403, 409, 409),
+    ("/events/<int:event_id>/questions/library", "POST"): MANAGE_POST,  # no key: a message
+    ("/events/<int:event_id>/questions/purpose", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/questions/copy", "GET"): MANAGE,
+    ("/events/<int:event_id>/questions/copy", "POST"): REFUSED_FOR_MANAGERS,  # no source
+    ("/programmes/<int:programme_id>/questions", "GET"): SIGNED_IN,
+    ("/programmes/<int:programme_id>/questions/new", "GET"): SIGNED_IN,
+    ("/programmes/<int:programme_id>/questions/new", "POST"): (L, L, 422, 422, 422),
+    ("/programmes/<int:programme_id>/questions/<int:question_id>/edit", "GET"): SIGNED_IN,
+    ("/programmes/<int:programme_id>/questions/<int:question_id>/edit", "POST"): SIGNED_IN_POST,
+    ("/programmes/<int:programme_id>/questions/<int:question_id>/delete", "GET"): SIGNED_IN,
+    ("/programmes/<int:programme_id>/questions/<int:question_id>/delete", "POST"): (SIGNED_IN_POST),
+    (QUESTION_MOVE.format("programmes/<int:programme_id>"), "POST"): SIGNED_IN_POST,
+    ("/programmes/<int:programme_id>/questions/order", "POST"): (L, L, 409, 409, 409),
+    ("/programmes/<int:programme_id>/questions/library", "POST"): SIGNED_IN_POST,
+    ("/programmes/<int:programme_id>/questions/purpose", "POST"): SIGNED_IN_POST,
+    ("/programmes/<int:programme_id>/questions/copy", "GET"): SIGNED_IN,
+    ("/programmes/<int:programme_id>/questions/copy", "POST"): (L, L, 422, 422, 422),
     # follow-up: an event's managers keep its minutes, files and commitments; files are read
     # by organisers, by holders of the event's personal links (participants visibility here)
     ("/events/<int:event_id>/followup", "GET"): MANAGE,
@@ -328,6 +359,14 @@ def _build_world(app: Flask) -> dict:
             creator,
         )
         db.session.flush()
+        event_question = question_services.add_question(
+            question_services.ensure_event_form(event_a),
+            question_services.QuestionSpec(kind="short_text", label_es="Cargo"),
+        )
+        programme_question = question_services.add_question(
+            question_services.ensure_programme_form(programme),
+            question_services.QuestionSpec(kind="yes_no", label_es="¿Primera vez?"),
+        )
         world = {
             "ids": {
                 "event_id": event_a.id,
@@ -349,6 +388,9 @@ def _build_world(app: Flask) -> dict:
                 "code": registration_services.checkin_code(registration_a),
                 "material_id": material.id,
                 "commitment_id": commitment.id,
+                "question_id": event_question.id,
+                "programme_question_id": programme_question.id,
+                "direction": "up",
             },
             "user_ids": {"users": outsider.id, "events": manager.id},
             "tokens": {
@@ -386,6 +428,8 @@ def _url(app: Flask, rule, role: str, world: dict) -> str:
             # /users/<id>: the organiser's account; /events/<id>/co-organisers/<id>: the manager
             scope = "users" if rule.endpoint.startswith("auth.") else "events"
             values[name] = world["user_ids"][scope]
+        elif name == "question_id" and rule.rule.startswith("/programmes/"):
+            values[name] = world["ids"]["programme_question_id"]
         else:
             values[name] = world["ids"][name]
     return rule.build(values, append_unknown=False)[1]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
-from eventhub.events.models import Event, EventStatus, RegistrationMode
+from eventhub.events.models import Event, EventStatus, Programme, RegistrationMode
 from eventhub.extensions import db
 from eventhub.invitations import services as invitations
 from eventhub.invitations.models import Invitation
@@ -133,6 +133,11 @@ def _ask_questions(event: Event) -> None:
         ),
     )
     questions.add_standard_question(form, "gender")
+    # A programme's template form: the builder's pages for programmes to reach.
+    programme = db.session.scalars(select(Programme).order_by(Programme.id)).first()
+    if programme is not None:
+        template = questions.ensure_programme_form(programme)
+        questions.add_standard_question(template, "comuna_of_residence")
     db.session.flush()
 
 

@@ -4,7 +4,8 @@ Entries keep what happened as data (``AuditEntry.details``): field names with ra
 values, counts, enum values. The words are chosen here when the page is shown, so a Spanish
 reader sees "Lugar" and "Sí" where an English one sees "Venue" and "Yes", whoever made the
 change. Field labels are the edit forms' own labels, choice values the forms' choice labels.
-Domains above this one (follow-up) add their value labels with ``register_values``.
+Domains above this one (follow-up, questions) add their value labels with ``register_values``
+and their edit forms with ``register_form``.
 """
 
 from datetime import date, datetime
@@ -31,7 +32,7 @@ from eventhub.people.forms import SpeakerForm
 
 VALUE_LENGTH = 80
 
-FORMS = {
+FORMS: dict[str, type] = {
     "event": EventForm,
     "programme": ProgrammeForm,
     "agenda_item": AgendaItemForm,
@@ -61,12 +62,19 @@ COUNTS = {
         "%(num)d sensitive answer", "%(num)d sensitive answers", n
     ),
     "participants": lambda n: ngettext("%(num)d participant", "%(num)d participants", n),
+    "answers": lambda n: ngettext("%(num)d answer", "%(num)d answers", n),
+    "questions": lambda n: ngettext("%(num)d question", "%(num)d questions", n),
 }
 
 
 def register_values(kind: str, labels: type[LabelledEnum] | dict) -> None:
     """Labels for the values of ``kind`` (a higher domain's enum), for ``{"value": …}``."""
     VALUE_LABELS[kind] = labels
+
+
+def register_form(kind: str, form: type) -> None:
+    """The edit form whose labels name the fields of ``kind``'s changes (a higher domain's)."""
+    FORMS[kind] = form
 
 
 def _value_label(kind: str, value: str) -> str:

@@ -47,6 +47,12 @@ class AuditAction(LabelledEnum):
         _l("Participants exported with sensitive answers"),
     )
     QUESTIONS_DELETE_SENSITIVE = "questions.delete_sensitive", _l("Sensitive answers deleted")
+    QUESTION_ADD = "question.add", _l("Registration question added")
+    QUESTION_EDIT = "question.edit", _l("Registration question edited")
+    QUESTION_DELETE = "question.delete", _l("Registration question deleted")
+    QUESTION_MOVE = "question.move", _l("Registration questions reordered")
+    QUESTION_FORM_COPY = "question_form.copy", _l("Registration questions copied")
+    QUESTION_PURPOSE = "question_form.purpose", _l("Purpose of the sensitive questions edited")
     MINUTES_SAVE = "minutes.save", _l("Minutes saved")
     MATERIAL_ADD = "material.add", _l("File uploaded")
     MATERIAL_EDIT = "material.edit", _l("File details edited")

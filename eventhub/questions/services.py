@@ -273,9 +273,85 @@ def update_question(question: Question, spec: QuestionSpec) -> None:
 
 def delete_question(question: Question) -> None:
     form = question.form
+    # The database clears the link (SET NULL); the value must go too, or the question would
+    # look conditional on nothing.
+    for dependent in dependents(question):
+        dependent.condition_question_id = None
+        dependent.condition_value = None
     db.session.delete(question)
     db.session.flush()
     _renumber(form_questions(form))
+
+
+def dependents(question: Question) -> list[Question]:
+    """The questions shown only on an answer to ``question``."""
+    return list(
+        db.session.scalars(
+            select(Question)
+            .where(Question.condition_question_id == question.id)
+            .order_by(Question.position, Question.id)
+        )
+    )
+
+
+def answer_count(question: Question) -> int:
+    """How many registrations answered ``question`` (what deleting it deletes)."""
+    return (
+        db.session.scalar(select(func.count(Answer.id)).where(Answer.question_id == question.id))
+        or 0
+    )
+
+
+def question_count(*, event_id: int | None = None, programme_id: int | None = None) -> int:
+    """How many questions the event's (or the programme's template) form asks: one query."""
+    owner = (
+        QuestionForm.event_id == event_id
+        if event_id is not None
+        else QuestionForm.programme_id == programme_id
+    )
+    return (
+        db.session.scalar(
+            select(func.count(Question.id))
+            .join(QuestionForm, QuestionForm.id == Question.form_id)
+            .where(owner)
+        )
+        or 0
+    )
+
+
+def _counted_forms() -> Select:
+    counts = (
+        select(Question.form_id, func.count(Question.id).label("questions"))
+        .group_by(Question.form_id)
+        .subquery()
+    )
+    return select(QuestionForm, counts.c.questions).join(
+        counts, counts.c.form_id == QuestionForm.id
+    )
+
+
+def event_forms_with_questions(event_ids: Select) -> list[tuple[QuestionForm, Event, int]]:
+    """The forms of these events (a select of ids) that ask something, newest event first,
+    with how many questions each: one query."""
+    rows = db.session.execute(
+        _counted_forms()
+        .add_columns(Event)
+        .join(Event, Event.id == QuestionForm.event_id)
+        .where(Event.id.in_(event_ids))
+        .order_by(Event.starts_at.desc(), Event.id)
+    )
+    return [(form, event, count) for form, count, event in rows.all()]
+
+
+def programme_forms_with_questions() -> list[tuple[QuestionForm, Programme, int]]:
+    """Programmes' template forms that ask something, by programme name: one query."""
+    rows = db.session.execute(
+        _counted_forms()
+        .add_columns(Programme)
+        .join(Programme, Programme.id == QuestionForm.programme_id)
+        .order_by(Programme.name)
+    )
+    return [(form, programme, count) for form, count, programme in rows.all()]
 
 
 def _next_position(questions: list[Question]) -> int:

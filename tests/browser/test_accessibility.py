@@ -53,6 +53,9 @@ PAGES = {
         "followup.event_followup",
         "followup.followup_mail_page",
         "events.show_programme",
+        "questions.list_questions",
+        "questions.edit_question",
+        "questions.copy_questions",
         # the "are you sure?" pages (one template for all three irreversible buttons)
         "registrations.remove",
         "events.cancel_event",
