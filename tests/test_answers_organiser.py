@@ -205,7 +205,7 @@ def test_exports_have_one_column_per_question_and_sensitive_ones_only_when_asked
     with app.app_context():
         assert db.session.scalar(select(func.count(AuditEntry.id))) == 0
 
-    sensitive = organiser_client.get(f"{path}.csv?sensitive=1")
+    sensitive = organiser_client.post(f"{path}.csv", data={"sensitive": "1"})
     assert "participants-event-" in sensitive.headers["Content-Disposition"]
     header, *rows = list(csv.reader(io.StringIO(sensitive.data.decode("utf-8-sig"))))
     assert header[9:] == [
@@ -220,7 +220,7 @@ def test_exports_have_one_column_per_question_and_sensitive_ones_only_when_asked
     bea = next(row for row in rows if row[1] == "bea@example.org")
     assert bea[9] == "" and bea[13] == ""
 
-    book = organiser_client.get(f"{path}.xlsx?sensitive=1")
+    book = organiser_client.post(f"{path}.xlsx", data={"sensitive": "1"})
     sheet = openpyxl.load_workbook(io.BytesIO(book.data)).active
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert values[0][9:] == header[9:]
@@ -240,9 +240,17 @@ def test_exports_have_one_column_per_question_and_sensitive_ones_only_when_asked
         assert "sensitive" in entries[0].summary
 
 
-def test_the_participants_page_offers_the_sensitive_downloads(organiser_client, survey):
-    page = organiser_client.get(f"/events/{survey['event']}/participants").text
-    assert "participants.csv?sensitive=1" in page and "participants.xlsx?sensitive=1" in page
+def test_the_participants_page_offers_the_sensitive_downloads(app, organiser_client, survey):
+    path = f"/events/{survey['event']}/participants"
+    page = organiser_client.get(path).text
+    for download in ("csv", "xlsx"):
+        assert f'<form method="post" action="{path}.{download}"' in page
+    assert 'name="sensitive" value="1"' in page
+    # A link (or a prefetcher following one) never gets them, and writes nothing.
+    linked = organiser_client.get(f"{path}.csv?sensitive=1")
+    assert linked.status_code == 200 and SECRET.encode() not in linked.data
+    with app.app_context():
+        assert db.session.scalar(select(func.count(AuditEntry.id))) == 0
 
 
 def test_another_organiser_gets_no_sensitive_export(app, client, survey):
@@ -253,7 +261,9 @@ def test_another_organiser_gets_no_sensitive_export(app, client, survey):
         UserFactory(email="other@example.org")
         db.session.commit()
     login(client, "other@example.org")
-    assert client.get(f"/events/{survey['event']}/participants.csv?sensitive=1").status_code in (
+    assert client.post(
+        f"/events/{survey['event']}/participants.csv", data={"sensitive": "1"}
+    ).status_code in (
         403,
         404,
     )
@@ -401,7 +411,7 @@ def test_an_event_without_sensitive_questions_says_nothing_about_retention(app, 
         event_id = event.id
         assert db.session.scalar(select(func.count(Question.id))) == 1
     page = organiser_client.get(f"/events/{event_id}/participants").text
-    assert 'id="sensitive-retention"' not in page and "sensitive=1" not in page
+    assert 'id="sensitive-retention"' not in page and 'name="sensitive"' not in page
 
 
 def test_two_runs_at_once_delete_once_and_log_once(app, survey):

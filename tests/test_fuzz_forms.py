@@ -274,6 +274,8 @@ def refused(client, response) -> bool:
     if response.status_code >= 400:
         return True
     if response.status_code == 200:
+        if not response.mimetype.startswith("text/"):
+            return False  # a download (the posted exports): nothing to refuse with
         return any(marker in response.get_data(as_text=True) for marker in REFUSAL_MARKERS)
     with client.session_transaction() as session:
         return any(category == "error" for category, _ in session.get("_flashes", []))

@@ -320,10 +320,11 @@ def participants(event_id: int):
 
 
 def _export(event_id: int, respond: Callable):
-    """A download; with ``?sensitive=1`` the sensitive answers too, and the audit log says so
-    (committed before the file is built: no file leaves unrecorded)."""
+    """A download. Posted with ``sensitive=1`` (a button: a GET must not write), the sensitive
+    answers too, and the audit log says so, committed before the file is built: no file
+    leaves unrecorded."""
     event = managed_event(event_id)
-    sensitive = request.args.get("sensitive") == "1"
+    sensitive = request.method == "POST" and request.form.get("sensitive") == "1"
     if sensitive:
         download = request.path.rsplit("/", 1)[-1]
         activity.log(
@@ -336,13 +337,13 @@ def _export(event_id: int, respond: Callable):
     return respond(event, sensitive=sensitive)
 
 
-@bp.get("/events/<int:event_id>/participants.csv")
+@bp.route("/events/<int:event_id>/participants.csv", methods=["GET", "POST"])
 @login_required
 def participants_csv(event_id: int):
     return _export(event_id, exports.participants_csv_response)
 
 
-@bp.get("/events/<int:event_id>/participants.xlsx")
+@bp.route("/events/<int:event_id>/participants.xlsx", methods=["GET", "POST"])
 @login_required
 def participants_xlsx(event_id: int):
     return _export(event_id, exports.participants_xlsx_response)

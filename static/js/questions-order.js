@@ -6,6 +6,11 @@
   const list = document.getElementById("question-list");
   if (!list) return;
   const status = document.getElementById("order-status");
+  // The order goes through a form of the page (its action and CSRF token), kept hidden:
+  // without this script the Up and Down buttons do the work.
+  const form = document.getElementById("question-order");
+  if (!form) return;
+  const token = form.elements.namedItem("csrf_token").value;
   const items = () => Array.from(list.querySelectorAll(":scope > .question-item"));
   let dragged = null;
   let before = "";
@@ -16,15 +21,15 @@
     const now = order();
     if (now.join(",") === before) return;
     const body = new URLSearchParams();
-    body.append("csrf_token", list.dataset.csrf);
+    body.append("csrf_token", token);
     now.forEach((id) => body.append("question", id));
     let response;
     try {
-      response = await fetch(list.dataset.orderUrl, {
+      response = await fetch(form.action, {
         method: "POST",
         body,
         credentials: "same-origin",
-        headers: { "X-CSRFToken": list.dataset.csrf },
+        headers: { "X-CSRFToken": token },
       });
     } catch {
       response = null;
