@@ -150,6 +150,8 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/events/<int:event_id>/participants", "GET"): MANAGE,
     ("/events/<int:event_id>/participants.csv", "GET"): MANAGE,
     ("/events/<int:event_id>/participants.xlsx", "GET"): MANAGE,
+    ("/events/<int:event_id>/participants.csv", "POST"): MANAGE,
+    ("/events/<int:event_id>/participants.xlsx", "POST"): MANAGE,
     ("/events/<int:event_id>/participants/sheet", "GET"): MANAGE,
     ("/events/<int:event_id>/participants/<int:registration_id>/approve", "POST"): MANAGE_POST,
     ("/events/<int:event_id>/participants/<int:registration_id>/reject", "POST"): MANAGE_POST,
