@@ -155,3 +155,36 @@ def test_typed_answers_are_checked(event):
         ),
     )
     assert good.valid and good.values[rut.id] == "12345678-5"
+
+
+def test_reading_many_answers_back_takes_one_query(event, app, count_queries):
+    """No batches that grow with the answers (the ORM's selectin loads 500 ids a query)."""
+    from eventhub.questions.models import AnswerChoice
+
+    form = services.ensure_event_form(event)
+    language = services.add_standard_question(form, "interpretation")
+    comment = services.add_question(
+        form, QuestionSpec(kind=QuestionKind.SHORT_TEXT.value, label_es="Comentario")
+    )
+    people = [
+        Registration(event_id=event.id, name=f"P{n}", email=f"p{n}@example.org") for n in range(600)
+    ]
+    db.session.add_all(people)
+    db.session.flush()
+    creole, signs = language.choices[0].id, language.choices[1].id
+    for person in people:
+        chosen = Answer(registration_id=person.id, question_id=language.id)
+        chosen.choices = [AnswerChoice(choice_id=signs), AnswerChoice(choice_id=creole)]
+        db.session.add_all(
+            [chosen, Answer(registration_id=person.id, question_id=comment.id, value="ok")]
+        )
+    db.session.commit()
+    questions = services.event_questions(event.id)
+    ids = [person.id for person in people]
+    with count_queries(app) as statements:
+        texts = services.answer_texts(questions, ids, "es")
+    assert len(statements) == 1
+    assert texts[ids[0]] == {
+        language.id: "Creole haitiano, Lengua de señas chilena",  # in the form's order
+        comment.id: "ok",
+    }

@@ -854,24 +854,47 @@ def answer_text(
 def answer_texts(
     questions: list[Question], registration_ids: Select | Iterable[int], language: str
 ) -> dict[int, dict[int, str]]:
-    """registration id → question id → the answer as text, for many registrations in two
-    queries (answers, then their choices)."""
+    """registration id → question id → the answer as text, for many registrations in one
+    query of plain rows (an answer with its chosen choices; no ORM objects, no batches that
+    would grow with the answers)."""
     if not questions:
         return {}
     by_id = {question.id: question for question in questions}
-    answers = db.session.scalars(
-        select(Answer)
-        .options(selectinload(Answer.choices))
+    rows = db.session.execute(
+        select(Answer.registration_id, Answer.question_id, Answer.value, AnswerChoice.choice_id)
+        .outerjoin(AnswerChoice, AnswerChoice.answer_id == Answer.id)
         .where(Answer.question_id.in_(by_id), Answer.registration_id.in_(registration_ids))
     )
+    values: dict[tuple[int, int], str | None] = {}
+    chosen: dict[tuple[int, int], list[int]] = {}
+    for registration_id, question_id, value, choice_id in rows:
+        key = (registration_id, question_id)
+        values[key] = value
+        if choice_id is not None:
+            chosen.setdefault(key, []).append(choice_id)
+    # Each question's words once, not once per person.
+    yes_no = {YES: _("Yes"), NO: _("No")}
+    orders = {
+        question.id: {choice.id: position for position, choice in enumerate(question.choices)}
+        for question in questions
+    }
+    labels = {
+        question.id: {choice.id: choice.label(language) for choice in question.choices}
+        for question in questions
+    }
     texts: dict[int, dict[int, str]] = {}
-    for answer in answers:
-        question = by_id[answer.question_id]
-        text = answer_text(
-            question, answer.value, [link.choice_id for link in answer.choices], language
-        )
+    for (registration_id, question_id), value in values.items():
+        question = by_id[question_id]
+        if question.kind in CHOICE_KINDS:
+            order = orders[question_id]
+            ids = sorted(chosen.get((registration_id, question_id), ()), key=lambda c: order[c])
+            text = ", ".join(labels[question_id][choice_id] for choice_id in ids)
+        elif question.kind == QuestionKind.YES_NO:
+            text = yes_no.get(value or "", "")
+        else:
+            text = answer_text(question, value, [], language)
         if text:
-            texts.setdefault(answer.registration_id, {})[answer.question_id] = text
+            texts.setdefault(registration_id, {})[question_id] = text
     return texts
 
 

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from markupsafe import Markup
 from sqlalchemy import Select, select
 
 from eventhub.events.models import Event
@@ -132,20 +133,21 @@ def filtered(stmt: Select, answer_filter: AnswerFilter | None) -> Select:
     return stmt.where(Registration.id.in_(matching))
 
 
+_PLAIN_CELL = Markup('<td data-label="{}" class="{}">{}</td>')
+_LONG_CELL = Markup(
+    '<td data-label="{}" class="{}"><details class="long-answer"><summary>{}</summary>{}'
+    "</details></td>"
+)
+
+
 @dataclass(frozen=True)
-class Cell:
-    text: str
-    short: str
+class Column:
+    """A question as the table heads it, its words worked out once for every row."""
 
-    @property
-    def cut(self) -> bool:
-        return self.short != self.text
-
-
-def _cell(text: str) -> Cell:
-    if len(text) <= SHORT_ANSWER:
-        return Cell(text, text)
-    return Cell(text, text[: SHORT_ANSWER - 1].rstrip() + "…")
+    question: Question
+    label: str
+    data_label: str  # what a phone shows beside each cell
+    css: str
 
 
 @dataclass
@@ -154,10 +156,22 @@ class AnswerTable:
 
     questions: list[Question]
     texts: dict[int, dict[int, str]] = field(default_factory=dict)
+    columns: list[Column] = field(default_factory=list)
 
-    def cells(self, registration_id: int) -> list[tuple[Question, Cell]]:
+    def row_html(self, registration_id: int) -> Markup:
+        """The answer cells of one row of the participants table (``Markup.format`` escapes
+        each value). Built here rather than by a template loop: with 300 people and 10
+        questions the loop's 3,000 cells were most of the page's time (bench/RESULTS.md)."""
         mine = self.texts.get(registration_id, {})
-        return [(question, _cell(mine.get(question.id, ""))) for question in self.questions]
+        cells = []
+        for column in self.columns:
+            text = mine.get(column.question.id, "")
+            if len(text) <= SHORT_ANSWER:
+                cells.append(_PLAIN_CELL.format(column.data_label, column.css, text))
+            else:
+                short = text[: SHORT_ANSWER - 1].rstrip() + "…"
+                cells.append(_LONG_CELL.format(column.data_label, column.css, short, text))
+        return Markup("").join(cells)
 
     def texts_of(self, registration_id: int) -> list[str]:
         mine = self.texts.get(registration_id, {})
@@ -169,9 +183,20 @@ class AnswerTable:
         return [(q, mine[q.id]) for q in self.questions if mine.get(q.id)]
 
 
+def _column(question: Question, language: str) -> Column:
+    label = question.label(language)
+    if not question.sensitive:
+        return Column(question, label, label, "answer")
+    return Column(question, label, f"{label} ({_('sensitive')})", "answer sensitive")
+
+
 def answer_table(
     questions: list[Question], registration_ids: Select | Iterable[int], language: str
 ) -> AnswerTable:
     if not questions:
         return AnswerTable([])
-    return AnswerTable(questions, answer_texts(questions, registration_ids, language))
+    return AnswerTable(
+        questions,
+        answer_texts(questions, registration_ids, language),
+        [_column(question, language) for question in questions],
+    )
