@@ -1,7 +1,6 @@
 """A workshop session of 20 places holds when 200 people register at once (SQLite and
 PostgreSQL), through the real HTTP form."""
 
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -9,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from eventhub.extensions import db
 from eventhub.mail.models import OutboxMessage
@@ -18,6 +16,8 @@ from eventhub.questions.models import Answer, AnswerChoice, QuestionChoice, Ques
 from eventhub.questions.services import ChoiceSpec, QuestionSpec
 from eventhub.registrations.models import Registration
 from tests.factories import EventFactory
+from tests.test_registration_concurrency import _NoRedirect
+from tests.test_registration_concurrency import live_server as _live_server
 
 PEOPLE = 200
 PLACES = 20
@@ -26,21 +26,8 @@ WORKERS = 20
 # Twenty threads racing need the machine's cores: never beside another timed test (-n 2).
 pytestmark = pytest.mark.xdist_group("timed")
 
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+# The capacity race's server, threaded, on the test app.
+live_server = _live_server
 
 
 def test_two_hundred_people_twenty_places_in_one_session(app, live_server):

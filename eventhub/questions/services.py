@@ -739,6 +739,15 @@ def save_answers(
     _store(registration_id, questions, sheet, existing)
 
 
+def store_first_answers(
+    registration_id: int, questions: list[Question], sheet: AnswerSheet
+) -> None:
+    """Keep ``sheet`` for a registration that has no answers, whose limited choices
+    ``check_places`` already accepted under the lock still held: nothing to load or count
+    again."""
+    _store(registration_id, questions, sheet, {})
+
+
 def check_places(
     questions: list[Question], sheet: AnswerSheet, holding: Select, held: Iterable[int] = ()
 ) -> None:

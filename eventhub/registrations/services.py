@@ -230,8 +230,11 @@ def holding_query(event: Event, exclude: int | None = None) -> Select:
     return query if exclude is None else query.where(Registration.id != exclude)
 
 
-def _save_answers(registration: Registration, data: RegistrantData) -> None:
-    """Call with the event locked: limited choices are counted here."""
+def _save_answers(
+    registration: Registration, data: RegistrantData, places_checked: bool = False
+) -> None:
+    """Call with the event locked: limited choices are counted here, unless ``_register``
+    counted them already for a registration whose old answers it deleted."""
     if data.answers is None:
         return
     if data.answers.consent and registration.sensitive_consent_at is None:
@@ -239,6 +242,9 @@ def _save_answers(registration: Registration, data: RegistrantData) -> None:
     elif not data.answers.consent:
         registration.sensitive_consent_at = None
     db.session.flush()  # a new registration needs its id
+    if places_checked:
+        question_services.store_first_answers(registration.id, data.questions, data.answers)
+        return
     question_services.save_answers(
         registration.id,
         data.questions,
@@ -323,9 +329,8 @@ def _register(
     if registration.id is not None and registration.status == RegistrationStatus.HELD:
         db.session.flush()  # its own hold must not count against the place it takes
     _place(registration, via_invitation)
-    # Once its status is set (a row flushed earlier would count as a confirmed place); a
-    # refused answer rolls back the place and its mail with it.
-    _save_answers(registration, data)
+    # Once its status is set: a row flushed earlier would count as a confirmed place.
+    _save_answers(registration, data, places_checked=True)
     return registration, True
 
 
