@@ -1,8 +1,8 @@
 # ruff: noqa: S603, S607, S310 (runs our own tools on 127.0.0.1 URLs it builds itself)
 """EventHub against its own ceiling: one command, results in bench/RESULTS.md and results.json.
 
-    .venv/bin/python bench/run.py [--quick] [--database sqlite|postgresql|both]
-                                  [--only questions [--size full|small|both]]
+    .venv/bin/python bench/run.py [--quick] [--database sqlite|postgresql|both] [--scale 10]
+                                  [--only questions|organiser [--size full|small|both]]
 
 For each database and each data size (full, and ten times smaller) it builds a fresh database
 (``flask db upgrade`` and bulk inserts, see bench/seed.py), counts SQL queries per page
@@ -13,6 +13,10 @@ bench/outbox_rate.py; the invitations POST is timed with the Flask test client. 
 tables, one asking 10 registration questions and one asking none (bench/seed_questions.py),
 compare the participants page, the programme's figures and registering in the same run;
 ``--only questions [--size small]`` runs that comparison alone (bench/out/questions.json).
+The organiser's pages (the busiest event's page, participants, invitation form, door, exports,
+follow-up; the events list and the month view) are loaded signed in, each checked first;
+``--only organiser`` runs them alone (bench/out/organiser.json, and its runs replaced in
+results.json and RESULTS.md), ``--scale 10`` adds them on ten times the full size.
 Every process started here is stopped by its PID, also on Ctrl+C.
 """
 
@@ -74,6 +78,12 @@ TARGETS = {
     "memory_growth_pct": 10.0,
     # Time per request on the 10-question event over the same page of the event without.
     "questions_ratio": 1.5,
+    # Signed in as the busiest event's organiser, full size, against /healthz of the same run.
+    "organiser_page": 0.15,
+    "organiser_events_list": 0.30,
+    "organiser_p99_ms": 100.0,
+    # The pages that list every registrant, at the 10× size's 3,000.
+    "large_event_kb": 300,
 }
 
 
@@ -662,6 +672,169 @@ def answer_count(app, ds: seeding.Dataset) -> dict[str, int]:
     return {"seeded": ds.questions["answers_upcoming"], "now": int(found or 0)}
 
 
+# --- organiser pages: signed in as the organiser who manages the busiest event ---------------
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def organiser_paths(ds: seeding.Dataset) -> dict[str, str]:
+    event = f"/events/{ds.busiest_id}"
+    return {
+        "event_page": event,
+        "participants": f"{event}/participants",
+        "invitation_form": f"{event}/invitations/new",
+        "door": f"{event}/checkin",
+        "participants_csv": f"{event}/participants.csv",
+        "participants_xlsx": f"{event}/participants.xlsx",
+        "followup": f"{event}/followup",
+        "events_list": "/events/",
+        "month": "/calendar",
+    }
+
+
+def organiser_markers(ds: seeding.Dataset) -> dict[str, list[bytes]]:
+    """What each page must hold to count as measured: the manager's view of the busiest event
+    with all its rows (its last registrant, its last organisation), not a sign-in page, a 403
+    or the visitor's view, which are all faster."""
+    event = f"/events/{ds.busiest_id}"
+    last_registrant = f"Participante {ds.counts['busiest_registrations'] - 1}".encode()
+    last_organisation = f"Municipalidad Bench {ds.counts['organisations'] - 1:03d}".encode()
+    last_item = f"Ponencia {ds.counts['agenda_items']}:".encode()
+    signed_in = b'action="/logout"'
+    return {
+        "event_page": [signed_in, f'href="{event}/participants"'.encode(), last_item],
+        "participants": [signed_in, last_registrant, f'action="{event}/participants/'.encode()],
+        "invitation_form": [signed_in, last_organisation, b'name="organisation_ids"'],
+        "door": [signed_in, last_registrant, f'action="{event}/checkin/'.encode()],
+        "participants_csv": [last_registrant],
+        # A zip: compressed, so only its shape is checked (and its type, below).
+        "participants_xlsx": [b"PK\x03\x04", b"xl/worksheets/"],
+        "followup": [signed_in, f'href="{event}/followup/mail"'.encode()],
+        "events_list": [signed_in, b'href="/events/new"', b"Mesa intermunicipal"],
+        "month": [signed_in, b"Mesa intermunicipal"],
+    }
+
+
+def _signed_in_client(app):
+    client = app.test_client()
+    login = client.post(
+        "/login",
+        data={"email": seeding.ORGANISER_EMAIL, "password": seeding.ORGANISER_PASSWORD},
+    )
+    assert login.status_code == 302, login.status_code
+    return client
+
+
+def check_organiser_page(name: str, status: int, headers, body: bytes, markers) -> None:
+    """Fail loudly: a redirect to /login, a 403 or another view is fast and wrk counts it."""
+    missing = [m for m in markers if m not in body]
+    kind = headers.get("Content-Type", "")
+    if name == "participants_xlsx" and not kind.startswith(XLSX_TYPE):
+        missing.append(f"Content-Type {XLSX_TYPE}".encode())
+    if status != 200 or missing:
+        raise RuntimeError(
+            f"organiser page {name} answered {status} ({len(body)} bytes) without "
+            f"{[m.decode(errors='replace') for m in missing]}: not measured"
+        )
+
+
+def organiser_in_process(app, ds: seeding.Dataset) -> dict[str, dict]:
+    """SQL statements (the second request of each page, signed in) and the bytes sent."""
+    with app.app_context():
+        engine = db.engine
+    seen = [0]
+
+    def count(*_args, **_kwargs):
+        seen[0] += 1
+
+    client = _signed_in_client(app)
+    markers = organiser_markers(ds)
+    sa_event.listen(engine, "before_cursor_execute", count)
+    try:
+        figures = {}
+        for name, path in organiser_paths(ds).items():
+            client.get(path)
+            seen[0] = 0
+            response = client.get(path)
+            body = response.get_data()
+            check_organiser_page(name, response.status_code, response.headers, body, markers[name])
+            figures[name] = {"queries": seen[0], "bytes": len(body)}
+        return figures
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", count)
+
+
+def organiser_load(server: Server, wrk: str, ds: seeding.Dataset, seconds: float) -> dict:
+    """``/healthz``, then each organiser page with the organiser's session and User-Agent,
+    each checked once (status 200 and its markers) before its load; ratios to that
+    ``/healthz``."""
+    signed_in = signed_in_headers(server.base)
+    markers = organiser_markers(ds)
+    print(f"[organiser] wrk healthz ({seconds} s)", flush=True)
+    healthz = run_wrk(wrk, server.base + "/healthz", seconds)
+    server.drain()
+    pages: dict[str, dict] = {}
+    for name, path in organiser_paths(ds).items():
+        status, headers, body, elapsed = get(server.base + path, signed_in)
+        check_organiser_page(name, status, headers, body, markers[name])
+        print(f"[organiser] wrk {name} ({seconds} s)", flush=True)
+        figures = run_wrk(wrk, server.base + path, seconds, signed_in)
+        server.drain()
+        figures["ratio"] = figures["rps"] / healthz["rps"] if healthz["rps"] else None
+        figures.update(bytes=len(body), check_s=elapsed)
+        pages[name] = figures
+    return {"healthz": healthz, "pages": pages}
+
+
+def bench_organiser(kind: str, size: seeding.Size, args, wrk: str) -> dict:
+    """The organiser pages alone, on a fresh database of the size (``--only organiser`` and
+    the 10× size)."""
+    label = f"{kind}-{size.name}-organiser"
+    print(f"[{label}] building the database", flush=True)
+    database = seeding.Database(kind, OUT, f"{size.name}-organiser")
+    server = None
+    try:
+        started = time.perf_counter()
+        app = make_app(database.url)
+        ds = seeding.seed(app, size, database.url)
+        seed_s = time.perf_counter() - started
+        print(f"[{label}] seeded in {seed_s:.1f} s", flush=True)
+        in_process = organiser_in_process(app, ds)
+        with app.app_context():
+            db.engine.dispose()
+        server = Server(database.url, OUT / f"gunicorn-{label}.log")
+        load = organiser_load(server, wrk, ds, organiser_seconds(size, args))
+        return organiser_result(kind, size, ds, seed_s, in_process, load)
+    finally:
+        if server is not None:
+            server.stop()
+        database.drop()
+
+
+def organiser_seconds(size: seeding.Size, args) -> float:
+    if size is seeding.FULL:
+        return args.seconds
+    # The small size as the other sections; the 10× size's pages take long per request, so
+    # fewer seconds still give hundreds of them.
+    return max(2, args.seconds // 2)
+
+
+def organiser_result(kind, size, ds, seed_s, in_process, load) -> dict:
+    pages = load["pages"]
+    for name, figures in in_process.items():
+        pages[name].update(queries=figures["queries"], in_process_bytes=figures["bytes"])
+    return {
+        "database": kind,
+        "size": size.name,
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "command": "bench/run.py " + " ".join(sys.argv[1:]),
+        "seed_s": seed_s,
+        "data": ds.public(),
+        "healthz": load["healthz"],
+        "pages": pages,
+    }
+
+
 # --- one database at one size ---------------------------------------------------------------
 
 
@@ -717,6 +890,7 @@ def bench_one(kind: str, size: seeding.Size, args, wrk: str, watch_memory: bool)
         result["data"] = ds.public()
         result["query_counts"] = query_counts(app, ds)
         result["questions_query_counts"] = questions_query_counts(app, ds)
+        organiser_figures = organiser_in_process(app, ds)
         result["to_ical"] = serialise_times(app, ds)
         with app.app_context():
             db.engine.dispose()
@@ -767,6 +941,14 @@ def bench_one(kind: str, size: seeding.Size, args, wrk: str, watch_memory: bool)
             figures["ratio"] = figures["rps"] / ceiling if ceiling else None
         result["load"] = load
         result["questions"] = questions_load(server, wrk, app, ds, seconds)
+        result["organiser"] = organiser_result(
+            kind,
+            size,
+            ds,
+            result["seed_s"],
+            organiser_figures,
+            organiser_load(server, wrk, ds, organiser_seconds(size, args)),
+        )
 
         if size is seeding.FULL:
             print(f"[{label}] 200 registrations for 50 places", flush=True)
@@ -860,6 +1042,20 @@ def outbox(kind: str) -> dict:
 
 # --- the report -----------------------------------------------------------------------------
 
+ORGANISER_ROWS = [
+    ("event_page", "event page (manager's view)", "organiser_page"),
+    ("participants", "participants", "organiser_page"),
+    ("invitation_form", "invitation form", "organiser_page"),
+    ("door", "door page (`/checkin`)", "organiser_page"),
+    ("participants_csv", "participants.csv", "organiser_page"),
+    ("participants_xlsx", "participants.xlsx", "organiser_page"),
+    ("followup", "follow-up page", "organiser_page"),
+    ("events_list", "`/events/` list (signed in)", "organiser_events_list"),
+    ("month", "month view (`/calendar`)", "organiser_page"),
+]
+# Listing every registrant: these must stay under ``large_event_kb`` at the 10× size.
+LARGE_EVENT_PAGES = ("participants", "door")
+
 LOAD_ROWS = [
     ("healthz", "`/healthz` (ceiling)", None),
     ("event_page", "public event page (busiest event)", "event_page"),
@@ -930,6 +1126,8 @@ def render(results: dict) -> str:
         targets=TARGETS,
         peers=PEERS,
         load_rows=LOAD_ROWS,
+        organiser_rows=ORGANISER_ROWS,
+        large_event_pages=LARGE_EVENT_PAGES,
         feeds=FEEDS,
         nan=math.nan,
     )
@@ -1006,10 +1204,17 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=("questions",),
-        help="only these scenarios, written to bench/out/<name>.json (RESULTS.md untouched)",
+        choices=("questions", "organiser"),
+        help="only these scenarios, written to bench/out/<name>.json; questions leaves "
+        "RESULTS.md untouched, organiser replaces its own runs in results.json and RESULTS.md",
     )
     parser.add_argument("--size", choices=("full", "small", "both"), default="both")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        choices=(10,),
+        help="also measure the organiser pages on ten times the full size (seed.SCALE10)",
+    )
     args = parser.parse_args()
     if args.render_only:
         results = json.loads(RESULTS_JSON.read_text())
@@ -1033,6 +1238,25 @@ def main() -> None:
             print(f"[{run['database']} {run['size']}] with ÷ without questions: {ratios}")
         print(f"wrote {out.relative_to(ROOT)}")
         return
+    if args.only == "organiser":
+        if args.scale:
+            sizes.append(seeding.SCALE10)
+        runs = [bench_organiser(kind, size, args, wrk) for kind in kinds for size in sizes]
+        out = OUT / "organiser.json"
+        out.write_text(json.dumps(runs, indent=2, default=str) + "\n")
+        for run in runs:
+            print_organiser(run)
+        results = json.loads(RESULTS_JSON.read_text())
+        measured = {(run["database"], run["size"]) for run in runs}
+        kept = [
+            r for r in results.get("organiser", []) if (r["database"], r["size"]) not in measured
+        ]
+        results["organiser"] = kept + runs
+        results["explanations"] = EXPLANATIONS
+        RESULTS_MD.write_text(render(results))
+        RESULTS_JSON.write_text(json.dumps(results, indent=2, default=str) + "\n")
+        print(f"wrote {out.relative_to(ROOT)}, and these runs into {RESULTS_MD.relative_to(ROOT)}")
+        return
     if args.size != "both":
         parser.error("--size applies to --only: the report compares both sizes")
     started = time.perf_counter()
@@ -1048,6 +1272,7 @@ def main() -> None:
             "quick": args.quick,
         },
         "runs": [],
+        "organiser": [],
         "outbox": {},
         "explanations": EXPLANATIONS,
     }
@@ -1057,8 +1282,13 @@ def main() -> None:
             # about five minutes here, beyond the run's ten-minute budget.
             watch = n == 0 and size is seeding.SMALL
             results["runs"].append(bench_one(kind, size, args, wrk, watch))
+        if args.scale:
+            results["organiser"].append(bench_organiser(kind, seeding.SCALE10, args, wrk))
         print(f"[{kind}] outbox", flush=True)
         results["outbox"][kind] = outbox(kind)
+    # Kept apart from the runs: ``--only organiser`` replaces them without a full run.
+    full_runs = [run.pop("organiser") for run in results["runs"]]
+    results["organiser"] = full_runs + results["organiser"]
     results["meta"]["elapsed_s"] = time.perf_counter() - started
     RESULTS_MD.write_text(render(results))
     RESULTS_JSON.write_text(json.dumps(results, indent=2, default=str) + "\n")
@@ -1066,6 +1296,18 @@ def main() -> None:
         f"wrote {RESULTS_MD.relative_to(ROOT)} and {RESULTS_JSON.relative_to(ROOT)} "
         f"in {results['meta']['elapsed_s']:.0f} s"
     )
+
+
+def print_organiser(run: dict) -> None:
+    print(
+        f"[{run['database']} {run['size']}] organiser pages, healthz {run['healthz']['rps']:.0f}/s"
+    )
+    for name, page in run["pages"].items():
+        print(
+            f"  {name:18} {page['rps']:7.1f}/s  p50 {page['p50_ms']:7.1f} ms  "
+            f"p99 {page['p99_ms']:7.1f} ms  {page['ratio']:.3f}×  {page['bytes'] / 1024:7.1f} KB  "
+            f"{page['queries']} SQL"
+        )
 
 
 def _cpu_model() -> str:
