@@ -27,11 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import event as sa_event  # noqa: E402
-
 from bench import run  # noqa: E402
 from bench import seed as seeding  # noqa: E402
-from eventhub.extensions import db  # noqa: E402
 
 SIZES = {size.name: size for size in (seeding.FULL, seeding.SMALL, seeding.SCALE10)}
 
@@ -51,6 +48,28 @@ WHERE = (
     ("Flask / Werkzeug", ("flask", "werkzeug")),
 )
 OTHER = "other"
+# Groups whose own biggest functions are listed too: they say little by their name alone.
+DETAILED = (OTHER, "Flask / Werkzeug")
+
+# Entry points the issue suspects, as shares of the profiled time (they overlap one another).
+HOT_SPOTS = (
+    ("templates rendered (render_template)", "flask/templating.py", "_render"),
+    ("Jinja macro calls", "jinja2/runtime.py", "_invoke"),
+    ("gettext called from templates", "jinja2/ext.py", "_gettext_alias"),
+    ("ngettext called from templates", "jinja2/ext.py", "_ngettext_alias"),
+    ("Flask-Babel get_translations (each gettext)", "flask_babel/__init__.py", "get_translations"),
+    ("lazy strings made text (__str__)", "flask_babel/speaklater.py", "__str__"),
+    ("lazy strings escaped (__html__)", "flask_babel/speaklater.py", "__html__"),
+    ("Babel formats dates", "babel/dates.py", "format_datetime"),
+    ("SQL through the ORM session", "sqlalchemy/orm/session.py", "execute"),
+    ("ORM rows made objects", "sqlalchemy/orm/loading.py", "instances"),
+    ("the driver's execute", "~", "<method 'execute' of 'sqlite3.Cursor' objects>"),
+    ("WTForms forms built", "wtforms/form.py", "__call__"),
+    ("WTForms fields rendered", "wtforms/fields/core.py", "__call__"),
+    ("WTForms options rendered", "wtforms/widgets/core.py", "render_option"),
+    ("openpyxl cells appended", "openpyxl/worksheet/_write_only.py", "append"),
+    ("openpyxl workbook saved", "openpyxl/workbook/workbook.py", "save"),
+)
 
 
 def where(file: str, name: str) -> str:
@@ -75,26 +94,14 @@ def prepare(size: seeding.Size, reuse: bool) -> tuple[seeding.Dataset, str]:
     return ds, database.url
 
 
-def statements_of(engine, request) -> int:
-    seen = [0]
-
-    def count(*_args, **_kwargs):
-        seen[0] += 1
-
-    sa_event.listen(engine, "before_cursor_execute", count)
-    try:
-        request()
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", count)
-    return seen[0]
-
-
-def profile_page(client, engine, name: str, path: str, markers, requests: int, top: int) -> dict:
+def profile_page(app, client, name: str, path: str, markers, requests: int, top: int) -> dict:
     response = client.get(path)
     body = response.get_data()
     run.check_organiser_page(name, response.status_code, response.headers, body, markers)
     client.get(path)
-    statements = statements_of(engine, lambda: client.get(path))
+    with run.statements_counted(app) as seen:
+        client.get(path)
+    statements = seen[0]
     times = []
     for _ in range(requests):
         started = time.perf_counter()
@@ -107,14 +114,27 @@ def profile_page(client, engine, name: str, path: str, markers, requests: int, t
     profiler.disable()
     stats = pstats.Stats(profiler)
     grouped: dict[str, float] = {}
-    others: dict[str, float] = {}
+    details: dict[str, dict[str, float]] = {label: {} for label in DETAILED}
     for (file, _line, function), (_cc, _nc, self_time, _cum, _callers) in stats.stats.items():
         label = where(file, function)
         grouped[label] = grouped.get(label, 0.0) + self_time
-        if label == OTHER:
-            detail = function if file == "~" else Path(file).name
-            others[detail] = others.get(detail, 0.0) + self_time
+        if label in details:
+            detail = function if file == "~" else f"{Path(file).name}:{function}"
+            details[label][detail] = details[label].get(detail, 0.0) + self_time
     total = sum(grouped.values()) or 1.0
+    spots = []
+    for label, suffix, wanted in HOT_SPOTS:
+        found = [
+            (calls, cumulative)
+            for (file, _line, function), (_cc, calls, _tt, cumulative, _c) in stats.stats.items()
+            if function == wanted and (file == suffix or file.endswith(suffix))
+        ]
+        if found:
+            calls = sum(c for c, _ in found) / requests
+            spots.append((label, max(t for _, t in found) / total, calls))
+    ours = io.StringIO()
+    stats.stream = ours
+    stats.sort_stats("cumulative").print_stats(rf"{ROOT}/(eventhub|templates)/", 15)
     listing = io.StringIO()
     stats.stream = listing
     stats.strip_dirs().sort_stats("cumulative").print_stats(top)
@@ -128,16 +148,25 @@ def profile_page(client, engine, name: str, path: str, markers, requests: int, t
     for label, seconds in sorted(grouped.items(), key=lambda item: -item[1]):
         if seconds / total >= 0.01:
             print(f"  {100 * seconds / total:5.1f} %  {label}")
-    largest = sorted(others.items(), key=lambda item: -item[1])[:6]
-    print("  of which " + OTHER + ": " + ", ".join(
-        f"{detail} {100 * seconds / total:.1f} %" for detail, seconds in largest
-    ))  # fmt: skip
+    for label, spent in details.items():
+        largest = sorted(spent.items(), key=lambda item: -item[1])[:6]
+        print(f"  of which {label}: " + ", ".join(
+            f"{detail} {100 * seconds / total:.1f} %" for detail, seconds in largest
+        ))  # fmt: skip
+    print("suspects (cumulative share of the profiled time; calls per request):")
+    for label, share, calls in spots:
+        if share >= 0.01:
+            print(f"  {100 * share:5.1f} %  {label}  ({calls:,.0f} calls)")
+    print("EventHub's own functions and templates, by cumulative time:")
+    print(ours.getvalue().split("\n", 8)[-1].replace(f"{ROOT}/", "").rstrip())
+    print(f"cProfile's top {top} by cumulative time:")
     print(listing.getvalue().split("\n", 6)[-1].rstrip())
     return {
         "median_ms": median_ms,
         "kb": len(body) / 1024,
         "statements": statements,
         "self_time_share": {label: seconds / total for label, seconds in grouped.items()},
+        "suspects": {label: {"share": share, "calls": calls} for label, share, calls in spots},
     }
 
 
@@ -151,15 +180,13 @@ def main() -> None:
     args = parser.parse_args()
     ds, url = prepare(SIZES[args.size], args.reuse)
     app = run.make_app(url)
-    with app.app_context():
-        engine = db.engine
-    client = run._signed_in_client(app)
+    client = run.signed_in_client(app)
     markers = run.organiser_markers(ds)
     figures = {}
     for name, path in run.organiser_paths(ds).items():
         if args.page and name not in args.page:
             continue
-        figures[name] = profile_page(client, engine, name, path, markers[name], args.requests,
+        figures[name] = profile_page(app, client, name, path, markers[name], args.requests,
                                      args.top)  # fmt: skip
     out = run.OUT / f"profile-{args.size}.json"
     out.write_text(json.dumps(figures, indent=2) + "\n")
