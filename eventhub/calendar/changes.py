@@ -50,16 +50,19 @@ def _fields_attendees_see(obj) -> tuple[str, ...]:
 
 @sa_event.listens_for(Session, "before_flush")
 def track_calendar_changes(session: Session, flush_context, instances) -> None:
-    for obj in session.dirty:
+    # session.dirty is rebuilt on every access: read it once, or a large flush turns quadratic.
+    dirty = session.dirty
+    for obj in dirty:
         fields = _fields_attendees_see(obj)
         if fields and _changed(obj, fields):
             obj.sequence = (obj.sequence or 0) + 1
+    deleted = session.deleted
     touched: set[Event] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if obj in session.dirty and not session.is_modified(obj):
+    for obj in (*session.new, *dirty, *deleted):
+        if obj in dirty and not session.is_modified(obj):
             continue
         event = _owning_event(obj)
-        if event is not None and event not in session.deleted:
+        if event is not None and event not in deleted:
             touched.add(event)
     now = utcnow()
     for event in touched:
