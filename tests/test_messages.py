@@ -379,15 +379,15 @@ def test_queries_stay_flat_for_a_350_organisation_audience(make_app, count_queri
         return len(statements)
 
     def send_queries() -> int | None:
-        if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-            return None  # SQLite gives the queued rows' ids one INSERT at a time (mail/services)
         with count_queries(app) as statements:
             assert post(client, world, audiences).status_code == 302
+        if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+            return None  # SQLite gives the queued rows' ids one INSERT at a time (mail/services)
         return len(statements)
 
     page = f"/events/{world['event']}/messages"
     grow(5)
-    small = (preview_queries(), send_queries(), _count(app, client, page))
+    small = (send_queries(), preview_queries(), _count(app, client, page))
     grow(345)
-    large = (preview_queries(), send_queries(), _count(app, client, page))
+    large = (send_queries(), preview_queries(), _count(app, client, page))
     assert small == large
