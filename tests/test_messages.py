@@ -331,6 +331,25 @@ def test_history_counts_delivery_and_resends_the_failed_once(make_app, smtp_sink
     assert "enviados 2 · fallidos 0" in page
 
 
+def test_a_failed_email_resent_from_the_outbox_page_is_not_sent_twice(app, writer, world):
+    assert post(writer, world, ["waiting"]).status_code == 302
+    with app.app_context():
+        failed = db.session.scalar(select(OutboxMessage))
+        failed.status = "failed"
+        message_id = db.session.scalar(select(OrganiserMessage.id))
+        db.session.commit()
+        failed_id = failed.id
+    assert writer.post(f"/outbox/{failed_id}/resend").status_code == 302
+    resend = f"/events/{world['event']}/messages/{message_id}/resend-failed"
+    assert writer.post(resend).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count(OutboxMessage.id))) == 2
+        pointed = db.session.scalar(select(MessageRecipient.outbox_message_id))
+        assert pointed != failed_id
+    page = writer.get(f"/events/{world['event']}/messages").get_data(as_text=True)
+    assert "fallidos 0" in page
+
+
 def test_another_events_message_cannot_be_resent_from_here(app, writer, world):
     assert post(writer, world, ["confirmed"]).status_code == 302
     with app.app_context():

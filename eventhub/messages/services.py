@@ -209,7 +209,8 @@ def resend_failed(message: OrganiserMessage) -> int:
     ).all()
     if not failed:
         raise ConflictError(_("None of this message's emails failed: nothing to send again."))
-    resent = [outbox.resend(row) for _, row in failed]
+    # One the outbox page already queued again is followed, not sent a second time.
+    resent = [outbox.resent_as(row) or outbox.resend(row) for _, row in failed]
     db.session.flush()
     db.session.execute(
         update(MessageRecipient),
