@@ -136,7 +136,10 @@ class Layouts:
             "opt_out": opt_out or "",
         }
         escaped = {key: str(escape(value)) for key, value in values.items()}
-        fill_html = lambda m: escaped[m.group(1)]  # noqa: E731
+
+        def fill_html(slot: re.Match) -> str:
+            return escaped[slot.group(1)]
+
         return Rendered(
             subject=_PLACEHOLDER.sub(lambda m: values[_CANONICAL[m.group(1)]], self.subject),
             text=self._slots.sub(lambda m: values[m.group(1)], text),
