@@ -151,6 +151,7 @@ BLUEPRINTS = (
     "questions",
     "mail",
     "followup",
+    "messages",
     "audit",
 )
 

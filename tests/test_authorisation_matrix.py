@@ -37,6 +37,9 @@ from eventhub.invitations import services as invitation_services
 from eventhub.invitations.mail import opt_out_token
 from eventhub.invitations.models import Invitation
 from eventhub.mail.models import OutboxMessage
+from eventhub.messages import services as message_services
+from eventhub.messages.audiences import Choice
+from eventhub.messages.models import Audience
 from eventhub.questions import services as question_services
 from eventhub.registrations import services as registration_services
 from tests.conftest import DATABASES, base_config, login
@@ -68,6 +71,8 @@ REFUSED_FOR_MANAGERS = (L, L, 403, 422, 422)  # empty form: managers get the for
 REVOKE_OWNER_LINK = (
     "/organisations/<int:organisation_id>/contacts/<int:contact_id>/commitment-link/revoke"
 )
+
+RESEND_FAILED_MESSAGE = "/events/<int:event_id>/messages/<int:organiser_message_id>/resend-failed"
 
 QUESTION_MOVE = "/{}/questions/<int:question_id>/<any(up, down):direction>"
 
@@ -270,6 +275,10 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/outbox/<int:message_id>/html", "GET"): MANAGE,
     ("/outbox/<int:message_id>/resend", "POST"): MANAGE_POST,  # not failed: a message
     ("/outbox/resend-failed", "POST"): SIGNED_IN_POST,  # each resends what they manage
+    # messages from organisers: an event's managers write to its people
+    ("/events/<int:event_id>/messages", "GET"): MANAGE,
+    ("/events/<int:event_id>/messages", "POST"): REFUSED_FOR_MANAGERS,  # no subject, no body
+    (RESEND_FAILED_MESSAGE, "POST"): MANAGE_POST,  # nothing failed: said, then redirected
 }
 
 TOKEN_KINDS = {
@@ -360,6 +369,9 @@ def _build_world(app: Flask) -> dict:
             commitments.CommitmentData("Mapear oficinas", organisation.id),
             creator,
         )
+        organiser_message = message_services.send_message(
+            event_a, Choice(frozenset({Audience.CONFIRMED})), "Aviso", "Hola {name}", creator
+        )
         db.session.flush()
         event_question = question_services.add_question(
             question_services.ensure_event_form(event_a),
@@ -390,6 +402,7 @@ def _build_world(app: Flask) -> dict:
                 "code": registration_services.checkin_code(registration_a),
                 "material_id": material.id,
                 "commitment_id": commitment.id,
+                "organiser_message_id": organiser_message.id,
                 "question_id": event_question.id,
                 "programme_question_id": programme_question.id,
                 "direction": "up",

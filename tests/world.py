@@ -18,6 +18,9 @@ from eventhub.extensions import db
 from eventhub.invitations import services as invitations
 from eventhub.invitations.models import Invitation
 from eventhub.mail.models import OutboxMessage, OutboxStatus
+from eventhub.messages import services as messages
+from eventhub.messages.audiences import Choice
+from eventhub.messages.models import Audience, MessageRecipient
 from eventhub.orm import utcnow
 from eventhub.questions import services as questions
 from eventhub.questions.models import QuestionKind
@@ -95,6 +98,14 @@ def build_world(app) -> World:
             message.status = OutboxStatus(status).value
             message.last_error = "550 mailbox unavailable" if status == "failed" else None
             message.sent_at = utcnow() if status == "sent" else None
+        # A message to the participants with one email bounced: the history offers a resend.
+        sent = messages.send_message(
+            event, Choice(frozenset({Audience.CONFIRMED})), "Aviso", "Hola {name}", admin
+        )
+        bounced = db.session.scalars(
+            select(MessageRecipient.outbox_message_id).where(MessageRecipient.message_id == sent.id)
+        ).first()
+        db.session.get(OutboxMessage, bounced).status = OutboxStatus.FAILED.value
         db.session.commit()
         # Newest first: the states built here before the demo's many registrations (the
         # crawl visits a few pages per endpoint).

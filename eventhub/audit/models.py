@@ -63,6 +63,8 @@ class AuditAction(LabelledEnum):
     COMMITMENT_DELETE = "commitment.delete", _l("Commitment deleted")
     COMMITMENT_LINK_REVOKE = "commitment_link.revoke", _l("Commitment link revoked")
     FOLLOWUP_SEND = "followup.send", _l("Follow-up mail sent")
+    MESSAGE_SEND = "message.send", _l("Message sent to participants")
+    MESSAGE_RESEND_FAILED = "message.resend_failed", _l("Failed messages sent again")
     PROGRAMME_CREATE = "programme.create", _l("Programme created")
     PROGRAMME_EDIT = "programme.edit", _l("Programme edited")
     SPEAKER_CREATE = "speaker.create", _l("Speaker added")

@@ -52,6 +52,7 @@ PAGES = {
         "agenda.edit_item",
         "followup.event_followup",
         "followup.followup_mail_page",
+        "messages.event_messages",
         "events.show_programme",
         "questions.list_questions",
         "questions.edit_question",
