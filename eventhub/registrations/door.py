@@ -1,8 +1,12 @@
 """At the door: who is expected, found by a search or a page at a time; and walk-ins.
 
 The door page lists only confirmed people, a page at a time, as plain rows of the few columns
-it shows: at 3,000 registrants, building every row as an ORM object and rendering it through
-translated strings and URL building was most of the page's time and 1.4 MB of HTML.
+it shows. Profiled at 3,000 registrants (cProfile, bench/seed.py data) when it listed everyone:
+1.46 MB and 0.29 s, three quarters of it in the template (a gettext, a url_for and a CSRF token
+per row: 9,000 calls each over three requests, a quarter of the time for gettext alone) and a
+fifth in building 3,000 ORM objects with their organisations. Now 50 rows a page, their strings
+and form address made once: about 51 KB and 0.035 s, a third of which is the directory's
+select in the walk-in form.
 
 A walk-in is a person the organisers add at the door. They are confirmed and checked in at
 once and count among those expected and arrived, but they hold no place: they never take one
