@@ -277,3 +277,17 @@ def test_door_service_pages_by_name(app, create_event):
         assert (first.matches, first.pages, len(first.rows)) == (door.PAGE_SIZE + 1, 2, 50)
         assert [row.name for row in last.rows] == [f"Persona {door.PAGE_SIZE:04d}"]
         assert first.has_next and not first.has_prev and last.has_prev and not last.has_next
+
+
+def test_a_walk_in_without_an_address_is_mailed_nothing(app, organiser_client, full_event):
+    from eventhub.followup.mail import audience
+    from eventhub.registrations import notices
+
+    _walk_in(organiser_client, full_event, name="Iván Vera")
+    with app.app_context(), app.test_request_context():
+        event = db.session.get(Event, full_event)
+        assert notices.count_registrants(event) == 3  # Ana, Bruno and Carla: they have one
+        assert "Iván Vera" not in {r.name for r in audience(event).attended}
+        registrations.cancel(_registration("Iván Vera"))  # no mail to write, no error
+        db.session.commit()
+        assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
