@@ -168,6 +168,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/events/<int:event_id>/registration/toggle", "POST"): MANAGE_POST,
     ("/events/<int:event_id>/checkin", "GET"): MANAGE,
     ("/events/<int:event_id>/checkin/<int:registration_id>", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/checkin/walk-in", "POST"): (L, L, 403, 422, 422),  # empty form
     ("/checkin/<code>", "GET"): MANAGE,
     ("/checkin/<code>", "POST"): MANAGE_POST,
     ("/checkin/<code>/undo", "POST"): MANAGE_POST,

@@ -42,6 +42,7 @@ class AuditAction(LabelledEnum):
     REGISTRATION_TOGGLE = "registration.toggle", _l("Registration closed or reopened")
     REGISTRATION_CHECK_IN = "registration.check_in", _l("Arrival checked in")
     REGISTRATION_UNDO_CHECK_IN = "registration.undo_check_in", _l("Arrival undone")
+    REGISTRATION_WALK_IN = "registration.walk_in", _l("Walk-in added at the door")
     REGISTRATION_EXPORT_SENSITIVE = (
         "registration.export_sensitive",
         _l("Participants exported with sensitive answers"),

@@ -80,6 +80,8 @@ def audience(event: Event) -> Audience:
     opted_out = set(db.session.scalars(select(MailOptOut.email)))
     by_email: dict[str, Recipient] = {}
     for registration in registrations:
+        if registration.email is None:
+            continue  # a walk-in who left no address
         by_email[email_key(registration.email)] = Recipient(
             email=registration.email,
             name=registration.name,

@@ -25,3 +25,17 @@ class RegistrantDetailsForm(FlaskForm):
 class RegistrationForm(RegistrantDetailsForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     submit = SubmitField(_l("Register"))
+
+
+class WalkInForm(FlaskForm):
+    """Someone at the door who did not register: checked in as soon as they are added."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    email = EmailField(_l("Email (optional)"), validators=[Optional(), Email(), Length(max=254)])
+    organisation_id = SelectField(
+        _l("Organisation"), coerce=optional_int, validate_choice=False, widget=DirectorySelect()
+    )
+    organisation_name = StringField(
+        _l("Organisation, if not in the list"), validators=[Optional(), Length(max=200)]
+    )
+    submit = SubmitField(_l("Add and check in"))

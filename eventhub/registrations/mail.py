@@ -45,6 +45,8 @@ def build(
     METHOD:CANCEL .ics for the same UID at this SEQUENCE removes their calendar entry."""
     from eventhub.registrations.services import checkin_code
 
+    if registration.email is None:
+        raise ValueError("a walk-in without an address gets no mail")
     event = registration.event
     attachments = []
     with force_locale(registration.language):

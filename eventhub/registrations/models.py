@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.enums import LabelledEnum
@@ -27,8 +27,17 @@ class RegistrationStatus(LabelledEnum):
     EXPIRED = "expired", _l("Not confirmed in time")
 
 
+# How participants' lists and exports tell a walk-in from a confirmed registration.
+WALK_IN_LABEL = _l("Walk-in (confirmed at the door)")
+
+
 class Registration(TimestampMixin, Base):
-    """A person attending an event; one row per event and email address."""
+    """A person attending an event; one row per event and email address.
+
+    A walk-in, added at the door by an organiser, may have no address (NULLs never clash in
+    the unique constraint) and holds no place: it is counted among those who came, never
+    against the capacity the waiting list waits for.
+    """
 
     __tablename__ = "registration"
     __table_args__ = (
@@ -41,7 +50,7 @@ class Registration(TimestampMixin, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(120))
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str | None] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(2), default="es")
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisation.id", ondelete="SET NULL"), index=True
@@ -63,6 +72,7 @@ class Registration(TimestampMixin, Base):
     checked_in_at: Mapped[datetime | None]
     # When the person agreed to answer the event's sensitive questions (None: they did not).
     sensitive_consent_at: Mapped[datetime | None]
+    walk_in: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     event: Mapped[Event] = relationship()
     organisation: Mapped[Organisation | None] = relationship()
@@ -72,6 +82,8 @@ class Registration(TimestampMixin, Base):
 
     @property
     def status_label(self):
+        if self.walk_in and self.status == RegistrationStatus.CONFIRMED:
+            return WALK_IN_LABEL
         return RegistrationStatus(self.status).label
 
     @property

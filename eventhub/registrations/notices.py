@@ -18,7 +18,12 @@ from eventhub.urls import external_url
 
 
 def _active(event: Event):
-    return Registration.event_id == event.id, Registration.status.in_(ACTIVE)
+    # A walk-in without an address cannot be told anything.
+    return (
+        Registration.event_id == event.id,
+        Registration.status.in_(ACTIVE),
+        Registration.email.is_not(None),
+    )
 
 
 def count_registrants(event: Event) -> int:
@@ -41,5 +46,6 @@ def tell_registrants(event: Event, change: EventChange) -> int:
             holds_calendar_entry=registration.status == RegistrationStatus.CONFIRMED,
         )
         for registration in registrations
+        if registration.email is not None  # filtered in SQL already; said again for the types
     ]
     return queue_notices(event, change, people)

@@ -30,13 +30,16 @@ from eventhub.registrations import (
     qr,
     services,
 )
-from eventhub.registrations.forms import RegistrantDetailsForm, RegistrationForm
+from eventhub.registrations import door as door_services
+from eventhub.registrations.forms import RegistrantDetailsForm, RegistrationForm, WalkInForm
 from eventhub.registrations.models import RegistrationStatus
 from eventhub.routing import commit_change
 from eventhub.urls import external_url
 
 
-def fill_organisations(form: RegistrantDetailsForm, choices: list | None = None) -> None:
+def fill_organisations(
+    form: RegistrantDetailsForm | WalkInForm, choices: list | None = None
+) -> None:
     """``choices`` when the caller already read the directory (the event page)."""
     choices = organisation_choices() if choices is None else choices
     form.organisation_id.choices = options([(None, _l("Not in the list / none")), *choices])
@@ -350,6 +353,8 @@ def participants_xlsx(event_id: int):
 
 
 def _who(registration) -> str:
+    if registration.email is None:  # a walk-in who left no address
+        return registration.name
     return f"{registration.name} <{registration.email}>"
 
 
@@ -524,24 +529,90 @@ def checkin_undo(code: str):
     return redirect(url_for("registrations.checkin", code=code))
 
 
+def _door_page(event, form: WalkInForm, q: str | None, page: int, status: int = 200):
+    found = door_services.door_page(event, q, page)
+    arrived, confirmed = services.arrival_counts(event)
+    # Every row's button posts to the same address but for its id: built once, not per row.
+    check_in_action = url_for(
+        "registrations.door_check_in", event_id=event.id, registration_id=0
+    ).removesuffix("/0")
+    return render_template(
+        "registrations/door.html",
+        event=event,
+        found=found,
+        q=q or "",
+        arrived=arrived,
+        confirmed=confirmed,
+        at_door=_door_answers(event, [row.id for row in found.rows]),
+        form=form,
+        check_in_action=check_in_action,
+    ), status
+
+
+def _walk_in_form() -> WalkInForm:
+    form = WalkInForm()
+    fill_organisations(form)
+    return form
+
+
 @bp.get("/events/<int:event_id>/checkin")
 @login_required
 def door(event_id: int):
     event = managed_event(event_id)
-    q = request.args.get("q") or None
-    rows = db.session.scalars(
-        services.participants_query(event, RegistrationStatus.CONFIRMED.value, q)
-    ).all()
-    arrived, confirmed = services.arrival_counts(event)
-    return render_template(
-        "registrations/door.html",
-        event=event,
-        registrations=rows,
-        q=q or "",
-        arrived=arrived,
-        confirmed=confirmed,
-        at_door=_door_answers(event, [r.id for r in rows]),
+    page = request.args.get("page", 1, type=int)
+    return _door_page(event, _walk_in_form(), request.args.get("q") or None, page)
+
+
+def _walk_in_message(walk_in: door_services.WalkIn) -> str:
+    registration = walk_in.registration
+    if walk_in.was is None:
+        return _("%(name)s was added as a walk-in and has arrived.", name=registration.name)
+    if walk_in.was == RegistrationStatus.CONFIRMED:
+        return _(
+            "%(email)s is already registered, as %(name)s: that registration is checked in.",
+            email=registration.email,
+            name=registration.name,
+        )
+    return _(
+        "%(email)s was registered as %(name)s (%(status)s): checked in now as a walk-in.",
+        email=registration.email,
+        name=registration.name,
+        status=RegistrationStatus(walk_in.was).label,
     )
+
+
+@bp.post("/events/<int:event_id>/checkin/walk-in")
+@login_required
+def walk_in(event_id: int):
+    event = managed_event(event_id)
+    form = _walk_in_form()
+    if form.validate_on_submit():
+        data = door_services.WalkInData(
+            name=form.name.data,
+            email=form.email.data,
+            organisation_id=form.organisation_id.data,
+            organisation_name=form.organisation_name.data,
+            language=str(get_locale()),
+        )
+        outcome = commit_change(
+            lambda: door_services.add_walk_in(event, data),
+            audit=lambda added: Done(
+                "registration.check_in"
+                if added.was == RegistrationStatus.CONFIRMED
+                else "registration.walk_in",
+                _who(added.registration),
+                event,
+            ),
+            success=_walk_in_message,
+            form=form,
+        )
+        if outcome.done:
+            assert outcome.result is not None
+            # The list opens on the person just added, checked in.
+            return redirect(
+                url_for("registrations.door", event_id=event.id, q=outcome.result.registration.name)
+            )
+    return _door_page(event, form, None, 1, status=422)
 
 
 @bp.post("/events/<int:event_id>/checkin/<int:registration_id>")
@@ -556,7 +627,12 @@ def door_check_in(event_id: int, registration_id: int):
         _("Arrival undone.") if undo else _("%(name)s has arrived.", name=registration.name),
     )
     return redirect(
-        url_for("registrations.door", event_id=event.id, q=request.form.get("q") or None)
+        url_for(
+            "registrations.door",
+            event_id=event.id,
+            q=request.form.get("q") or None,
+            page=request.form.get("page", type=int),
+        )
     )
 
 

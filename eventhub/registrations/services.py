@@ -112,10 +112,11 @@ def lock_event(event: Event) -> None:
 
 
 def places_taken(event: Event) -> int:
-    """Confirmed places and the holds whose time is not up yet."""
+    """Confirmed places and the holds whose time is not up yet (walk-ins hold none)."""
     return db.session.execute(
         select(func.count(Registration.id)).where(
             Registration.event_id == event.id,
+            Registration.walk_in.is_(False),
             or_(
                 Registration.status == RegistrationStatus.CONFIRMED.value,
                 (Registration.status == RegistrationStatus.HELD.value)
@@ -194,7 +195,7 @@ def find_registration(event: Event, email: str) -> Registration | None:
     )
 
 
-def _apply_details(registration: Registration, data: RegistrantData) -> None:
+def apply_details(registration: Registration, data: RegistrantData) -> None:
     name = clean(data.name)
     if not name:
         raise DomainError(_("Give your name."), field="name")
@@ -294,7 +295,7 @@ def _register(
         and not (via_invitation and registration.status in AWAITING_ADDRESS)
     ):
         if update_existing:
-            _apply_details(registration, data)
+            apply_details(registration, data)
             _save_answers(registration, data)
             db.session.flush()
         else:
@@ -318,7 +319,7 @@ def _register(
             )
     if registration is None:
         registration = Registration(event=event, event_id=event.id, email=email)
-    _apply_details(registration, data)
+    apply_details(registration, data)
     registration.token_salt = new_salt()
     registration.token_hash = token_hash(registration_token(registration))
     registration.checkin_hash = token_hash(checkin_code(registration))
@@ -416,7 +417,8 @@ def release_all_expired_holds() -> tuple[int, int]:
 
 def _take_place_or_wait(registration: Registration) -> None:
     with db.session.no_autoflush:  # a new registration must not count itself
-        places = free_places(registration.event)
+        # A walk-in (restored, say) needs no place: it never held one.
+        places = None if registration.walk_in else free_places(registration.event)
     if places is None or places > 0:
         _confirm(registration)
     else:
@@ -455,6 +457,8 @@ def _confirm(registration: Registration) -> None:
 
 
 def _notify(registration: Registration, kind: str, withdrawn: int | None = None) -> None:
+    if registration.email is None:
+        return  # a walk-in who left no address
     token = registration_token(registration)
     outbox.enqueue(registration_mail.build(registration, token, kind, withdrawn))
 
@@ -502,11 +506,16 @@ def cancel(registration: Registration, notify: bool = True) -> list[Registration
         return []
     event = registration.event
     lock_event(event)
-    was_confirmed = registration.status == RegistrationStatus.CONFIRMED or (
-        registration.status == RegistrationStatus.HELD and awaits_address(registration)
+    # A walk-in frees no place: nobody on the waiting list moves up when one leaves.
+    was_confirmed = not registration.walk_in and (
+        registration.status == RegistrationStatus.CONFIRMED
+        or (registration.status == RegistrationStatus.HELD and awaits_address(registration))
     )
-    # Only a confirmed place came with the .ics (a held one did not): its entry is withdrawn.
-    held_calendar_entry = registration.status == RegistrationStatus.CONFIRMED
+    # Only a confirmed place came with the .ics (a held one did not, nor a walk-in's check-in):
+    # its entry is withdrawn.
+    held_calendar_entry = (
+        registration.status == RegistrationStatus.CONFIRMED and not registration.walk_in
+    )
     registration.status = RegistrationStatus.CANCELLED.value
     registration.cancelled_at = utcnow()
     db.session.flush()
@@ -538,8 +547,8 @@ def waiting_position(registration: Registration) -> int | None:
 def update_details(registration: Registration, data: RegistrantData) -> None:
     if registration.status in (RegistrationStatus.CANCELLED, RegistrationStatus.REJECTED):
         raise ConflictError(_("This registration is no longer active."))
-    data.email = registration.email  # the address is the registration's identity
-    _apply_details(registration, data)
+    data.email = registration.email or ""  # the address is the registration's identity
+    apply_details(registration, data)
     if data.answers is not None:
         if reason := answers_closed_reason(registration.event):
             raise ConflictError(reason)
@@ -605,6 +614,8 @@ def restore(registration: Registration) -> str:
 def move_to_waiting_list(registration: Registration) -> None:
     if registration.status != RegistrationStatus.CONFIRMED:
         raise ConflictError(_("Only confirmed people can be moved to the waiting list."))
+    if registration.walk_in:
+        raise ConflictError(_("A walk-in holds no place to give up."))
     lock_event(registration.event)
     registration.status = RegistrationStatus.WAITING.value
     registration.waitlisted_at = utcnow()
