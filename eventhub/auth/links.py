@@ -35,9 +35,10 @@ def _lifetime(purpose: AccountLinkPurpose) -> timedelta:
     return timedelta(days=int(current_app.config["INVITATION_LINK_DAYS"]))
 
 
-def _issue(
+def issue_link(
     user: User, purpose: AccountLinkPurpose, language: str, created_by: User | None = None
 ) -> str:
+    """A new link for ``user``; its token, which only the mail will hold."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(
@@ -65,7 +66,7 @@ def request_password_reset(email: str, language: str) -> None:
     token = secrets.token_urlsafe(32)  # drawn on both paths, so both cost the same
     if user is None or not user.active or not user.has_password:
         return
-    token = _issue(user, AccountLinkPurpose.PASSWORD_RESET, language)
+    token = issue_link(user, AccountLinkPurpose.PASSWORD_RESET, language)
     enqueue(mail.password_reset(user, token, language))
 
 
@@ -92,7 +93,7 @@ def invite_organiser(
 
 def _send_invitation(user: User, language: str, invited_by: User) -> None:
     services.revoke_links(user, AccountLinkPurpose.INVITATION)
-    token = _issue(user, AccountLinkPurpose.INVITATION, language, created_by=invited_by)
+    token = issue_link(user, AccountLinkPurpose.INVITATION, language, created_by=invited_by)
     enqueue(mail.invitation(user, token, language, invited_by))
 
 
