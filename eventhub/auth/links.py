@@ -60,10 +60,10 @@ def issue_link(
 
 def request_password_reset(email: str, language: str) -> None:
     """Mail a reset link when ``email`` names an active account with a password; otherwise
-    do nothing, at about the same cost: the answer must not tell whether the account exists.
-    The delivery, the slow part, happens later in the outbox worker either way."""
+    do nothing. Both take one lookup and answer alike, so neither the page nor its time tells
+    whether the account exists: the slow part, delivery, happens later in the outbox worker,
+    and the two rows written here go in the same commit the other path also makes."""
     user = services.find_user_by_email(email)
-    token = secrets.token_urlsafe(32)  # drawn on both paths, so both cost the same
     if user is None or not user.active or not user.has_password:
         return
     token = issue_link(user, AccountLinkPurpose.PASSWORD_RESET, language)

@@ -312,6 +312,10 @@ def list_users():
     )
 
 
+def _new_account(action: str, user: User) -> Done:
+    return Done(action, f"{user.email}{' (admin)' if user.is_admin else ''}")
+
+
 @bp.route("/users/invite", methods=["GET", "POST"])
 @admin_required
 def invite_user():
@@ -328,9 +332,7 @@ def invite_user():
                 form.language.data,
                 current_user._get_current_object(),
             ),
-            audit=lambda user: Done(
-                "user.invite", f"{user.email}{' (admin)' if user.is_admin else ''}"
-            ),
+            audit=lambda user: _new_account("user.invite", user),
             success=lambda user: _("Invitation sent to %(email)s.", email=user.email),
             form=form,
         ).done
@@ -373,9 +375,7 @@ def create_user():
             lambda: services.create_user(
                 form.email.data, form.name.data, form.password.data, form.is_admin.data
             ),
-            audit=lambda user: Done(
-                "user.create", f"{user.email}{' (admin)' if user.is_admin else ''}"
-            ),
+            audit=lambda user: _new_account("user.create", user),
             success=lambda user: _("Account created for %(email)s.", email=user.email),
             form=form,
         ).done
