@@ -42,6 +42,8 @@ INTEGER_SETTINGS = {
     "FEED_CACHE_BYTES",
     "SESSION_IDLE_HOURS",
     "SESSION_TOUCH_SECONDS",
+    "PASSWORD_RESET_LINK_MINUTES",
+    "INVITATION_LINK_DAYS",
     "READINESS_TIMEOUT",
     "REGISTRATION_HOLD_MINUTES",
     "SENSITIVE_ANSWER_RETENTION_DAYS",
@@ -76,6 +78,9 @@ class Defaults:
     # last-seen is written at most once per SESSION_TOUCH_SECONDS.
     SESSION_IDLE_HOURS = 12
     SESSION_TOUCH_SECONDS = 60
+    # Mailed links to choose a password (auth/links.py): how long each one works.
+    PASSWORD_RESET_LINK_MINUTES = 60
+    INVITATION_LINK_DAYS = 7
     # /readyz answers 503 when the database takes longer than this many seconds.
     READINESS_TIMEOUT = 2
     WTF_CSRF_TIME_LIMIT = None
@@ -110,6 +115,9 @@ class Defaults:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"  # per client address
     LOGIN_ACCOUNT_RATE_LIMIT = "20 per 10 minutes"  # per account, from any address
+    # Requests for a link to choose a new password: per client address, and per account.
+    RESET_LINK_RATE_LIMIT = "10 per hour"
+    RESET_LINK_ACCOUNT_RATE_LIMIT = "3 per hour"  # per account, from any address
     # Public registration: per client address (all events), and per event from any address.
     REGISTRATION_RATE_LIMIT = "10 per hour"
     REGISTRATION_EVENT_RATE_LIMIT = "300 per hour"

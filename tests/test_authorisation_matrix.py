@@ -26,7 +26,8 @@ from sqlalchemy import select
 
 from eventhub import create_app
 from eventhub.agenda.models import AgendaItem
-from eventhub.auth.models import User, UserSession
+from eventhub.auth import links as account_links
+from eventhub.auth.models import AccountLinkPurpose, User, UserSession
 from eventhub.calendar.feeds import FeedKind
 from eventhub.calendar.services import rotate_feed_token
 from eventhub.events.models import Event, EventManager, EventOrganisation
@@ -84,6 +85,13 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/language", "POST"): (302,) * 5,
     ("/login", "GET"): (200, 200, 302, 302, 302),
     ("/login", "POST"): (200, 200, 302, 302, 302),
+    # a forgotten password: the form for anyone; the mailed link is the key
+    ("/password/forgot", "GET"): PUBLIC,
+    ("/password/forgot", "POST"): PUBLIC,  # empty: the form again
+    ("/password/reset/<token>", "GET"): TOKEN,
+    ("/password/reset/<token>", "POST"): TOKEN,
+    ("/welcome/<token>", "GET"): TOKEN,
+    ("/welcome/<token>", "POST"): TOKEN,
     ("/logout", "POST"): (L,) * 5,  # signing out ends on the sign-in page
     ("/account/", "GET"): SIGNED_IN,
     # the organiser's own session: ended; anyone else's is not found
@@ -100,6 +108,10 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/users/<int:user_id>/active", "POST"): ADMIN_POST,
     ("/users/<int:user_id>/password", "GET"): ADMIN,
     ("/users/<int:user_id>/password", "POST"): ADMIN,
+    ("/users/invite", "GET"): ADMIN,
+    ("/users/invite", "POST"): ADMIN,
+    ("/users/<int:user_id>/invitation/resend", "POST"): ADMIN_POST,
+    ("/users/<int:user_id>/invitation/revoke", "POST"): ADMIN_POST,
     # the whole audit log; an event's managers read its part with ?event= (test_audit.py)
     ("/admin/audit", "GET"): ADMIN,
     # events: the list and pages are readable, management is for the event's managers
@@ -297,6 +309,8 @@ TOKEN_KINDS = {
     "followup.invitee_material": "invitation",
     "followup.owner_commitments": "commitments",
     "followup.owner_update": "commitments",
+    "auth.reset_password": "password_reset",
+    "auth.accept_invitation": "account_invitation",
 }
 
 
@@ -327,6 +341,23 @@ def _build_world(app: Flask) -> dict:
         creator = UserFactory(email="creator@example.org")
         manager = UserFactory(email="manager@example.org")
         outsider = UserFactory(email="outsider@example.org")
+        invited = account_links.invite_organiser(
+            "invited@example.org", "Invitada", False, "es", creator
+        )
+        # The account links are nobody's but their holder's: every holder gets a live one.
+        account_tokens = {
+            holder: {
+                "password_reset": account_links.issue_link(
+                    UserFactory(email=f"forgetful-{holder}@example.org"),
+                    AccountLinkPurpose.PASSWORD_RESET,
+                    "es",
+                ),
+                "account_invitation": account_links.issue_link(
+                    invited, AccountLinkPurpose.INVITATION, "es"
+                ),
+            }
+            for holder in ("signed_in", "invitee")
+        }
         organisation = OrganisationFactory()
         ContactFactory(organisation=organisation, email="alcaldia@example.org")
         other_organisation = OrganisationFactory()
@@ -408,7 +439,7 @@ def _build_world(app: Flask) -> dict:
                 "programme_question_id": programme_question.id,
                 "direction": "up",
             },
-            "user_ids": {"users": outsider.id, "events": manager.id},
+            "user_ids": {"users": outsider.id, "events": manager.id, "invited": invited.id},
             "tokens": {
                 "signed_in": {
                     "invitation": invitation_services.invitation_token(invitation_a),
@@ -416,6 +447,7 @@ def _build_world(app: Flask) -> dict:
                     "feed": rotate_feed_token(FeedKind.ORGANISATION, organisation.id),
                     "opt_out": opt_out_token("alcaldia@example.org"),
                     "commitments": commitments.ensure_link(organisation.contacts[0]),
+                    **account_tokens["signed_in"],
                 },
                 "invitee": {
                     "invitation": invitation_services.invitation_token(invitation_b),
@@ -423,10 +455,19 @@ def _build_world(app: Flask) -> dict:
                     "feed": rotate_feed_token(FeedKind.REGISTRANT, "invitee@example.org"),
                     "opt_out": opt_out_token("invitee@example.org"),
                     "commitments": commitments.ensure_link(other_organisation.contacts[0]),
+                    **account_tokens["invitee"],
                 },
                 "anonymous": {
                     kind: secrets.token_urlsafe(32)
-                    for kind in ("invitation", "registration", "feed", "opt_out", "commitments")
+                    for kind in (
+                        "invitation",
+                        "registration",
+                        "feed",
+                        "opt_out",
+                        "commitments",
+                        "password_reset",
+                        "account_invitation",
+                    )
                 },
             },
         }
@@ -441,8 +482,11 @@ def _url(app: Flask, rule, role: str, world: dict) -> str:
             holder = role if role in ("anonymous", "invitee") else "signed_in"
             values[name] = world["tokens"][holder][TOKEN_KINDS[rule.endpoint]]
         elif name == "user_id":
-            # /users/<id>: the organiser's account; /events/<id>/co-organisers/<id>: the manager
+            # /users/<id>: the organiser's account (an invited one for its invitation);
+            # /events/<id>/co-organisers/<id>: the manager
             scope = "users" if rule.endpoint.startswith("auth.") else "events"
+            if "invitation" in rule.rule:
+                scope = "invited"
             values[name] = world["user_ids"][scope]
         elif name == "question_id" and rule.rule.startswith("/programmes/"):
             values[name] = world["ids"]["programme_question_id"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
+from eventhub.auth import links as account_links
 from eventhub.events.models import Event, EventStatus, Programme, RegistrationMode
 from eventhub.extensions import db
 from eventhub.invitations import services as invitations
@@ -90,6 +91,9 @@ def build_world(app) -> World:
         )
         waiting_list = _every_state(event)
         registrations.check_in(first)  # the door page offers to undo it
+        # Links to choose a password: an organiser invited, a password forgotten.
+        account_links.invite_organiser("invitado@example.org", "Invitado", False, "es", admin)
+        account_links.request_password_reset(ORGANISER_EMAIL, "es")
         # One invitation bounced (offered again), one delivered and unanswered (reminded).
         for email, status in (("guest@example.org", "failed"), ("third@example.org", "sent")):
             message = db.session.scalars(

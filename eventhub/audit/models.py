@@ -82,6 +82,14 @@ class AuditAction(LabelledEnum):
     USER_ACTIVATE = "user.activate", _l("Account reactivated")
     USER_DEACTIVATE = "user.deactivate", _l("Account deactivated")
     USER_PASSWORD_RESET = "user.password_reset", _l("Password reset by an admin")
+    USER_PASSWORD_RESET_LINK = (
+        "user.password_reset_link",
+        _l("Password chosen again through the mailed link"),
+    )
+    USER_INVITE = "user.invite", _l("Organiser invited")
+    USER_INVITATION_RESEND = "user.invitation_resend", _l("Organiser invitation sent again")
+    USER_INVITATION_REVOKE = "user.invitation_revoke", _l("Organiser invitation withdrawn")
+    USER_INVITATION_ACCEPT = "user.invitation_accept", _l("Organiser invitation accepted")
 
 
 class AuditEntry(Base):

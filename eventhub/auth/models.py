@@ -1,4 +1,5 @@
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
@@ -37,11 +38,16 @@ class User(UserMixin, TimestampMixin, Base):
     def get_id(self) -> str:
         return f"{self.id}.{self.session_token or ''}"
 
+    @property
+    def has_password(self) -> bool:
+        """False for an invited organiser who has not chosen a password yet."""
+        return bool(self.password_hash)
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
 
     def check_password(self, password: str) -> bool:
-        return check_password_hash(self.password_hash, password)
+        return self.has_password and check_password_hash(self.password_hash, password)
 
     def __repr__(self) -> str:
         return f"<User {self.id}>"
@@ -64,3 +70,32 @@ class UserSession(Base):
 
     def __repr__(self) -> str:
         return f"<UserSession {self.id} of user {self.user_id}>"
+
+
+class AccountLinkPurpose(StrEnum):
+    PASSWORD_RESET = "password-reset"  # noqa: S105 (a purpose, not a password)
+    INVITATION = "invitation"
+
+
+class AccountLink(Base):
+    """A link mailed to an account holder to choose a password: a forgotten password's reset,
+    or an admin's invitation. Single use, expiring, and stored only as the token's SHA-256."""
+
+    __tablename__ = "account_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The mail's language, so a resent invitation speaks as the first one did.
+    language: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    def __repr__(self) -> str:
+        return f"<AccountLink {self.id} {self.purpose} of user {self.user_id}>"

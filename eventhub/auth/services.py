@@ -1,14 +1,15 @@
 """Organiser accounts: creation, sign-in checks, deactivation and password resets."""
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from eventhub.addresses import email_key
 from eventhub.auth import sessions
-from eventhub.auth.models import MIN_PASSWORD_LENGTH, User
+from eventhub.auth.models import MIN_PASSWORD_LENGTH, AccountLink, AccountLinkPurpose, User
 from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.extensions import db
+from eventhub.orm import utcnow
 
 # Checked against when the account does not exist, so both paths cost the same.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
@@ -52,7 +53,7 @@ def create_user(email: str, name: str, password: str, is_admin: bool = False) ->
 def authenticate(email: str, password: str) -> User | None:
     """The user when the email and password match an active account; None otherwise."""
     user = find_user_by_email(email)
-    if user is None:
+    if user is None or not user.has_password:
         check_password_hash(_DUMMY_HASH, password)
         return None
     if not user.check_password(password) or not user.active:
@@ -62,10 +63,23 @@ def authenticate(email: str, password: str) -> User | None:
 
 def reset_password(user: User, password: str) -> None:
     """A new password signs the account out everywhere (the route may sign this browser in
-    again)."""
+    again), and the account's mailed links to choose one stop working."""
     _check_password_strength(password)
     user.set_password(password)
     sessions.end_all_sessions(user)
+    revoke_links(user)
+
+
+def revoke_links(user: User, purpose: AccountLinkPurpose | None = None) -> None:
+    """The account's unused links (of ``purpose``, or all) stop working."""
+    stmt = update(AccountLink).where(
+        AccountLink.user_id == user.id,
+        AccountLink.used_at.is_(None),
+        AccountLink.revoked_at.is_(None),
+    )
+    if purpose is not None:
+        stmt = stmt.where(AccountLink.purpose == purpose.value)
+    db.session.execute(stmt.values(revoked_at=utcnow()))
 
 
 def set_active(user: User, active: bool, acting_user: User) -> None:
