@@ -293,6 +293,34 @@ def test_a_reminder_sent_goes_out_again_when_the_event_moves_later(app):
         assert len(removed.all()) == 1  # kept for what it sent
 
 
+def test_a_queued_reminder_the_move_took_back_goes_out_again_with_the_new_time(app):
+    with app.app_context(), app.test_request_context():
+        event = _event()
+        RegistrationFactory(event=event, created_at=datetime.now(UTC) - timedelta(days=30))
+        db.session.commit()
+        first = _two_days_before(event)
+        assert send_due_reminders(now=first + timedelta(minutes=1)).queued == 1
+        # Not delivered yet; the event moves an hour earlier (its new time has passed too).
+        hour = timedelta(hours=1)
+        event_services.update_event(
+            event,
+            event_services.EventData(
+                title=event.title,
+                kind=event.kind,
+                timezone=event.timezone,
+                starts_at=utc_to_local(event.starts_at - hour, event.timezone),
+                ends_at=utc_to_local(event.ends_at - hour, event.timezone),
+                registration_mode=event.registration_mode,
+            ),
+            notify_registrants=False,
+        )
+        db.session.commit()
+        assert db.session.scalars(select(OutboxMessage.topic)).all() == []
+        assert send_due_reminders(now=first + timedelta(minutes=2)).queued == 1
+        [text] = db.session.scalars(select(OutboxMessage.text_body)).all()
+        assert "09:00" in text  # the new start, in Santiago
+
+
 def test_a_queued_reminder_is_taken_back_when_the_event_is_cancelled(app):
     with app.app_context():
         event = _event()

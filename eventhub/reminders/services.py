@@ -188,9 +188,10 @@ def sent_reminders(event_id: int) -> list[SentReminder]:
 # --- the event moved or was cancelled --------------------------------------------------------
 
 
-def withdraw_unsent(event: Event) -> int:
+def withdraw_unsent(event: Event) -> set[int]:
     """Reminders queued but not yet taken by the outbox worker carry what is no longer true:
-    take them back. A message a worker already claimed goes out."""
+    take them back. A message a worker already claimed goes out. The ids of the reminders
+    whose messages were taken back."""
     deliveries = (
         select(ReminderDelivery.outbox_message_id)
         .join(Reminder, Reminder.id == ReminderDelivery.reminder_id)
@@ -212,25 +213,34 @@ def withdraw_unsent(event: Event) -> int:
             .with_for_update()
         )
     )
-    if withdrawn:
-        db.session.execute(
-            update(ReminderDelivery)
+    if not withdrawn:
+        return set()
+    reminder_ids = set(
+        db.session.scalars(
+            select(ReminderDelivery.reminder_id)
             .where(ReminderDelivery.outbox_message_id.in_(withdrawn))
-            .values(status=DeliveryStatus.WITHDRAWN.value, outbox_message_id=None),
-            execution_options={"synchronize_session": False},
+            .distinct()
         )
-        db.session.execute(
-            delete(OutboxMessage).where(OutboxMessage.id.in_(withdrawn)),
-            execution_options={"synchronize_session": False},
-        )
-    return len(withdrawn)
+    )
+    db.session.execute(
+        update(ReminderDelivery)
+        .where(ReminderDelivery.outbox_message_id.in_(withdrawn))
+        .values(status=DeliveryStatus.WITHDRAWN.value, outbox_message_id=None),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.execute(
+        delete(OutboxMessage).where(OutboxMessage.id.in_(withdrawn)),
+        execution_options={"synchronize_session": False},
+    )
+    return reminder_ids
 
 
 def rearm_after_move(event: Event) -> None:
     """The event moved: a reminder that already went out and now falls in the future goes
-    out again at its new time. Its row is kept for what it sent and a fresh one takes its
-    place (the once-per-person key is the reminder's)."""
-    withdraw_unsent(event)
+    out again at its new time, and so does one taken back before delivery (at once, if its
+    new time has passed). Its row is kept for what it sent and a fresh one takes its place
+    (the once-per-person key is the reminder's)."""
+    withdrawn = withdraw_unsent(event)
     if not has_schedule(event.id):
         return
     now = utcnow()
@@ -238,7 +248,7 @@ def rearm_after_move(event: Event) -> None:
     for reminder in db.session.scalars(
         select(Reminder).where(*_active(event.id), Reminder.id.in_(used))
     ):
-        if reminder.due_at(event) > now:
+        if reminder.id in withdrawn or reminder.due_at(event) > now:
             reminder.removed_at = now
             db.session.add(
                 Reminder(
