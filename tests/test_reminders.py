@@ -63,6 +63,21 @@ def _two_days_before(event: Event) -> datetime:
     return due_at(event, 2, None)
 
 
+def _move(event: Event, offset: timedelta) -> None:
+    event_services.update_event(
+        event,
+        event_services.EventData(
+            title=event.title,
+            kind=event.kind,
+            timezone=event.timezone,
+            starts_at=utc_to_local(event.starts_at + offset, event.timezone),
+            ends_at=utc_to_local(event.ends_at + offset, event.timezone),
+            registration_mode=event.registration_mode,
+        ),
+        notify_registrants=False,
+    )
+
+
 def _count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
@@ -274,18 +289,7 @@ def test_a_reminder_sent_goes_out_again_when_the_event_moves_later(app):
         assert send_due_reminders(now=first + timedelta(minutes=1)).queued == 1
         deliver_due()
         week = timedelta(days=7)
-        event_services.update_event(
-            event,
-            event_services.EventData(
-                title=event.title,
-                kind=event.kind,
-                timezone=event.timezone,
-                starts_at=utc_to_local(event.starts_at + week, event.timezone),
-                ends_at=utc_to_local(event.ends_at + week, event.timezone),
-                registration_mode=event.registration_mode,
-            ),
-            notify_registrants=False,
-        )
+        _move(event, week)
         db.session.commit()
         assert send_due_reminders(now=first + timedelta(minutes=2)).queued == 0
         assert send_due_reminders(now=first + week + timedelta(minutes=1)).queued == 1
@@ -302,18 +306,7 @@ def test_a_queued_reminder_the_move_took_back_goes_out_again_with_the_new_time(a
         assert send_due_reminders(now=first + timedelta(minutes=1)).queued == 1
         # Not delivered yet; the event moves an hour earlier (its new time has passed too).
         hour = timedelta(hours=1)
-        event_services.update_event(
-            event,
-            event_services.EventData(
-                title=event.title,
-                kind=event.kind,
-                timezone=event.timezone,
-                starts_at=utc_to_local(event.starts_at - hour, event.timezone),
-                ends_at=utc_to_local(event.ends_at - hour, event.timezone),
-                registration_mode=event.registration_mode,
-            ),
-            notify_registrants=False,
-        )
+        _move(event, -hour)
         db.session.commit()
         assert db.session.scalars(select(OutboxMessage.topic)).all() == []
         assert send_due_reminders(now=first + timedelta(minutes=2)).queued == 1
