@@ -153,6 +153,7 @@ BLUEPRINTS = (
     "followup",
     "messages",
     "audit",
+    "reminders",
 )
 
 
@@ -222,9 +223,9 @@ def _register_cli(app: Flask) -> None:
     from eventhub.auth.cli import users_cli
     from eventhub.backup import backup_command
     from eventhub.demo.loader import demo_command
-    from eventhub.followup.commitments.cli import reminders_cli
     from eventhub.followup.minutes.cli import materials_cli
     from eventhub.mail.cli import outbox_cli
+    from eventhub.main.cli import reminders_cli
     from eventhub.questions.cli import questions_cli
     from eventhub.registrations.cli import registrations_cli
 

@@ -46,6 +46,7 @@ INTEGER_SETTINGS = {
     "INVITATION_LINK_DAYS",
     "READINESS_TIMEOUT",
     "REGISTRATION_HOLD_MINUTES",
+    "REMINDER_GRACE_HOURS",
     "SENSITIVE_ANSWER_RETENTION_DAYS",
 }
 BOOLEAN_SETTINGS = {"MAIL_USE_TLS", "SESSION_COOKIE_SECURE"}
@@ -123,6 +124,9 @@ class Defaults:
     REGISTRATION_EVENT_RATE_LIMIT = "300 per hour"
     # Events that confirm addresses: how long an unconfirmed registration holds its place.
     REGISTRATION_HOLD_MINUTES = 60
+    # An event reminder found more than this many hours after its time (cron was down) is
+    # recorded as skipped, not sent: "tomorrow morning" read in the evening misleads.
+    REMINDER_GRACE_HOURS = 6
     # Answers to sensitive questions are deleted this many days after their event ends
     # (``flask questions delete-sensitive``, run from cron).
     SENSITIVE_ANSWER_RETENTION_DAYS = 90

@@ -161,10 +161,15 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/events/<int:event_id>/register", "POST"): (422,) * 5,  # empty form: refused
     ("/r/<token>", "GET"): TOKEN,
     ("/r/<token>", "POST"): (404, 422, 422, 422, 422),  # empty form: refused
+    ("/r/<token>/cancel", "GET"): TOKEN,  # the reminders' "free your place": a question
     ("/r/<token>/cancel", "POST"): (404, 302, 302, 302, 302),
     ("/r/<token>/feed", "POST"): (404, 302, 302, 302, 302),
     ("/r/<token>/confirm", "POST"): (404, 302, 302, 302, 302),
     ("/events/<int:event_id>/participants", "GET"): MANAGE,
+    # reminders before the event: the schedule (an empty form is refused), removing one
+    ("/events/<int:event_id>/reminders", "GET"): MANAGE,
+    ("/events/<int:event_id>/reminders", "POST"): REFUSED_FOR_MANAGERS,
+    ("/events/<int:event_id>/reminders/remove", "POST"): MANAGE_POST,
     ("/events/<int:event_id>/participants.csv", "GET"): MANAGE,
     ("/events/<int:event_id>/participants.xlsx", "GET"): MANAGE,
     ("/events/<int:event_id>/participants.csv", "POST"): MANAGE,
@@ -302,6 +307,7 @@ TOKEN_KINDS = {
     "registrations.manage": "registration",
     "registrations.update": "registration",
     "registrations.cancel": "registration",
+    "registrations.confirm_cancel": "registration",
     "registrations.personal_feed": "registration",
     "registrations.confirm": "registration",
     "calendar.private_feed": "feed",

@@ -34,6 +34,8 @@ class AuditAction(LabelledEnum):
     INVITATIONS_RESEND_FAILED = "invitations.resend_failed", _l("Failed invitations sent again")
     INVITATIONS_REMIND = "invitations.remind", _l("Reminders sent")
     INVITATIONS_REVOKE = "invitations.revoke", _l("Invitation revoked")
+    REMINDER_ADD = "reminder.add", _l("Reminder added")
+    REMINDER_REMOVE = "reminder.remove", _l("Reminder removed")
     REGISTRATION_APPROVE = "registration.approve", _l("Registration approved")
     REGISTRATION_REJECT = "registration.reject", _l("Registration rejected")
     REGISTRATION_PROMOTE = "registration.promote", _l("Moved from the waiting list")

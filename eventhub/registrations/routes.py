@@ -278,6 +278,21 @@ def update(token: str):
     return _manage_page(registration, form, token, 422, questions=questions, sheet=sheet)
 
 
+@bp.get("/r/<token>/cancel")
+@personal.personal
+def confirm_cancel(token: str):
+    """The "Free your place" link of the reminders: a question, the POST below answers it."""
+    registration = _registration_or_invalid(token)
+    if registration.status in (RegistrationStatus.CANCELLED, RegistrationStatus.REJECTED):
+        return redirect(url_for("registrations.manage", token=token))
+    return confirm_page(
+        _("Cancel your registration for %(title)s?", title=registration.event.title),
+        _("Yes, free my place"),
+        url_for("registrations.manage", token=token),
+        details=[_("Your place goes to the first person on the waiting list, if there is one.")],
+    )
+
+
 @bp.post("/r/<token>/cancel")
 @personal.personal
 def cancel(token: str):

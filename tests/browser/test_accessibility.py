@@ -54,6 +54,7 @@ PAGES = {
         "registrations.participants",
         "registrations.door",
         "invitations.list_invitations",
+        "reminders.schedule",
         "agenda.edit_item",
         "followup.event_followup",
         "followup.followup_mail_page",
@@ -87,6 +88,9 @@ def a11y_site(tmp_path_factory):
             page = site.pages.get((endpoint, role))
             assert page is not None and page.status == 200, f"{endpoint} not found as {role}"
             urls[(role, endpoint)] = local_path(page.url)
+    # The reminders' "free your place" question, behind a registrant's personal link.
+    personal_page = urls[("anonymous", "registrations.manage")]
+    urls[("anonymous", "registrations.confirm_cancel")] = f"{personal_page}/cancel"
     # The registration form (an open event) and the door's check-in page (a QR code's link).
     urls[("anonymous", "registrations.register")] = f"/events/{world.open_event_id}"
     with app.app_context():
