@@ -12,6 +12,7 @@ from eventhub.extensions import csrf, db
 from eventhub.forms import optional_int
 from eventhub.invitations import (
     bp,
+    directory,
     exports,
     services,
 )
@@ -81,14 +82,16 @@ def invite(event_id: int):
             return redirect(
                 url_for("invitations.list_invitations", event_id=event.id, batch=outcome.result.id)
             )
+    # The directory to choose from: only for the page, not for a sending that redirects.
+    organisations = directory.directory(kind, region)
     return render_template(
         "invitations/invite.html",
         event=event,
         form=form,
-        # The directory to choose from: only for the page, not for a sending that redirects.
-        organisations=services.directory(kind, region),
-        chosen_orgs=chosen_orgs,
-        chosen_contacts=chosen_contacts,
+        organisations=organisations,
+        directory=directory.directory_html(
+            organisations, chosen_orgs, chosen_contacts, directory.invited_emails(event.id)
+        ),
         plan=plan,
         kind=kind,
         region=region,

@@ -98,16 +98,6 @@ def parse_typed_addresses(text: str) -> tuple[list[tuple[str | None, str]], list
     return found, bad
 
 
-def directory(kind: str = "", region: str = "") -> list[Organisation]:
-    """The organisations to invite from, with their contacts, narrowed to a kind and region."""
-    stmt = select(Organisation).options(selectinload(Organisation.contacts))
-    if kind:
-        stmt = stmt.where(Organisation.kind == kind)
-    if region:
-        stmt = stmt.where(Organisation.region == region)
-    return list(db.session.scalars(stmt.order_by(Organisation.name)))
-
-
 def plan_invitations(
     event: Event,
     organisation_ids: list[int],
