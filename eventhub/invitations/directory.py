@@ -61,12 +61,12 @@ def directory(kind: str = "", region: str = "") -> list[DirectoryOrganisation]:
     )
     organisations: list[DirectoryOrganisation] = []
     current: DirectoryOrganisation | None = None
-    for row in db.session.execute(stmt):
-        if current is None or current.id != row[0]:
-            current = DirectoryOrganisation(row[0], row[1], row[2], row[3])
+    for org_id, name, org_kind, org_region, *contact in db.session.execute(stmt):
+        if current is None or current.id != org_id:
+            current = DirectoryOrganisation(org_id, name, org_kind, org_region)
             organisations.append(current)
-        if row[4] is not None:
-            current.contacts.append(DirectoryContact(*row[4:]))
+        if contact[0] is not None:
+            current.contacts.append(DirectoryContact(*contact))
     return organisations
 
 
@@ -95,7 +95,7 @@ def directory_html(
         parts.append(
             f'<li><label class="checkbox"><input type="checkbox" name="organisation_ids"'
             f' value="{organisation.id}"{_checked(organisation.id in chosen_organisations)}>'
-            f' <strong>{escape(organisation.name)}</strong>'
+            f" <strong>{escape(organisation.name)}</strong>"
             f' <span class="meta">{kind}{region}</span></label>'
         )
         if organisation.contacts:
@@ -107,7 +107,7 @@ def directory_html(
                 parts.append(
                     f'<li><label class="checkbox"><input type="checkbox" name="contact_ids"'
                     f' value="{contact.id}"{_checked(contact.id in chosen_contacts)}>'
-                    f" {escape(contact.name)} <span class=\"meta\">{escape(contact.role or '')}"
+                    f' {escape(contact.name)} <span class="meta">{escape(contact.role or "")}'
                     f" · {escape(contact.email)} · {escape(contact.language)}{marks}</span>"
                     "</label></li>"
                 )
