@@ -570,3 +570,207 @@ def test_a_batch_renders_each_email_once_yet_every_email_is_as_if_rendered_alone
                 compared += 1
         db.session.rollback()
     assert compared == 8
+
+
+# --- the invitation's voice: a note, who invites, the email previewed -------------------------
+
+
+NOTE = "Les esperamos con **propuestas** concretas.\n\n<script>alert(1)</script> & más"
+
+
+@pytest.fixture
+def smtp_app(make_app, smtp_sink):
+    return make_app(**smtp_sink.app_config())
+
+
+def hosted_world(app, co_organiser=True) -> dict:
+    """A round table hosted by Lo Prado (with OIM Chile co-organising), two invitees."""
+    from eventhub.auth.models import User
+    from eventhub.events.models import ParticipationRole
+    from tests.factories import UserFactory
+
+    with app.app_context():
+        if db.session.scalar(select(User.id).where(User.email == "organiser@example.org")) is None:
+            UserFactory(email="organiser@example.org", name="Ana Organiser")  # the creator
+        host = OrganisationFactory(name="Municipalidad de Lo Prado")
+        event = EventFactory(
+            title="Mesa intermunicipal de Lo Prado",
+            published=True,
+            starts_at=WINTER,
+            ends_at=WINTER + timedelta(hours=3),
+            host_organisation=host,
+        )
+        if co_organiser:
+            oim = OrganisationFactory(name="OIM Chile")
+            event.participations.append(
+                EventOrganisation(organisation=oim, role=ParticipationRole.CO_ORGANISER.value)
+            )
+        independencia = OrganisationFactory(name="Municipalidad de Independencia")
+        cerro_navia = OrganisationFactory(name="Municipalidad de Cerro Navia")
+        ContactFactory(organisation=independencia, email="migrantes@independencia.example.org")
+        ContactFactory(
+            organisation=cerro_navia, email="alcalde@cerronavia.example.org", language="en"
+        )
+        db.session.commit()
+        return {"event": event.id, "organisations": [independencia.id, cerro_navia.id]}
+
+
+def delivered(app, smtp_sink) -> dict:
+    """Deliver what is queued; each recipient's (raw bytes, text part, HTML part)."""
+    import email
+    from email import policy
+
+    from eventhub.mail.worker import deliver_due
+
+    with app.app_context():
+        deliver_due()
+    received = {}
+    for envelope in smtp_sink.envelopes:
+        [recipient] = envelope.rcpt_tos
+        raw = envelope.original_content
+        message = email.message_from_bytes(raw, policy=policy.default)
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        html = message.get_body(preferencelist=("html",)).get_content()
+        received[recipient] = (raw, text, html)
+    smtp_sink.clear()
+    return received
+
+
+def test_the_note_and_who_invites_reach_the_invitees_and_their_reminders(smtp_app, smtp_sink):
+    from tests.conftest import login
+
+    world = hosted_world(smtp_app)
+    client = smtp_app.test_client()
+    assert login(client, "organiser@example.org").status_code == 302
+    page = client.get(f"/events/{world['event']}/invitations/new").get_data(as_text=True)
+    assert "Municipalidad de Lo Prado y OIM Chile" in page  # the choice, in Spanish words
+    response = invite(
+        client,
+        world["event"],
+        organisation_ids=world["organisations"],
+        inviters="co_organisers",
+        note=NOTE,
+    )
+    assert response.status_code == 302
+
+    received = delivered(smtp_app, smtp_sink)
+    raw, text, html = received["migrantes@independencia.example.org"]
+    assert b"Subject: =?utf-8?q?Invitaci=C3=B3n=3A?= Mesa intermunicipal de Lo Prado" in raw
+    opening = "Municipalidad de Lo Prado y OIM Chile le invitan a:"
+    before_the_event = text.split("Mesa intermunicipal de Lo Prado")[0]  # greeting, note, opening
+    assert before_the_event.index("**propuestas** concretas.") < before_the_event.index(opening)
+    assert "<script>alert(1)</script> & más" in text  # the text part says what was typed
+    assert "<strong>propuestas</strong>" in html and opening in html
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; más" in html
+    raw, text, html = received["alcalde@cerronavia.example.org"]
+    assert "Municipalidad de Lo Prado and OIM Chile invite you to:" in text
+    assert "Municipalidad de Lo Prado and OIM Chile invite you to:" in html
+    assert "<strong>propuestas</strong>" in html
+
+    # The sending keeps its voice: a reminder says the note and who invites again.
+    assert client.post(f"/events/{world['event']}/invitations/remind").status_code == 302
+    received = delivered(smtp_app, smtp_sink)
+    _raw, text, html = received["migrantes@independencia.example.org"]
+    assert "Le recordamos que Municipalidad de Lo Prado y OIM Chile le invitan" in text
+    assert "**propuestas** concretas." in text and "<strong>propuestas</strong>" in html
+    _raw, text, _html = received["alcalde@cerronavia.example.org"]
+    assert "A reminder: Municipalidad de Lo Prado and OIM Chile invite you" in text
+
+
+def test_the_host_invites_by_default_and_the_organiser_when_there_is_no_host(
+    app, organiser_client, world
+):
+    hosted = hosted_world(app, co_organiser=False)
+    page = organiser_client.get(f"/events/{hosted['event']}/invitations/new")
+    assert 'value="co_organisers"' not in page.get_data(as_text=True)  # nobody co-organises
+    invite(organiser_client, hosted["event"], organisation_ids=hosted["organisations"][:1])
+    # No host organisation: the organiser invites, in their own name.
+    invite(organiser_client, world["event"], organisation_ids=[world["quilicura"]])
+    with app.app_context():
+        bodies = {m.event_id: m.text_body for m in db.session.scalars(select(OutboxMessage))}
+    assert "Municipalidad de Lo Prado le invita a:" in bodies[hosted["event"]]
+    assert "Ana Organiser le invita a:" in bodies[world["event"]]
+
+
+def test_a_mail_sent_before_senders_were_named_keeps_the_standard_opening(app, world):
+    from eventhub.invitations.mail import Voice, preview
+
+    with app.app_context(), app.test_request_context():
+        event = db.session.get(Event, world["event"])
+        mail = preview(event, Voice(), "es", None)
+    assert "Está invitado/a a:" in mail.text and "le invita" not in mail.text
+
+
+def test_the_preview_shows_the_email_in_both_languages_and_writes_nothing(
+    app, organiser_client, world
+):
+    from eventhub.audit.models import AuditEntry
+    from eventhub.invitations.models import InvitationBatch
+
+    tables = (OutboxMessage, Invitation, InvitationBatch, EventOrganisation, AuditEntry)
+    before = {model: count(app, model) for model in tables}
+    response = invite(
+        organiser_client,
+        world["event"],
+        send=False,
+        organisation_ids=[world["quilicura"], world["recoleta"]],
+        note=NOTE,
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert {model: count(app, model) for model in tables} == before
+    spanish = page.split('id="mail-preview-es"')[1].split('id="mail-preview-en"')[0]
+    english = page.split('id="mail-preview-en"')[1]
+    assert "Invitación: Mesa intermunicipal de Lo Prado" in spanish
+    assert "Ana Organiser le invita a:" in spanish and "Oficina de Migrantes" in spanish
+    assert "Invitation: Mesa intermunicipal de Lo Prado" in english
+    assert "Ana Organiser invites you to:" in english and "Daniel Jadue" in english
+    # The HTML email sits in a sandboxed frame; the note's script is text everywhere.
+    assert '<iframe class="mail-html" sandbox=""' in spanish
+    assert "<script>alert" not in page
+    srcdoc = re.search(r'srcdoc="([^"]*)"', spanish).group(1)
+    assert "&lt;strong&gt;propuestas&lt;/strong&gt;" in srcdoc
+    assert "&amp;lt;script&amp;gt;" in srcdoc  # escaped in the email, then in the attribute
+    assert f"{NOTE.split('<')[0]}" in spanish  # the text version, as typed (escaped)
+
+
+def test_a_note_too_long_or_an_unknown_sender_is_refused_with_a_message(
+    app, organiser_client, world
+):
+    from eventhub.invitations.models import NOTE_MAX
+
+    for fields in ({"note": "x" * (NOTE_MAX + 1)}, {"inviters": "someone_else"}):
+        response = invite(
+            organiser_client, world["event"], organisation_ids=[world["quilicura"]], **fields
+        )
+        assert response.status_code == 200
+        assert 'class="errors"' in response.get_data(as_text=True)
+    assert count(app, Invitation) == 0 and count(app, OutboxMessage) == 0
+
+
+def test_the_form_costs_the_same_queries_for_35_and_350_organisations(
+    app, organiser_client, world, count_queries
+):
+    def organisations(total: int) -> None:
+        with app.app_context():
+            have = count(app, Organisation)
+            for n in range(have, total):
+                organisation = OrganisationFactory(name=f"Municipalidad {n:03d}")
+                ContactFactory(organisation=organisation, is_primary=True)
+                ContactFactory(organisation=organisation)
+            db.session.commit()
+
+    def statements() -> int:
+        with count_queries(app) as recorded:
+            response = organiser_client.get(f"/events/{world['event']}/invitations/new")
+        assert response.status_code == 200
+        return len(recorded)
+
+    invite(organiser_client, world["event"], organisation_ids=[world["quilicura"]])
+    organisations(35)
+    few = statements()
+    organisations(350)
+    page = organiser_client.get(f"/events/{world['event']}/invitations/new").get_data(as_text=True)
+    assert page.count('name="organisation_ids"') == 350
+    assert page.count('class="invited-mark"') == 1  # the contact invited above
+    assert statements() == few

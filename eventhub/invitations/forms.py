@@ -4,6 +4,7 @@ from wtforms import RadioField, SelectField, StringField, SubmitField, TextAreaF
 from wtforms.validators import DataRequired, Length, Optional
 
 from eventhub.forms import options
+from eventhub.invitations.models import NOTE_MAX
 from eventhub.organisations.models import LANGUAGES
 
 
@@ -22,6 +23,19 @@ class InviteForm(FlaskForm):
     )
     extra_language = SelectField(
         _l("Language for these addresses"), choices=options(LANGUAGES.items()), default="es"
+    )
+    inviters = RadioField(
+        _l("Who invites"),
+        default="host",
+        description=_l("Named in the opening line of the invitation."),
+    )
+    note = TextAreaField(
+        _l("Personal note (optional)"),
+        validators=[Optional(), Length(max=NOTE_MAX)],
+        description=_l(
+            "Shown above the standard text of the invitation, in every language. Markdown: "
+            "**bold**, *italics*, lists and links."
+        ),
     )
     preview = SubmitField(_l("Preview"))
     send = SubmitField(_l("Send invitations"))

@@ -4,8 +4,9 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from babel.lists import format_list
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -18,9 +19,10 @@ from eventhub.calendar.feeds import FeedKind
 from eventhub.calendar.ics import calendar_bytes
 from eventhub.calendar.links import feed_urls
 from eventhub.events.models import Event
-from eventhub.invitations.models import Invitation
+from eventhub.invitations.models import Invitation, InvitationBatch
 from eventhub.mail import topics
 from eventhub.mail.services import Attachment, OutgoingMail
+from eventhub.markdown import render_markdown
 from eventhub.urls import external_url
 
 topics.register("invitation", _l("Invitation"))
@@ -40,6 +42,26 @@ def email_from_opt_out_token(token: str) -> str | None:
     except BadSignature:
         return None
     return email if isinstance(email, str) else None
+
+
+@dataclass(frozen=True)
+class Voice:
+    """What one sending says beyond the standard text: the organiser's note (Markdown) and
+    who invites. Kept with the sending, so its resends and reminders say the same."""
+
+    note: str | None = None
+    inviters: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, batch: InvitationBatch | None) -> "Voice":
+        if batch is None:
+            return cls()
+        return cls(batch.note or None, tuple(batch.inviters or ()))
+
+
+def names_in_words(names) -> str:
+    """ "A, B y C" in the current language (Babel's list pattern)."""
+    return format_list(list(names), locale=get_locale() or "es")
 
 
 @dataclass(frozen=True)
@@ -97,7 +119,7 @@ class BatchCache:
     def slot(self, name: str) -> str:
         return f"\ue000{self._nonce}:{name}\ue001"
 
-    def filled(self, invitation: Invitation, reminder: bool, personal: dict) -> tuple:
+    def filled(self, invitation: Invitation, reminder: bool, personal: dict, voice: Voice) -> tuple:
         """(subject, text, html) rendered once per kind of email, then the personal parts
         put in their slots: escaped for HTML exactly as the template would have."""
         key = (
@@ -106,6 +128,7 @@ class BatchCache:
             reminder,
             bool(invitation.name),
             bool(personal["organisation_feed"]),
+            voice,
         )
         if key not in self._layouts:
             self.load_agenda(invitation.event)
@@ -116,7 +139,9 @@ class BatchCache:
                 "opt_out": self.slot("opt_out"),
                 "organisation_feed": feed and {k: self.slot(k) for k in ("webcal", "https")},
             }
-            self._layouts[key] = _render(invitation.event, invitation.language, reminder, slots)
+            self._layouts[key] = _render(
+                invitation.event, invitation.language, reminder, slots, voice
+            )
         subject, text, html = self._layouts[key]
         values = {
             "name": invitation.name or "",
@@ -133,9 +158,38 @@ class BatchCache:
         )
 
 
-def _render(event, language: str, reminder: bool, personal: dict) -> tuple[str, str, str]:
+def _opening(inviters: tuple[str, ...], reminder: bool) -> str:
+    """The line before the event: who invites, when the sending names anyone."""
+    if not inviters:
+        if reminder:
+            return _(
+                "A reminder: you are invited to the event below and we have not had your "
+                "answer yet."
+            )
+        return _("You are invited to:")
+    who = names_in_words(inviters)
+    if reminder:
+        return ngettext(
+            "A reminder: %(inviters)s invites you to the event below and has not had your "
+            "answer yet.",
+            "A reminder: %(inviters)s invite you to the event below and have not had your "
+            "answer yet.",
+            len(inviters),
+            inviters=who,
+        )
+    return ngettext(
+        "%(inviters)s invites you to:", "%(inviters)s invite you to:", len(inviters), inviters=who
+    )
+
+
+def _render(
+    event, language: str, reminder: bool, personal: dict, voice: Voice
+) -> tuple[str, str, str]:
     with force_locale(language):
         context = {
+            "note": voice.note,
+            "note_html": render_markdown(voice.note),
+            "opening": _opening(voice.inviters, reminder),
             "invitation": _Invitee(name=personal["name"], language=language),
             "event": event,
             "link": personal["link"],
@@ -159,8 +213,12 @@ def build(
     organiser: User | None,
     reminder: bool,
     cache: BatchCache | None = None,
+    voice: Voice | None = None,
 ) -> OutgoingMail:
-    """The email; with a batch's ``cache``, rendered once per language and filled in."""
+    """The email; with a batch's ``cache``, rendered once per language and filled in.
+    ``voice``: the sending's note and inviters (by default, those of the invitation's)."""
+    if voice is None:
+        voice = Voice.of(invitation.batch)
     event = invitation.event
     shared = cache or BatchCache()
     personal = {
@@ -170,9 +228,9 @@ def build(
         "organisation_feed": shared.organisation_feed(invitation.organisation_id),
     }
     if cache is None:
-        subject, text, html = _render(event, invitation.language, reminder, personal)
+        subject, text, html = _render(event, invitation.language, reminder, personal, voice)
     else:
-        subject, text, html = cache.filled(invitation, reminder, personal)
+        subject, text, html = cache.filled(invitation, reminder, personal, voice)
     calendar = shared.calendar(event, invitation.language)
     opt_out = personal["opt_out"]
     return OutgoingMail(
@@ -190,3 +248,28 @@ def build(
         topic="invitation",
         event_id=event.id,
     )
+
+
+PREVIEW_TOKEN = "preview"  # noqa: S105 - stands for a personal link; opens "not valid"
+
+
+@dataclass(frozen=True)
+class Preview:
+    language: str
+    subject: str
+    text: str
+    html: str
+
+
+def preview(event: Event, voice: Voice, language: str, name: str | None) -> Preview:
+    """The invitation as ``name`` would read it in ``language``, before anything is queued:
+    rendered only (no invitation, token or message is made); the personal links are shown as
+    examples, since they exist only once the invitation does."""
+    example = PREVIEW_TOKEN
+    personal = {
+        "name": name,
+        "link": external_url("invitations.respond", token=example),
+        "opt_out": external_url("invitations.opt_out", token=example),
+        "organisation_feed": None,
+    }
+    return Preview(language, *_render(event, language, False, personal, voice))

@@ -2,7 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.auth.models import User
@@ -37,14 +37,23 @@ class InvitationState(LabelledEnum):
     REVOKED = "revoked", _l("Revoked")
 
 
+NOTE_MAX = 5000  # characters: a few paragraphs above the standard text
+
+
 class InvitationBatch(TimestampMixin, Base):
-    """One "Send" by an organiser: the invitations it queued, for the progress view."""
+    """One "Send" by an organiser: the invitations it queued, for the progress view, and what
+    their emails say beyond the standard text (a resend or a reminder says it again)."""
 
     __tablename__ = "invitation_batch"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # The organiser's note (Markdown, the minutes' sanitiser), shown above the standard text.
+    note: Mapped[str | None] = mapped_column(Text)
+    # Who invites, as named in the opening line: organisation names (or the organiser's name),
+    # kept as written at sending time. None: sent before the invitation named anyone.
+    inviters: Mapped[list[str] | None] = mapped_column(JSON)
 
     created_by: Mapped[User | None] = relationship()
 

@@ -12,11 +12,12 @@ from eventhub.extensions import csrf, db
 from eventhub.forms import optional_int
 from eventhub.invitations import (
     bp,
+    directory,
     exports,
     services,
 )
 from eventhub.invitations.forms import AcceptForm, DeclineForm, InviteForm
-from eventhub.invitations.mail import email_from_opt_out_token
+from eventhub.invitations.mail import Voice, email_from_opt_out_token, names_in_words
 from eventhub.invitations.models import (
     Invitation,
     InvitationBatch,
@@ -31,6 +32,7 @@ from eventhub.registrations import answering
 from eventhub.registrations import services as registrations
 from eventhub.registrations.models import RegistrationStatus
 from eventhub.routing import commit_change
+from eventhub.text import clean
 
 
 def _ids(name: str) -> list[int]:
@@ -42,11 +44,15 @@ def _ids(name: str) -> list[int]:
 def invite(event_id: int):
     event = managed_event(event_id)
     form = InviteForm()
+    inviters = services.inviter_choices(event, current_user)
+    form.inviters.choices = [(key, names_in_words(names)) for key, names in inviters.items()]
     kind = request.values.get("kind") or ""
     region = request.values.get("region") or ""
     chosen_orgs, chosen_contacts = set(_ids("organisation_ids")), set(_ids("contact_ids"))
     plan = None
+    previews = None
     if form.validate_on_submit():
+        voice = Voice(clean(form.note.data, one_line=False), tuple(inviters[form.inviters.data]))
 
         def plan_and_send() -> InvitationBatch | None:
             nonlocal plan  # shown again beside the refusal when sending is refused
@@ -58,7 +64,9 @@ def invite(event_id: int):
                 form.extra.data or "",
                 form.extra_language.data,
             )
-            return services.send_invitations(event, plan, current_user) if form.send.data else None
+            if not form.send.data:
+                return None
+            return services.send_invitations(event, plan, current_user, voice)
 
         def planned() -> int:
             assert plan is not None  # planned before the audit entry and the message are made
@@ -81,15 +89,20 @@ def invite(event_id: int):
             return redirect(
                 url_for("invitations.list_invitations", event_id=event.id, batch=outcome.result.id)
             )
+        if plan is not None and outcome.refusal is None:
+            previews = services.preview_mails(event, plan, voice)
+    # The directory to choose from: only for the page, not for a sending that redirects.
+    organisations = directory.directory(kind, region)
     return render_template(
         "invitations/invite.html",
         event=event,
         form=form,
-        # The directory to choose from: only for the page, not for a sending that redirects.
-        organisations=services.directory(kind, region),
-        chosen_orgs=chosen_orgs,
-        chosen_contacts=chosen_contacts,
+        organisations=organisations,
+        directory=directory.directory_html(
+            organisations, chosen_orgs, chosen_contacts, directory.invited_emails(event.id)
+        ),
         plan=plan,
+        previews=previews,
         kind=kind,
         region=region,
         kinds=OrganisationKind,

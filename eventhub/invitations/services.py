@@ -98,16 +98,6 @@ def parse_typed_addresses(text: str) -> tuple[list[tuple[str | None, str]], list
     return found, bad
 
 
-def directory(kind: str = "", region: str = "") -> list[Organisation]:
-    """The organisations to invite from, with their contacts, narrowed to a kind and region."""
-    stmt = select(Organisation).options(selectinload(Organisation.contacts))
-    if kind:
-        stmt = stmt.where(Organisation.kind == kind)
-    if region:
-        stmt = stmt.where(Organisation.region == region)
-    return list(db.session.scalars(stmt.order_by(Organisation.name)))
-
-
 def plan_invitations(
     event: Event,
     organisation_ids: list[int],
@@ -177,6 +167,20 @@ def _recipient(contact: Contact, organisation: Organisation | None) -> Recipient
     )
 
 
+def preview_mails(
+    event: Event, plan: InvitationPlan, voice: invitation_mail.Voice
+) -> list[invitation_mail.Preview]:
+    """The email in each language, as the first planned recipient reading it would see it
+    (nobody planned in a language: addressed to no one by name). Writes nothing."""
+    previews = []
+    for language in ("es", "en"):
+        sample = next((r for r in plan.recipients if r.language == language), None)
+        previews.append(
+            invitation_mail.preview(event, voice, language, sample.name if sample else None)
+        )
+    return previews
+
+
 # --- sending ---------------------------------------------------------------------------------
 
 
@@ -191,8 +195,36 @@ def _check_can_invite(event: Event) -> None:
         raise ConflictError(_("Publish the event before inviting: invitees read its page."))
 
 
-def send_invitations(event: Event, plan: InvitationPlan, organiser: User) -> InvitationBatch:
-    """Create the invitations and queue their emails, in the caller's transaction.
+def inviter_choices(event: Event, organiser: User) -> dict[str, list[str]]:
+    """Whom an invitation may name as inviting: the host organisation (the organiser, when the
+    event has none) and, when the event has co-organising organisations, them as well."""
+    host = event.host_organisation
+    co_organisers = list(
+        db.session.scalars(
+            select(Organisation.name)
+            .join(EventOrganisation, EventOrganisation.organisation_id == Organisation.id)
+            .where(
+                EventOrganisation.event_id == event.id,
+                EventOrganisation.role == ParticipationRole.CO_ORGANISER.value,
+                Organisation.id != (event.host_organisation_id or -1),
+            )
+            .order_by(Organisation.name)
+        )
+    )
+    choices = {"host": [host.name] if host else [organiser.name]}
+    if co_organisers:
+        choices["co_organisers"] = ([host.name] if host else []) + co_organisers
+    return choices
+
+
+def send_invitations(
+    event: Event,
+    plan: InvitationPlan,
+    organiser: User,
+    voice: invitation_mail.Voice | None = None,
+) -> InvitationBatch:
+    """Create the invitations and queue their emails, in the caller's transaction; ``voice``
+    (the note and who invites) is kept with the sending for its resends and reminders.
 
     Hundreds at a time (350 organisations): the emails, the invitations and the new
     participations are written with one multi-row INSERT each, not as objects flushed one by
@@ -200,7 +232,13 @@ def send_invitations(event: Event, plan: InvitationPlan, organiser: User) -> Inv
     _check_can_invite(event)
     if not plan.recipients:
         raise DomainError(_("Nobody to invite: choose organisations, contacts or addresses."))
-    batch = InvitationBatch(event_id=event.id, created_by_id=organiser.id)
+    voice = voice or invitation_mail.Voice()
+    batch = InvitationBatch(
+        event_id=event.id,
+        created_by_id=organiser.id,
+        note=voice.note,
+        inviters=list(voice.inviters) or None,
+    )
     db.session.add(batch)
     db.session.flush()
     cache = invitation_mail.BatchCache()
@@ -222,7 +260,7 @@ def send_invitations(event: Event, plan: InvitationPlan, organiser: User) -> Inv
         token = invitation_token(invitation)
         invitation.token_hash = token_hash(token)
         invitations.append(invitation)
-        mails.append(invitation_mail.build(invitation, token, organiser, False, cache))
+        mails.append(invitation_mail.build(invitation, token, organiser, False, cache, voice))
     message_ids = outbox.enqueue_many(mails)
     db.session.execute(
         insert(Invitation),
@@ -267,9 +305,11 @@ def _queue_mail(
     organiser: User | None,
     reminder: bool,
     cache: invitation_mail.BatchCache | None = None,
+    voice: invitation_mail.Voice | None = None,
 ) -> None:
     token = invitation_token(invitation)
-    message = outbox.enqueue(invitation_mail.build(invitation, token, organiser, reminder, cache))
+    mail = invitation_mail.build(invitation, token, organiser, reminder, cache, voice)
+    message = outbox.enqueue(mail)
     invitation.outbox_message = message
 
 
@@ -280,11 +320,22 @@ def resend(invitation: Invitation, organiser: User) -> None:
     db.session.flush()
 
 
+def _voices(invitations: list[Invitation]) -> dict[int | None, invitation_mail.Voice]:
+    """What each of these invitations' sendings said (note, inviters), in one query: a
+    resend or a reminder says it again."""
+    ids = {i.batch_id for i in invitations if i.batch_id is not None}
+    batches = db.session.scalars(select(InvitationBatch).where(InvitationBatch.id.in_(ids)))
+    voices: dict[int | None, invitation_mail.Voice] = {None: invitation_mail.Voice()}
+    voices.update({batch.id: invitation_mail.Voice.of(batch) for batch in batches})
+    return voices
+
+
 def resend_failed(event: Event, organiser: User) -> int:
     failed = [i for i in event_invitations(event) if i.state == "failed"]
+    voices = _voices(failed)
     cache = invitation_mail.BatchCache()
     for invitation in failed:
-        _queue_mail(invitation, organiser, reminder=False, cache=cache)
+        _queue_mail(invitation, organiser, False, cache, voices.get(invitation.batch_id))
     db.session.flush()
     return len(failed)
 
@@ -292,9 +343,10 @@ def resend_failed(event: Event, organiser: User) -> int:
 def remind_unanswered(event: Event, organiser: User) -> int:
     _check_can_invite(event)
     waiting = [i for i in event_invitations(event) if i.state == "no_answer"]
+    voices = _voices(waiting)
     cache = invitation_mail.BatchCache()
     for invitation in waiting:
-        _queue_mail(invitation, organiser, reminder=True, cache=cache)
+        _queue_mail(invitation, organiser, True, cache, voices.get(invitation.batch_id))
         invitation.reminders_sent += 1
         invitation.last_reminded_at = utcnow()
     db.session.flush()

@@ -55,6 +55,7 @@ PAGES = {
         "registrations.door",
         "invitations.list_invitations",
         "reminders.schedule",
+        "invitations.invite",
         "agenda.edit_item",
         "followup.event_followup",
         "followup.followup_mail_page",
@@ -150,3 +151,29 @@ def test_no_serious_accessibility_violations(a11y_site, browser, language, viewp
             found += [f"{role} {endpoint}: {v}" for v in axe_violations(page)]
         context.close()
     assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("language", ["es", "en"])
+def test_the_invitation_preview_has_no_serious_accessibility_violations(
+    a11y_site, browser, language
+):
+    """The form after "Preview": the recipients and the email itself, in both languages."""
+    base, urls = a11y_site
+    context = browser.new_context(bypass_csp=True, viewport=VIEWPORTS["desktop"])
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.fill("#email", ADMIN_EMAIL)
+    page.fill("#password", TEST_PASSWORD)
+    page.click("main form [type=submit]")
+    page.wait_for_url(f"{base}/events/")
+    if language == "en":
+        page.click("button[name=lang][value=en]")
+        page.wait_for_load_state()
+    page.goto(base + urls[("admin", "invitations.invite")])
+    page.locator("input[name=organisation_ids]").first.check()
+    page.fill("#note", "Traigan **dos propuestas**.")
+    page.click("#invite-form #preview")
+    page.wait_for_selector("#mail-preview-en")
+    found = axe_violations(page)
+    context.close()
+    assert not found, "\n".join(map(str, found))

@@ -13,6 +13,7 @@ from tests.browser.test_event_journey import sign_in
 from tests.factories import ContactFactory, EventFactory, OrganisationFactory
 
 START = datetime(2027, 3, 30, 12, 30, tzinfo=UTC)  # 09:30 in Santiago
+NOTE = "Traigan **cuatro propuestas** para la mesa."
 
 
 @pytest.fixture
@@ -52,11 +53,28 @@ def test_invite_deliver_accept(page, live_server, live_app, smtp_sink, browser):
 
     sign_in(page, live_server)
     page.goto(f"{live_server}/events/{event_id}/invitations/new")
+    page.click("#select-all")  # every organisation the filters show
     for organisation_id in ids:
-        page.check(f"input[name=organisation_ids][value='{organisation_id}']")
+        expect(
+            page.locator(f"input[name=organisation_ids][value='{organisation_id}']")
+        ).to_be_checked()
+    page.fill("#note", NOTE)
     page.click("#invite-form #preview")
     expect(page.locator(".preview")).to_contain_text("migrantes@quilicura.example.org")
     expect(page.locator(".preview")).to_contain_text("alcalde@recoleta.example.org")
+    # The email itself, in each language, before anything is queued.
+    spanish, english = page.locator("#mail-preview-es"), page.locator("#mail-preview-en")
+    expect(spanish.locator(".mail-subject")).to_have_text(
+        "Invitación: Mesa intermunicipal de Lo Prado"
+    )
+    expect(english.locator(".mail-subject")).to_have_text(
+        "Invitation: Mesa intermunicipal de Lo Prado"
+    )
+    # The HTML email, in its sandboxed frame (an opaque origin: reached through its element).
+    frame = page.locator("#mail-preview-es iframe").element_handle().content_frame()
+    expect(frame.locator("div > p > strong")).to_have_text("cuatro propuestas")
+    expect(frame.locator("body")).to_contain_text("le invita a:")
+    expect(page.locator("#note")).to_have_value(NOTE)  # kept for the sending
     page.click("#invite-form #send")
     expect(page.locator("#batch-progress")).to_contain_text("2")
 
@@ -71,6 +89,9 @@ def test_invite_deliver_accept(page, live_server, live_app, smtp_sink, browser):
     assert str(english["Subject"]) == "Invitation: Mesa intermunicipal de Lo Prado"
     text = spanish.get_body(preferencelist=("plain",)).get_content()
     assert "09:30–12:30" in text
+    assert NOTE in text
+    html = spanish.get_body(preferencelist=("html",)).get_content()
+    assert "<strong>cuatro propuestas</strong>" in html
     link = re.search(r"http://eventhub\.test(/i/[\w-]+)", text).group(1)
     assert any(part.get_filename() == "invitation.ics" for part in spanish.iter_attachments())
 
