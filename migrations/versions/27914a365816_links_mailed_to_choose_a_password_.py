@@ -1,7 +1,7 @@
 """Links mailed to choose a password: resets and organiser invitations
 
 Revision ID: 27914a365816
-Revises: c496c307be49
+Revises: 7d1e5a9c3b20
 Create Date: 2026-12-01 18:16:51.529002
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '27914a365816'
-down_revision = 'c496c307be49'
+down_revision = '7d1e5a9c3b20'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """A sending of invitations keeps the organiser's note and who invites
 
 Revision ID: 5b1e9a7c3d20
-Revises: c496c307be49
+Revises: 5bb94722db80
 Create Date: 2026-12-01 18:20:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5b1e9a7c3d20'
-down_revision = 'c496c307be49'
+down_revision = '5bb94722db80'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Event reminders: a schedule per event and what each reminder sent to whom
 
 Revision ID: 5bb94722db80
-Revises: c496c307be49
+Revises: 27914a365816
 Create Date: 2026-12-01 18:18:11.909401
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5bb94722db80'
-down_revision = 'c496c307be49'
+down_revision = '27914a365816'
 branch_labels = None
 depends_on = None
 

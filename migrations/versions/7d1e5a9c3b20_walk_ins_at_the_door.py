@@ -1,7 +1,7 @@
 """Walk-ins at the door: a registration may have no address, and says it came as a walk-in
 
 Revision ID: 7d1e5a9c3b20
-Revises: c496c307be49
+Revises: 3359d2963f74
 Create Date: 2026-12-01 18:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7d1e5a9c3b20'
-down_revision = 'c496c307be49'
+down_revision = '3359d2963f74'
 branch_labels = None
 depends_on = None
 
