@@ -130,7 +130,8 @@ def _registrants(event: Event, choice: Choice) -> list[Person]:
         if audience is not None:
             people.append(
                 Person(
-                    registration.email,
+                    # A walk-in may have no address: the plan lists them as skipped.
+                    registration.email or "",
                     registration.name,
                     registration.language,
                     audience,

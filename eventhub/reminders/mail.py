@@ -73,6 +73,8 @@ class ReminderContent:
 
 
 def build(content: ReminderContent, registration: Registration) -> OutgoingMail:
+    if registration.email is None:
+        raise ValueError("the sending run claims only registrants with an address")
     event = content.event
     token = registration_token(registration)
     with force_locale(registration.language):

@@ -119,6 +119,7 @@ def _claim(due: _Due, status: DeliveryStatus, now: datetime) -> list[tuple[int, 
         Registration.event_id == due.event_id,
         Registration.status == RegistrationStatus.CONFIRMED.value,
         Registration.created_at <= due.due_at,
+        Registration.email.is_not(None),
     )
     stmt = (
         _insert_ignoring_duplicates()
