@@ -144,6 +144,17 @@ def test_confirmed_registrants_are_reminded_once_and_others_not(app):
         assert _count(OutboxMessage) == 2
 
 
+def test_a_walk_in_without_an_address_is_not_reminded(app):
+    with app.app_context():
+        event = _event()
+        confirmed = RegistrationFactory(event=event)
+        RegistrationFactory(event=event, email=None, walk_in=True)
+        db.session.commit()
+        run = send_due_reminders(now=_two_days_before(event) + timedelta(minutes=1))
+        assert run.queued == 1
+        assert list(db.session.scalars(select(OutboxMessage.to_address))) == [confirmed.email]
+
+
 def test_who_registered_after_the_reminders_time_does_not_get_that_one(app):
     with app.app_context():
         event = _event()
