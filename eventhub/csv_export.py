@@ -42,7 +42,7 @@ def csv_cell(value, tz: str | None = None) -> str:
 
 
 def csv_chunks(
-    header: Sequence[str], rows: Iterable[Sequence], tz: str | None = None, batch: int = 500
+    header: Sequence[str], rows: Iterable[Sequence], tz: str | None = None, batch: int = 100
 ) -> Iterator[str]:
     """The file in pieces of ``batch`` rows: the BOM and header first, then rows as they come."""
     buffer = io.StringIO()
