@@ -7,11 +7,11 @@ download (``eventhub.xlsx_export``), which has real date cells whatever the list
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import Response
+from flask import Response, stream_with_context
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,22 +41,45 @@ def csv_cell(value, tz: str | None = None) -> str:
     return neutralise(value)
 
 
-def csv_text(header: Sequence[str], rows: Iterable[Sequence], tz: str | None = None) -> str:
+def csv_chunks(
+    header: Sequence[str], rows: Iterable[Sequence], tz: str | None = None, batch: int = 100
+) -> Iterator[str]:
+    """The file in pieces of ``batch`` rows: the BOM and header first, then rows as they come."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
     writer.writerow([neutralise(cell) for cell in header])
-    writer.writerows([csv_cell(cell, tz) for cell in row] for row in rows)
-    return "\ufeff" + buffer.getvalue()
+    for count, row in enumerate(rows, start=1):
+        writer.writerow([csv_cell(cell, tz) for cell in row])
+        if count % batch == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence], tz: str | None = None) -> str:
+    return "".join(csv_chunks(header, rows, tz))
+
+
+def _download_headers(filename: str) -> dict[str, str]:
+    return {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Content-Type": "text/csv; charset=utf-8",
+    }
 
 
 def csv_response(
     filename: str, header: Sequence[str], rows: Iterable[Sequence], tz: str | None = None
 ) -> Response:
-    return Response(
-        csv_text(header, rows, tz),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "Content-Type": "text/csv; charset=utf-8",
-        },
-    )
+    return Response(csv_text(header, rows, tz), headers=_download_headers(filename))
+
+
+def csv_stream_response(
+    filename: str, header: Sequence[str], rows: Iterable[Sequence], tz: str | None = None
+) -> Response:
+    """The same file, sent while the rows are read: memory does not grow with the list. The
+    rows are read after the view returns, in its request context (the database session and
+    the language stay the view's)."""
+    chunks = (chunk.encode("utf-8") for chunk in csv_chunks(header, rows, tz))
+    return Response(stream_with_context(chunks), headers=_download_headers(filename))

@@ -1,9 +1,9 @@
 """Show instants in the event's own time zone, in the reader's language."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime, format_skeleton, format_time
+from babel.dates import format_date, format_datetime, format_skeleton
 from flask_babel import get_locale, ngettext
 
 
@@ -33,9 +33,13 @@ def calendar_date(value: date | None, fmt: str = "medium") -> str:
 
 
 def local_time(value: datetime | None, tz: str | None = None) -> str:
+    """24-hour "09:30" in every language we speak, so no locale is needed: Babel's pattern
+    machinery took a tenth of the agenda's time for the same characters."""
     if value is None:
         return ""
-    return format_time(value, "HH:mm", tzinfo=_zone(tz), locale=get_locale())
+    if value.tzinfo is None:  # as Babel reads a naive instant: UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(_zone(tz)).strftime("%H:%M")
 
 
 def event_time_range(starts_at: datetime, ends_at: datetime, tz: str) -> str:

@@ -8,10 +8,12 @@ not build a tree of cell objects first.
 """
 
 import io
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time
+from typing import IO
 
-from flask import Response
+from flask import Response, stream_with_context
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -23,6 +25,7 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 DATE_FORMAT = "yyyy-mm-dd"
 TIME_FORMAT = "hh:mm"
+CHUNK_BYTES = 64 * 1024
 # Excel refuses sheet names longer than 31 characters or holding any of these.
 _SHEET_NAME_FORBIDDEN = str.maketrans(dict.fromkeys("[]:*?/\\", " "))
 
@@ -47,13 +50,14 @@ def _cell(sheet, value, tz: str | None) -> WriteOnlyCell:
     return cell
 
 
-def xlsx_bytes(
+def _write_workbook(
+    file: IO[bytes],
     title: str,
     header: Sequence[str],
     rows: Iterable[Sequence],
-    tz: str | None = None,
-    widths: Sequence[int] = (),
-) -> bytes:
+    tz: str | None,
+    widths: Sequence[int],
+) -> None:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title.translate(_SHEET_NAME_FORBIDDEN)[:31] or "Sheet")
     # Write-only sheets take panes, filter and widths before the first row is written.
@@ -74,9 +78,40 @@ def xlsx_bytes(
         count += 1
     last = get_column_letter(max(len(header), 1))
     sheet.auto_filter.ref = f"A1:{last}{count + 1}"
+    workbook.save(file)
+
+
+def xlsx_bytes(
+    title: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence],
+    tz: str | None = None,
+    widths: Sequence[int] = (),
+) -> bytes:
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    _write_workbook(buffer, title, header, rows, tz, widths)
     return buffer.getvalue()
+
+
+def xlsx_chunks(
+    title: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence],
+    tz: str | None = None,
+    widths: Sequence[int] = (),
+) -> Iterator[bytes]:
+    """The same file, built in a temporary file and read back in pieces: a ZIP's directory
+    comes last, so nothing can be sent before the last row, but the memory held stays the
+    same however long the list (openpyxl's write-only sheet spools its rows to disk too)."""
+    with tempfile.TemporaryFile() as file:
+        _write_workbook(file, title, header, rows, tz, widths)
+        file.seek(0)
+        while chunk := file.read(CHUNK_BYTES):
+            yield chunk
+
+
+def _download_headers(filename: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
 
 def xlsx_response(
@@ -90,5 +125,21 @@ def xlsx_response(
     return Response(
         xlsx_bytes(title, header, rows, tz, widths),
         mimetype=XLSX_MIMETYPE,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers=_download_headers(filename),
+    )
+
+
+def xlsx_stream_response(
+    filename: str,
+    title: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence],
+    tz: str | None = None,
+    widths: Sequence[int] = (),
+) -> Response:
+    """Streamed: the rows are read after the view returns, in its request context."""
+    return Response(
+        stream_with_context(xlsx_chunks(title, header, rows, tz, widths)),
+        mimetype=XLSX_MIMETYPE,
+        headers=_download_headers(filename),
     )

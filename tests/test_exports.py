@@ -6,17 +6,20 @@ wall-clock values in the event's zone, the frozen and filtered header and "=cmd"
 
 import csv
 import io
+import tracemalloc
 from datetime import UTC, date, datetime, time, timedelta
 
 import openpyxl
 import pytest
 
+from eventhub import tokens
 from eventhub.agenda.models import AgendaItem
 from eventhub.auth.models import User
 from eventhub.events.models import Event
 from eventhub.extensions import db
 from eventhub.followup.models import Commitment
 from eventhub.invitations import services as invitation_services
+from eventhub.registrations.models import Registration
 from tests.factories import EventFactory, OrganisationFactory, ProgrammeFactory, RegistrationFactory
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -181,3 +184,59 @@ def test_the_pages_link_to_the_xlsx_downloads(organiser_client, event):
     programme = organiser_client.get(f"/programmes/{event['programme']}").text
     assert f"/programmes/{event['programme']}/figures.xlsx" in programme
     assert f"/programmes/{event['programme']}/commitments.xlsx" in programme
+
+
+def add_registrations(event_id: int, count: int) -> None:
+    """``count`` confirmed registrations in one insert: the factories take a second per 100."""
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "event_id": event_id,
+            "name": f"Participante {n} con un nombre de largo habitual",
+            "email": f"participante{n}@municipalidad.example.org",
+            "language": "es",
+            "status": "confirmed",
+            "confirmed_at": now,
+            "token_salt": tokens.new_salt(),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for n in range(count)
+    ]
+    db.session.execute(Registration.__table__.insert(), rows)
+
+
+def download_peak(client, path: str) -> tuple[int, int]:
+    """(bytes received, peak bytes allocated while the response was built and sent)."""
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        response = client.get(path)
+        assert response.status_code == 200 and response.is_streamed
+        received = sum(len(chunk) for chunk in response.response)
+        return received, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_participants_downloads_stream_in_memory_that_does_not_grow_with_the_event(
+    app, organiser_client, kind
+):
+    with app.app_context():
+        small = EventFactory(published=True, registration_mode="open")
+        large = EventFactory(published=True, registration_mode="open")
+        db.session.flush()
+        add_registrations(small.id, 300)
+        add_registrations(large.id, 3000)
+        db.session.commit()
+        small_id, large_id = small.id, large.id
+    organiser_client.get(f"/events/{small_id}/participants.{kind}")  # imports and caches warm
+    small_size, small_peak = download_peak(
+        organiser_client, f"/events/{small_id}/participants.{kind}"
+    )
+    large_size, large_peak = download_peak(
+        organiser_client, f"/events/{large_id}/participants.{kind}"
+    )
+    assert large_size > 5 * small_size  # ten times the rows went out (the XLSX zipped)...
+    assert large_peak < 2 * small_peak, (small_peak, large_peak)  # ...in about the same memory

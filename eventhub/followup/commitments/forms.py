@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from eventhub.events.models import Event
 from eventhub.followup.commitments import services
 from eventhub.followup.models import CommitmentStatus
-from eventhub.forms import optional_int, options
+from eventhub.forms import DirectorySelect, optional_int, options
 from eventhub.organisations.services import organisation_choices
 
 
@@ -22,10 +22,16 @@ class CommitmentForm(FlaskForm):
     description = TextAreaField(
         _l("What was agreed"), validators=[DataRequired(), Length(max=2000)]
     )
+    # The directory and its contacts: hundreds of options, written in one pass.
     organisation_id = SelectField(
-        _l("Owner (organisation)"), coerce=optional_int, validate_choice=False
+        _l("Owner (organisation)"),
+        coerce=optional_int,
+        validate_choice=False,
+        widget=DirectorySelect(),
     )
-    contact_id = SelectField(_l("Contact"), coerce=optional_int, validate_choice=False)
+    contact_id = SelectField(
+        _l("Contact"), coerce=optional_int, validate_choice=False, widget=DirectorySelect()
+    )
     due_on = DateField(_l("Due date"), validators=[Optional()])
     submit = SubmitField(_l("Save commitment"))
 
