@@ -16,7 +16,7 @@ from eventhub.organisations.models import Organisation
 from eventhub.questions.models import Question
 from eventhub.questions.services import event_questions
 from eventhub.registrations import answers, services
-from eventhub.registrations.models import Registration, RegistrationStatus
+from eventhub.registrations.models import WALK_IN_LABEL, Registration, RegistrationStatus
 from eventhub.xlsx_export import xlsx_stream_response
 
 FIXED_WIDTHS = (28, 30, 30, 24, 14, 30, 8, 17, 17)
@@ -60,6 +60,7 @@ def _row_columns():
         ).label("organisation"),
         Registration.job_title,
         Registration.status,
+        Registration.walk_in,
         Registration.needs,
         Registration.listed,
         Registration.created_at,
@@ -75,6 +76,7 @@ def participants_rows(event: Event, questions: list[Question]):
     # Each label translated once for the file, not once per row.
     listed_labels = {True: _("Yes"), False: _("No")}
     status_labels = {status.value: str(status.label) for status in RegistrationStatus}
+    walk_in_label = str(WALK_IN_LABEL)
     stmt = services.participants_query(event, None, None).with_only_columns(*_row_columns())
     # On PostgreSQL a server-side cursor: closed here also when the download is abandoned.
     with db.session.execute(stmt.execution_options(yield_per=BATCH)) as result:
@@ -86,7 +88,9 @@ def participants_rows(event: Event, questions: list[Question]):
                     r.email,
                     r.organisation or "",
                     r.job_title or "",
-                    status_labels[r.status],
+                    walk_in_label
+                    if r.walk_in and r.status == RegistrationStatus.CONFIRMED
+                    else status_labels[r.status],
                     r.needs or "",
                     listed_labels[bool(r.listed)],
                     r.created_at,
