@@ -1,6 +1,6 @@
 """The participants list at any size: pages, search by name, organisation and status beside the
-answer filter, the counts per status of what was found, a light page at 3,000 people, and a
-query count that grows neither with the people nor with the questions."""
+answer filter, the counts per status of what was found, a light page at 3,000 people (the
+query counts are in tests/test_query_counts.py)."""
 
 import re
 from datetime import UTC, datetime
@@ -14,7 +14,6 @@ from eventhub.organisations.models import Organisation
 from eventhub.questions import services as questions
 from eventhub.questions.models import CHOICE_KINDS, Answer, AnswerChoice, QuestionKind
 from eventhub.registrations.models import Registration
-from tests.conftest import recorded_statements
 from tests.factories import EventFactory
 
 ROW = re.compile(r'<tr id="registration-(\d+)"')
@@ -47,7 +46,7 @@ def _status(n: int) -> str:
     return "confirmed"
 
 
-def _people(event_id: int, count: int, start: int = 0) -> None:
+def add_people(event_id: int, count: int, start: int = 0) -> None:
     """``count`` registrations in one statement: every third from the directory's
     Quilicura office, every third with a typed-in foundation, the rest with none."""
     if not count:
@@ -132,11 +131,11 @@ def _answer_everyone(event_id: int) -> None:
     )
 
 
-def _event(app, people: int, asked: int = 0) -> int:
+def event_with_people(app, people: int, asked: int = 0) -> int:
     with app.app_context():
         event = EventFactory(published=True, registration_mode="open", title="Mesa grande")
         db.session.flush()
-        _people(event.id, people)
+        add_people(event.id, people)
         if asked:
             _ask(event, asked)
             _answer_everyone(event.id)
@@ -157,7 +156,7 @@ def _status_counts(page: str) -> str:
 
 
 def test_the_list_comes_in_pages_with_links_between_them(app, organiser_client):
-    event_id = _event(app, 120)
+    event_id = event_with_people(app, 120)
     path = f"/events/{event_id}/participants"
     first = organiser_client.get(path).text
     assert len(_rows(first)) == 50
@@ -177,7 +176,7 @@ def test_the_list_comes_in_pages_with_links_between_them(app, organiser_client):
 
 
 def test_a_page_of_a_short_list_has_no_page_links(app, organiser_client):
-    page = organiser_client.get(f"/events/{_event(app, 7)}/participants").text
+    page = organiser_client.get(f"/events/{event_with_people(app, 7)}/participants").text
     assert len(_rows(page)) == 7 and 'class="pagination"' not in page
 
 
@@ -185,7 +184,7 @@ def test_a_page_of_a_short_list_has_no_page_links(app, organiser_client):
 
 
 def test_search_by_name_organisation_and_status_counts_what_it_found(app, organiser_client):
-    event_id = _event(app, 120)
+    event_id = event_with_people(app, 120)
     path = f"/events/{event_id}/participants"
     with app.app_context():
         names = dict(db.session.execute(select(Registration.id, Registration.name)).all())
@@ -219,13 +218,13 @@ def test_search_by_name_organisation_and_status_counts_what_it_found(app, organi
 
 
 def test_pages_keep_the_search_and_the_answer_filter(app, organiser_client):
-    event_id = _event(app, 0)
+    event_id = event_with_people(app, 0)
     with app.app_context():
         event = db.session.get(Event, event_id)
         _ask(event, 1)  # gender
         gender = questions.event_questions(event_id)[0]
         woman, man = gender.choices[0], gender.choices[1]
-        _people(event_id, 240)
+        add_people(event_id, 240)
         ids = db.session.scalars(
             select(Registration.id).where(Registration.event_id == event_id)
         ).all()
@@ -253,7 +252,7 @@ def test_pages_keep_the_search_and_the_answer_filter(app, organiser_client):
 
 
 def test_a_search_that_finds_nobody_says_so(app, organiser_client):
-    event_id = _event(app, 5)
+    event_id = event_with_people(app, 5)
     page = organiser_client.get(f"/events/{event_id}/participants?q=zzz").text
     assert not _rows(page)
     assert "Nadie coincide." in page or "Nobody matches." in page
@@ -263,7 +262,7 @@ def test_a_search_that_finds_nobody_says_so(app, organiser_client):
 
 
 def test_three_thousand_people_with_ten_questions_make_a_light_page(app, organiser_client):
-    event_id = _event(app, 3000, asked=10)
+    event_id = event_with_people(app, 3000, asked=10)
     response = organiser_client.get(f"/events/{event_id}/participants")
     assert response.status_code == 200
     assert len(_rows(response.text)) == 50
@@ -272,36 +271,3 @@ def test_three_thousand_people_with_ten_questions_make_a_light_page(app, organis
     # The download is still of everyone, not of the page.
     csv_lines = organiser_client.get(f"/events/{event_id}/participants.csv").text.splitlines()
     assert len(csv_lines) == 3001
-
-
-# --- queries ----------------------------------------------------------------------------------
-
-
-def _statements(app, client, path: str) -> int:
-    client.get(path)  # warm
-    with recorded_statements(app) as statements:
-        assert client.get(path).status_code == 200, path
-    return len(statements)
-
-
-def test_query_counts_stay_flat_with_people_pages_and_questions(app, organiser_client):
-    sizes = [(_event(app, people, asked), asked) for people, asked in ((6, 4), (120, 7), (300, 10))]
-
-    def pages(event_id: int) -> dict[str, str]:
-        base = f"/events/{event_id}/participants"
-        with app.app_context():
-            gender = questions.event_questions(event_id)[0]
-            answer = f"{gender.id}:{gender.choices[0].value}"
-        return {
-            "list": base,
-            "page 2": f"{base}?page=2",
-            "search": f"{base}?q=persona",
-            "status": f"{base}?status=confirmed",
-            "everything": f"{base}?q=persona&status=confirmed&answer={answer}&page=2",
-        }
-
-    counts = [
-        {name: _statements(app, organiser_client, path) for name, path in pages(event).items()}
-        for event, _asked in sizes
-    ]
-    assert counts[0] == counts[1] == counts[2], counts
