@@ -28,7 +28,7 @@ from eventhub.text import search_term
 class Search:
     """What the organiser asked the list for; each part may be empty."""
 
-    status: str | None
+    status: str | None  # one of RegistrationStatus's values
     q: str | None
     answer: answers.AnswerFilter | None
 
@@ -69,8 +69,7 @@ def matching_counts(event: Event, search: Search) -> dict[str, int]:
 def roster(event: Event, search: Search, per_page_setting: str) -> Roster:
     counts = services.status_counts(event)
     matching = matching_counts(event, search) if search.narrows_people else counts
-    status = search.status if search.status in matching else None
-    total = matching[status] if status else sum(matching.values())
+    total = matching.get(search.status, 0) if search.status else sum(matching.values())
     rows = _from_registrations(
         Registration.id,
         Registration.name,
@@ -80,7 +79,7 @@ def roster(event: Event, search: Search, per_page_setting: str) -> Roster:
         Registration.status,
         Registration.needs,
     )
-    stmt = _matching(rows, event, search, status).order_by(*services.participant_order())
+    stmt = _matching(rows, event, search, search.status).order_by(*services.participant_order())
     return Roster(paginate_rows(stmt, per_page_setting, total), matching, counts)
 
 

@@ -297,8 +297,9 @@ def participants(event_id: int):
     language = str(get_locale())
     questions = question_services.event_questions(event.id)
     options = answers.filter_options(event, questions, language)
+    status = request.args.get("status")
     search = roster.Search(
-        status=request.args.get("status") or None,
+        status=status if status in {s.value for s in RegistrationStatus} else None,
         q=request.args.get("q") or None,
         answer=answers.chosen_filter(options, request.args.get("answer")),
     )
