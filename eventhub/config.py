@@ -38,6 +38,7 @@ INTEGER_SETTINGS = {
     "PROXY_FIX_X_PORT",
     "PROXY_FIX_X_PREFIX",
     "AUDIT_PER_PAGE",
+    "PARTICIPANTS_PER_PAGE",
     "CACHE_TTL",
     "FEED_CACHE_BYTES",
     "SESSION_IDLE_HOURS",
@@ -71,6 +72,8 @@ class Defaults:
     ORGANISATIONS_PER_PAGE = 25
     SPEAKERS_PER_PAGE = 25
     AUDIT_PER_PAGE = 50
+    # A page of the participants list: short enough to stay light with ten answer columns.
+    PARTICIPANTS_PER_PAGE = 50
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SECURE = None  # None: decided from EVENTHUB_BASE_URL (https → secure)
     SESSION_COOKIE_SAMESITE = "Lax"

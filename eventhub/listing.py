@@ -1,5 +1,8 @@
 """Paged lists: the page asked for in the query string, within bounds, and the filter args."""
 
+from math import ceil
+from typing import Any
+
 from flask import current_app, request
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select
@@ -19,6 +22,36 @@ def paginate(stmt: Select, per_page_setting: str) -> Pagination:
         max_per_page=100,
         error_out=False,
         count=True,
+    )
+
+
+class _RowsPagination(Pagination):
+    """A page of plain rows (every column, not the first one's objects) whose total the
+    caller already counted."""
+
+    def _query_items(self) -> list[Any]:
+        if not self._query_args["total"]:
+            return []
+        stmt = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return list(db.session.execute(stmt))
+
+    def _query_count(self) -> int:
+        return self._query_args["total"]
+
+
+def paginate_rows(stmt: Select, per_page_setting: str, total: int) -> Pagination:
+    """Page ``?page=`` of the rows of ``stmt``, ``total`` of them; junk asks for the first
+    page, and a number past the end shows the last one."""
+    per_page = int(current_app.config[per_page_setting])
+    number = request.args.get("page", 1, type=int)
+    last = max(1, ceil(total / per_page))
+    return _RowsPagination(
+        page=min(number, last) if 1 <= number <= MAX_PAGE else 1,
+        per_page=per_page,
+        max_per_page=None,
+        error_out=False,
+        select=stmt,
+        total=total,
     )
 
 

@@ -9,6 +9,7 @@ from eventhub.calendar.feeds import FeedKind
 from eventhub.calendar.services import rotate_feed_token
 from eventhub.events.models import EventOrganisation
 from eventhub.extensions import db
+from eventhub.questions import services as questions
 from tests.conftest import recorded_statements
 from tests.factories import (
     EventFactory,
@@ -16,6 +17,7 @@ from tests.factories import (
     RegistrationFactory,
     SpeakerFactory,
 )
+from tests.test_participants_list import event_with_people
 
 REGISTRANT = "repeat.registrant@example.org"
 
@@ -126,3 +128,30 @@ def test_query_counts_equal_at_two_sizes(app, organiser_client, world):
     assert small["/calendar.ics"] >= 3 and small[world["registrant_feed"]] >= 4, small
     _grow(app, world, events=12, items=20)
     assert measure() == small
+
+
+def test_participants_pages_and_searches_cost_the_same_at_three_sizes(app, organiser_client):
+    """6, 120 and 300 people answering 4, 7 and 10 questions (each form with a country
+    question, whose answers fill the filter)."""
+    sizes = [
+        event_with_people(app, people, asked) for people, asked in ((6, 4), (120, 7), (300, 10))
+    ]
+
+    def paths(event_id: int) -> dict[str, str]:
+        base = f"/events/{event_id}/participants"
+        with app.app_context():
+            gender = questions.event_questions(event_id)[0]
+            answer = f"{gender.id}:{gender.choices[0].value}"
+        return {
+            "list": base,
+            "page 2": f"{base}?page=2",
+            "search": f"{base}?q=persona",
+            "status": f"{base}?status=confirmed",
+            "everything": f"{base}?q=persona&status=confirmed&answer={answer}&page=2",
+        }
+
+    counts = [
+        {name: _count(app, organiser_client, path) for name, path in paths(event).items()}
+        for event in sizes
+    ]
+    assert counts[0] == counts[1] == counts[2], counts

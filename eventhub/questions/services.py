@@ -881,7 +881,8 @@ def answer_texts(
         values[key] = value
         if choice_id is not None:
             chosen.setdefault(key, []).append(choice_id)
-    # Each question's words once, not once per person.
+    # Each question's words once, not once per person, and each typed value's text once.
+    kinds = {question.id: question.kind for question in questions}
     yes_no = {YES: _("Yes"), NO: _("No")}
     orders = {
         question.id: {choice.id: position for position, choice in enumerate(question.choices)}
@@ -891,17 +892,24 @@ def answer_texts(
         question.id: {choice.id: choice.label(language) for choice in question.choices}
         for question in questions
     }
+    typed: dict[tuple[int, str | None], str] = {}
     texts: dict[int, dict[int, str]] = {}
-    for (registration_id, question_id), value in values.items():
-        question = by_id[question_id]
-        if question.kind in CHOICE_KINDS:
+    for key, value in values.items():
+        registration_id, question_id = key
+        kind = kinds[question_id]
+        if kind in CHOICE_KINDS:
             order = orders[question_id]
-            ids = sorted(chosen.get((registration_id, question_id), ()), key=lambda c: order[c])
-            text = ", ".join(labels[question_id][choice_id] for choice_id in ids)
-        elif question.kind == QuestionKind.YES_NO:
+            ids = sorted(chosen.get(key, ()), key=order.__getitem__)
+            text = ", ".join([labels[question_id][choice_id] for choice_id in ids])
+        elif kind == QuestionKind.YES_NO:
             text = yes_no.get(value or "", "")
         else:
-            text = answer_text(question, value, [], language)
+            known = typed.get((question_id, value))
+            if known is None:
+                known = typed[question_id, value] = answer_text(
+                    by_id[question_id], value, [], language
+                )
+            text = known
         if text:
             texts.setdefault(registration_id, {})[question_id] = text
     return texts

@@ -16,6 +16,7 @@ from eventhub.events import services as event_services
 from eventhub.events.permissions import managed_event, require_manager
 from eventhub.extensions import db, limiter
 from eventhub.forms import confirm_page, options
+from eventhub.listing import filter_args
 from eventhub.loaders import token_link_or_404
 from eventhub.organisations.services import organisation_choices
 from eventhub.questions import retention
@@ -28,6 +29,7 @@ from eventhub.registrations import (
     exports,
     notices,  # noqa: F401  (names the notices' topics for the outbox pages from the start)
     qr,
+    roster,
     services,
 )
 from eventhub.registrations import door as door_services
@@ -310,27 +312,34 @@ def cancel(token: str):
 @login_required
 def participants(event_id: int):
     event = managed_event(event_id)
-    status = request.args.get("status") or None
-    q = request.args.get("q") or None
     language = str(get_locale())
     questions = question_services.event_questions(event.id)
     options = answers.filter_options(event, questions, language)
-    answer_filter = answers.chosen_filter(options, request.args.get("answer"))
-    stmt = answers.filtered(services.participants_query(event, status, q), answer_filter)
-    rows = db.session.scalars(stmt).all()
+    status = request.args.get("status")
+    search = roster.Search(
+        status=status if status in {s.value for s in RegistrationStatus} else None,
+        q=request.args.get("q") or None,
+        answer=answers.chosen_filter(options, request.args.get("answer")),
+    )
+    listed = roster.roster(event, search, "PARTICIPANTS_PER_PAGE")
+    page_args = filter_args()
     has_sensitive = any(question.sensitive for question in questions)
     return render_template(
         "registrations/participants.html",
         event=event,
-        registrations=rows,
-        status=status,
-        q=q or "",
-        counts=services.status_counts(event),
-        by_organisation=services.counts_by_organisation(event),
+        page=listed.page,
+        matching=listed.matching,
+        counts=listed.counts,
+        status=search.status,
+        q=search.q or "",
+        page_args=page_args,
+        status_args={key: value for key, value in page_args.items() if key != "status"},
+        by_organisation=roster.organisation_lines(services.counts_by_organisation(event)),
         statuses=RegistrationStatus,
-        table=answers.answer_table(questions, [r.id for r in rows], language),
+        status_labels={status.value: str(status.label) for status in RegistrationStatus},
+        table=answers.answer_table(questions, [row.id for row in listed.page.items], language),
         filter_options=options,
-        answer_filter=answer_filter,
+        answer_filter=search.answer,
         answer_param=answers.param,
         has_sensitive=has_sensitive,
         retention=retention.retention(event, question_services.event_form(event.id), has_sensitive),

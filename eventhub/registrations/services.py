@@ -652,6 +652,12 @@ def participants_query(event: Event, status: str | None, q: str | None) -> Selec
         .options(selectinload(Registration.organisation))
         .outerjoin(Registration.organisation)
     )
+    return narrowed(stmt, status, q).order_by(*participant_order())
+
+
+def narrowed(stmt: Select, status: str | None, q: str | None) -> Select:
+    """``stmt`` (over registrations joined to their organisation) kept to a status, when it
+    is one, and to the people whose name, address or organisation holds ``q``."""
     if status in {s.value for s in RegistrationStatus}:
         stmt = stmt.where(Registration.status == status)
     if q := search_term(q):
@@ -663,12 +669,17 @@ def participants_query(event: Event, status: str | None, q: str | None) -> Selec
                 Organisation.name.icontains(q, autoescape=True),
             )
         )
+    return stmt
+
+
+def participant_order() -> tuple:
+    """Who needs an organiser first, the waiting list in its order, then by name."""
     order = case(
         {status: position for position, status in enumerate(STATUS_ORDER)},
         value=Registration.status,
         else_=len(STATUS_ORDER),
     )
-    return stmt.order_by(order, Registration.waitlisted_at, Registration.name, Registration.id)
+    return order, Registration.waitlisted_at, Registration.name, Registration.id
 
 
 def status_counts(event: Event) -> dict[str, int]:

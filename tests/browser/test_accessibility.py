@@ -78,7 +78,9 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def a11y_site(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("a11y")
-    app = create_app(base_config(f"sqlite:///{tmp_path / 'a11y.sqlite'}", tmp_path))
+    config = base_config(f"sqlite:///{tmp_path / 'a11y.sqlite'}", tmp_path)
+    # Short pages, so that the participants page shows its page links and counts by status.
+    app = create_app({**config, "PARTICIPANTS_PER_PAGE": 2})
     with app.app_context():
         db.create_all()
     world = build_world(app)
