@@ -40,7 +40,8 @@ class Search:
 
 @dataclass(frozen=True)
 class Roster:
-    page: Pagination  # items: rows of id, name, email, job_title, organisation, status, needs
+    # items: rows of id, name, email, job_title, organisation, status, walk_in, needs
+    page: Pagination
     matching: dict[str, int]  # status → people matching the search but its status
     counts: dict[str, int]  # status → everyone registered for the event
 
@@ -77,6 +78,7 @@ def roster(event: Event, search: Search, per_page_setting: str) -> Roster:
         Registration.job_title,
         func.coalesce(Organisation.name, Registration.organisation_name).label("organisation"),
         Registration.status,
+        Registration.walk_in,
         Registration.needs,
     )
     stmt = _matching(rows, event, search, search.status).order_by(*services.participant_order())

@@ -34,7 +34,7 @@ from eventhub.registrations import (
 )
 from eventhub.registrations import door as door_services
 from eventhub.registrations.forms import RegistrantDetailsForm, RegistrationForm, WalkInForm
-from eventhub.registrations.models import RegistrationStatus
+from eventhub.registrations.models import WALK_IN_LABEL, RegistrationStatus
 from eventhub.routing import commit_change
 from eventhub.urls import external_url
 
@@ -337,6 +337,7 @@ def participants(event_id: int):
         by_organisation=roster.organisation_lines(services.counts_by_organisation(event)),
         statuses=RegistrationStatus,
         status_labels={status.value: str(status.label) for status in RegistrationStatus},
+        walk_in_label=str(WALK_IN_LABEL),
         table=answers.answer_table(questions, [row.id for row in listed.page.items], language),
         filter_options=options,
         answer_filter=search.answer,
