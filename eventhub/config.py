@@ -118,6 +118,9 @@ class Defaults:
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "10 per minute"  # per client address
+    # How passwords are hashed (werkzeug's generate_password_hash method): scrypt, about a
+    # quarter of a second per sign-in on purpose. The tests set a cheap one (tests/conftest.py).
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 (a method's name, not a password)
     LOGIN_ACCOUNT_RATE_LIMIT = "20 per 10 minutes"  # per account, from any address
     # Requests for a link to choose a new password: per client address, and per account.
     RESET_LINK_RATE_LIMIT = "10 per hour"

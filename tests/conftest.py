@@ -1,5 +1,8 @@
+import atexit
 import os
+import shutil
 import socket
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -7,12 +10,16 @@ from pathlib import Path
 
 import pytest
 from flask import current_app, has_app_context
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy import event as sa_event
+from sqlalchemy.exc import IntegrityError
 
 from eventhub import create_app
 from eventhub.extensions import db
+from tests import fast_routing
 from tests.factories import TEST_PASSWORD, EventFactory
+
+fast_routing.install()
 
 pytest_plugins = ["tests.smtp"]
 
@@ -56,13 +63,25 @@ def fresh_pg_schema():
 
 @pytest.fixture(scope="session")
 def pg_schema():
+    """This worker's PostgreSQL schema. Its tables are made by the first test that needs them
+    and kept: each test that used it leaves them empty (``database_url``), which costs a
+    fraction of creating and dropping every table per test."""
     with fresh_pg_schema() as schema:
         yield schema
+        engine = _EMPTYING_ENGINES.pop(schema, None)
+        if engine is not None:
+            engine.dispose()
 
 
 def pg_url_for_schema(schema: str) -> str:
     separator = "&" if "?" in PG_URL else "?"
     return f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+
+
+# Passwords hashed with scrypt at its lowest useful cost: the production default (scrypt with
+# werkzeug's parameters, config.py) takes about a quarter of a second per hash here, and every
+# signed-in test client pays it twice. tests/test_auth.py checks the default stays.
+TEST_PASSWORD_HASH_METHOD = "scrypt:1024:1:1"
 
 
 def base_config(database_url: str, tmp_path) -> dict:
@@ -76,14 +95,86 @@ def base_config(database_url: str, tmp_path) -> dict:
         "SERVER_NAME": None,
         "DEMO_LOGIN_FILE": str(tmp_path / "demo_login.txt"),
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "PASSWORD_HASH_METHOD": TEST_PASSWORD_HASH_METHOD,
     }
+
+
+_SQLITE_TEMPLATE: list[Path] = []
+
+
+def sqlite_template() -> Path:
+    """A database file with every table, made once per process: each test's SQLite database
+    starts as a copy of it (creating the tables took longer than many tests)."""
+    if not _SQLITE_TEMPLATE:
+        folder = Path(tempfile.mkdtemp(prefix="eventhub-template-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        path = folder / "template.sqlite"
+        builder = create_app(base_config(f"sqlite:///{path}", folder))
+        with builder.app_context():
+            db.create_all()
+            db.session.remove()
+            db.engine.dispose()  # the last connection merges the WAL into the file
+        _SQLITE_TEMPLATE.append(path)
+    return _SQLITE_TEMPLATE[0]
+
+
+def sqlite_with_tables(path: Path) -> str:
+    """The URL of a new SQLite database at ``path`` with every table and no rows."""
+    shutil.copyfile(sqlite_template(), path)
+    return f"sqlite:///{path}"
+
+
+_EMPTYING_ENGINES: dict[str, Engine] = {}
+
+
+def empty_pg_schema(schema: str) -> None:
+    """Every row of the schema's tables deleted and their id sequences restarted: the same
+    start as tables just created, kept for the next test. DELETE, not TRUNCATE: TRUNCATE
+    makes new files for every table, slower than dropping and creating them."""
+    engine = _EMPTYING_ENGINES.get(schema)
+    if engine is None:
+        engine = _EMPTYING_ENGINES[schema] = create_engine(pg_url_for_schema(schema))
+    with engine.connect() as conn:
+        present = set(
+            conn.scalars(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = :s"),
+                {"s": schema},
+            )
+        )
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name in present]
+    if not tables:
+        return
+    # One round trip: the empty tables cost a statement each, not a wait each.
+    # The models' table names, not input.
+    deletes = "".join(f'DELETE FROM "{t.name}";' for t in tables)  # noqa: S608
+    restart = (  # the engine's search_path is the schema
+        "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), 1, false)"
+        " FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+    )
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "SET LOCAL synchronous_commit = off; SET LOCAL lock_timeout = '60s';"
+                f"{deletes}{restart}"
+            )
+    except IntegrityError:
+        # Rows that reference each other both ways: TRUNCATE takes them all at once.
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=DATABASES)
 def database_url(request, tmp_path):
+    """An empty database with every table: on SQLite a file of the test's own, on PostgreSQL
+    the worker's schema, emptied again after the test (the next one finds it as this one did).
+    """
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.sqlite'}"
-    return pg_url_for_schema(request.getfixturevalue("pg_schema"))
+        yield sqlite_with_tables(tmp_path / "test.sqlite")
+        return
+    schema = request.getfixturevalue("pg_schema")
+    yield pg_url_for_schema(schema)
+    empty_pg_schema(schema)
 
 
 @pytest.fixture
@@ -99,7 +190,7 @@ def make_app(app_config):
     def make(**overrides):
         app = create_app({**app_config, **overrides})
         with app.app_context():
-            db.create_all()
+            db.create_all()  # present already on the test's database: only checked
         made.append(app)
         return app
 
@@ -107,7 +198,8 @@ def make_app(app_config):
     for app in reversed(made):
         with app.app_context():
             db.session.remove()
-            db.drop_all()
+            if app.config["SQLALCHEMY_DATABASE_URI"] != app_config["SQLALCHEMY_DATABASE_URI"]:
+                db.drop_all()  # another database: as the test found it
             db.engine.dispose()
 
 

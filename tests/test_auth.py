@@ -1,8 +1,14 @@
-from sqlalchemy import func, select
+from unittest import mock
 
+from sqlalchemy import func, select
+from werkzeug import security
+
+from eventhub import create_app
+from eventhub.auth import services
 from eventhub.auth.models import User
+from eventhub.config import Defaults
 from eventhub.extensions import db
-from tests.conftest import login
+from tests.conftest import TEST_PASSWORD_HASH_METHOD, base_config, login
 from tests.factories import UserFactory
 
 
@@ -286,3 +292,39 @@ def test_https_deployments_get_secure_cookies_and_hsts(make_app):
     plain = make_app(EVENTHUB_BASE_URL="http://127.0.0.1:5000")
     assert plain.config["SESSION_COOKIE_SECURE"] is False
     assert "Strict-Transport-Security" not in plain.test_client().get("/healthz").headers
+
+
+def test_passwords_are_hashed_with_full_scrypt_outside_the_tests(tmp_path):
+    """The tests hash cheaply (tests/conftest.py); an app configured as in production hashes
+    with scrypt at werkzeug's cost, for real accounts and for the check an unknown address
+    pays, so both cost the same."""
+    assert Defaults.PASSWORD_HASH_METHOD == "scrypt"
+    config = base_config(f"sqlite:///{tmp_path / 'hash.sqlite'}", tmp_path)
+    del config["PASSWORD_HASH_METHOD"]
+    app = create_app(config)
+    assert app.config["PASSWORD_HASH_METHOD"] == "scrypt"
+    with app.app_context():
+        db.create_all()
+        user = services.create_user("real@example.org", "Real", "a long enough password")
+        db.session.commit()
+        assert user.password_hash.startswith("scrypt:32768:8:1$")
+        assert services.authenticate("real@example.org", "a long enough password") == user
+        with mock.patch.object(
+            services, "check_password_hash", wraps=security.check_password_hash
+        ) as check:
+            assert services.authenticate("nobody@example.org", "a long enough password") is None
+        assert check.call_args.args[0].startswith("scrypt:32768:8:1$")
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_tests_hash_cheaply_with_the_same_algorithm(app, organiser):
+    with app.app_context():
+        assert db.session.get(User, organiser).password_hash.startswith(
+            TEST_PASSWORD_HASH_METHOD + "$"
+        )
+        with mock.patch.object(
+            services, "check_password_hash", wraps=security.check_password_hash
+        ) as check:
+            assert services.authenticate("nobody@example.org", "whatever it is") is None
+        assert check.call_args.args[0].startswith(TEST_PASSWORD_HASH_METHOD + "$")

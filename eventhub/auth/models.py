@@ -2,6 +2,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +11,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from eventhub.orm import Base, TimestampMixin, utcnow
 
 MIN_PASSWORD_LENGTH = 10
+DEFAULT_HASH_METHOD = "scrypt"
+
+
+def password_hash_method() -> str:
+    """The app's PASSWORD_HASH_METHOD (config.py: scrypt unless a test cheapens it)."""
+    if has_app_context():
+        return str(current_app.config.get("PASSWORD_HASH_METHOD") or DEFAULT_HASH_METHOD)
+    return DEFAULT_HASH_METHOD
 
 
 class User(UserMixin, TimestampMixin, Base):
@@ -44,7 +53,7 @@ class User(UserMixin, TimestampMixin, Base):
         return bool(self.password_hash)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = generate_password_hash(password, method=password_hash_method())
 
     def check_password(self, password: str) -> bool:
         return self.has_password and check_password_hash(self.password_hash, password)

@@ -1,18 +1,30 @@
 """Organiser accounts: creation, sign-in checks, deactivation and password resets."""
 
+from functools import cache
+
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from eventhub.addresses import email_key
 from eventhub.auth import sessions
-from eventhub.auth.models import MIN_PASSWORD_LENGTH, AccountLink, AccountLinkPurpose, User
+from eventhub.auth.models import (
+    MIN_PASSWORD_LENGTH,
+    AccountLink,
+    AccountLinkPurpose,
+    User,
+    password_hash_method,
+)
 from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.extensions import db
 from eventhub.orm import utcnow
 
-# Checked against when the account does not exist, so both paths cost the same.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+@cache
+def _dummy_hash(method: str) -> str:
+    """Checked against when the account does not exist, so both paths cost the same: made
+    once per hash method, the one real accounts' passwords are hashed with."""
+    return generate_password_hash("not-a-real-password", method=method)
 
 
 class WeakPasswordError(DomainError):
@@ -54,7 +66,7 @@ def authenticate(email: str, password: str) -> User | None:
     """The user when the email and password match an active account; None otherwise."""
     user = find_user_by_email(email)
     if user is None or not user.has_password:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(password_hash_method()), password)
         return None
     if not user.check_password(password) or not user.active:
         return None

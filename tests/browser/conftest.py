@@ -8,7 +8,7 @@ from werkzeug.serving import make_server
 
 from eventhub import create_app
 from eventhub.extensions import db
-from tests.conftest import base_config
+from tests.conftest import base_config, sqlite_with_tables
 from tests.factories import UserFactory
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -35,7 +35,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 def make_live_app(tmp_path, **overrides):
-    config = base_config(f"sqlite:///{tmp_path / 'browser.sqlite'}", tmp_path)
+    config = base_config(sqlite_with_tables(tmp_path / "browser.sqlite"), tmp_path)
     config["WTF_CSRF_ENABLED"] = True  # the browser goes through the real forms
     app = create_app({**config, **overrides})
     with app.app_context():
