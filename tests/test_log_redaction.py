@@ -32,7 +32,10 @@ def test_redact_tokens_and_addresses():
 @pytest.fixture
 def served(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # Checks for shutdown() every 50 ms, not every 0.5 s (a wait at the end of each test).
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
