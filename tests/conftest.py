@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 
 from eventhub import create_app
 from eventhub.extensions import db
-from tests import fast_routing
+from tests import compiled_once
 from tests.factories import TEST_PASSWORD, EventFactory
 
-fast_routing.install()
+compiled_once.install()
 
 pytest_plugins = ["tests.smtp"]
 
