@@ -13,8 +13,11 @@ from sqlalchemy import func, select
 
 from eventhub.agenda.models import AgendaItem, AgendaItemSpeaker
 from eventhub.audit.models import AuditEntry
+from eventhub.auth.models import User
 from eventhub.calendar.feeds import FeedKind
+from eventhub.events import cloning, signals
 from eventhub.events.models import Event, EventManager, EventOrganisation
+from eventhub.events.routes import EVENT_FIELDS
 from eventhub.extensions import db
 from eventhub.followup.commitments import services as commitments
 from eventhub.followup.minutes import services as minutes
@@ -205,21 +208,9 @@ def test_the_copy_takes_the_event_its_agenda_organisations_settings_and_question
     with app.app_context():
         source, copy = db.session.get(Event, world["event_id"]), db.session.get(Event, copy_id)
         assert copy.title == "Mesa intermunicipal de octubre"
-        same = [
-            "kind",
-            "summary",
-            "description",
-            "timezone",
-            "venue_name",
-            "venue_address",
-            "host_organisation_id",
-            "programme_id",
-            "capacity",
-            "registration_mode",
-            "requires_approval",
-            "confirm_email",
-            "is_public",
-        ]
+        # Every field of the event form but its times and title, whatever it comes to hold.
+        same = [f for f in EVENT_FIELDS if f not in {"title", "starts_at", "ends_at"}]
+        same.remove("registration_deadline")
         assert {name: getattr(copy, name) for name in same} == {
             name: getattr(source, name) for name in same
         }
@@ -446,3 +437,28 @@ def test_a_speaker_booked_elsewhere_then_stops_the_copy(app, client):
     assert response.status_code == 422
     assert "Rosa Economista" in response.get_data(as_text=True)
     assert snapshot(app) == before
+
+
+def test_the_domains_above_copy_their_own_rows_through_the_signal(app):
+    def listeners(signal) -> set[str]:
+        return {receiver.__module__ for receiver in signal.receivers_for(object())}
+
+    assert {"eventhub.agenda", "eventhub.questions", "eventhub.reminders"} <= listeners(
+        signals.cloned
+    )
+    world = _round_table(app)
+    sent = []
+
+    def record(sender, **kwargs):
+        sent.append((sender.id, kwargs["copy"].id, kwargs["shift"].days))
+
+    with app.app_context(), app.test_request_context():
+        signals.cloned.connect(record)
+        try:
+            source = db.session.get(Event, world["event_id"])
+            by = db.session.get(User, world["ana"])
+            copy = cloning.clone_event(source, cloning.CloneRequest(OCTOBER), by)
+        finally:
+            signals.cloned.disconnect(record)
+        assert sent == [(source.id, copy.id, (OCTOBER - AUGUST).days)]
+        db.session.rollback()

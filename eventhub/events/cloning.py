@@ -31,6 +31,23 @@ from eventhub.text import clean
 TITLE_MAX = 200  # Event.title
 YEARS_AHEAD = 10  # a later date is a typing slip, not a plan
 DATE_FIELD = "starts_on"
+# The event's own columns the copy takes unchanged (``is_public``: listed once published, as
+# the original was); its times move, its title is marked, its life cycle starts again.
+COPIED_AS_THEY_ARE = (
+    "kind",
+    "summary",
+    "description",
+    "timezone",
+    "venue_name",
+    "venue_address",
+    "host_organisation_id",
+    "programme_id",
+    "capacity",
+    "registration_mode",
+    "requires_approval",
+    "confirm_email",
+    "is_public",
+)
 
 
 @dataclass
@@ -124,24 +141,12 @@ def clone_event(source: Event, request: CloneRequest, by: User) -> Event:
     if source.registration_deadline is not None:
         deadline = min(shift(source.registration_deadline, _("the registration deadline")), ends_at)
     copy = Event(
+        **{name: getattr(source, name) for name in COPIED_AS_THEY_ARE},
         title=title,
-        kind=source.kind,
-        summary=source.summary,
-        description=source.description,
-        timezone=zone,
         starts_at=starts_at,
         ends_at=ends_at,
-        venue_name=source.venue_name,
-        venue_address=source.venue_address,
-        host_organisation_id=source.host_organisation_id,
-        programme_id=source.programme_id,
-        capacity=source.capacity,
-        registration_mode=source.registration_mode,
         registration_deadline=deadline,
         registration_closed=False,  # closing by hand was about the original's people
-        requires_approval=source.requires_approval,
-        confirm_email=source.confirm_email,
-        is_public=source.is_public,  # listed once published, as the original was
         status=EventStatus.DRAFT.value,
         created_by_id=by.id,
         participations=[
