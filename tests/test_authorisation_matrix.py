@@ -134,6 +134,8 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/events/<int:event_id>/organisations/<int:participation_id>/delete", "GET"): MANAGE,
     ("/events/<int:event_id>/co-organisers", "POST"): MANAGE_POST,
     ("/events/<int:event_id>/co-organisers/<int:user_id>/delete", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/clone", "GET"): MANAGE,  # "Duplicar": the copy's one form
+    ("/events/<int:event_id>/clone", "POST"): REFUSED_FOR_MANAGERS,  # empty: no date
     # agenda
     ("/events/<int:event_id>/agenda/new", "GET"): MANAGE,
     ("/events/<int:event_id>/agenda/new", "POST"): MANAGE,

@@ -16,6 +16,13 @@ def _follow_event_times(event, offset, agenda_policy, **kwargs) -> None:
     follow_event_times(event, offset, agenda_policy)
 
 
+@event_signals.cloned.connect
+def _copy_agenda(event, copy, shift, **kwargs) -> None:
+    from eventhub.agenda.services import copy_agenda
+
+    copy_agenda(event, copy, shift)  # the items and their speakers, on the new date
+
+
 @people_signals.bookings_wanted.connect
 def _speaker_bookings(speaker, **kwargs) -> list:
     # Imported here: importing the package (for its models) must stay light.

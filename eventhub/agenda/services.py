@@ -354,3 +354,42 @@ def remove_speaker_from_agendas(speaker: Speaker) -> int:
         db.session.delete(booking)
     db.session.flush()
     return len(bookings)
+
+
+def copy_agenda(source: Event, copy: Event, shift) -> list[AgendaItem]:
+    """The items of ``source`` on ``copy``, with their speakers, each time moved by ``shift``
+    (an ``events.cloning.Shift``). Refused when a speaker is booked elsewhere then."""
+    planned = []
+    for item in source.agenda_items:
+        what = f"“{item.title}”"
+        starts_at, ends_at = shift(item.starts_at, what), shift(item.ends_at, what)
+        if ends_at <= starts_at or starts_at < copy.starts_at or ends_at > copy.ends_at:
+            raise DomainError(
+                _(
+                    "On that date the item %(item)s would fall outside the event. "
+                    "Choose another date.",
+                    item=what,
+                ),
+                field="starts_on",
+            )
+        slots = [SpeakerSlot(b.speaker_id, b.role) for b in item.speakers]
+        _refuse_double_bookings(copy, item.title, starts_at, ends_at, slots, ())
+        planned.append((item, starts_at, ends_at))
+    copies = [
+        AgendaItem(
+            starts_at=starts_at,
+            ends_at=ends_at,
+            title=item.title,
+            kind=item.kind,
+            description=item.description,
+            location=item.location,
+            speakers=[
+                AgendaItemSpeaker(speaker_id=b.speaker_id, role=b.role, position=b.position)
+                for b in item.speakers
+            ],
+        )
+        for item, starts_at, ends_at in planned
+    ]
+    copy.agenda_items.extend(copies)
+    db.session.flush()
+    return copies

@@ -18,6 +18,7 @@ class AuditAction(LabelledEnum):
     EVENT_PUBLISH = "event.publish", _l("Event published")
     EVENT_UNPUBLISH = "event.unpublish", _l("Event unpublished")
     EVENT_CANCEL = "event.cancel", _l("Event cancelled")
+    EVENT_CLONE = "event.clone", _l("Event duplicated from another")
     EVENT_ORGANISATION = "event.organisation", _l("Participating organisation set")
     EVENT_ORGANISATION_REMOVE = (
         "event.organisation_remove",

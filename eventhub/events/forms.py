@@ -199,3 +199,17 @@ class CancelEventForm(FlaskForm):
     # Its label, with the number of people, is written by the template; ticked on the
     # page (see the route), off when a request leaves it out.
     notify_registrants = BooleanField()
+
+
+class CloneEventForm(FlaskForm):
+    starts_on = DateField(
+        _l("New date"),
+        validators=[InputRequired(message=_l("Give the date of the copy."))],
+        description=_l("The copy keeps the time of day; every time moves to this date."),
+    )
+    title = StringField(
+        _l("Title of the copy"),
+        validators=[Optional(), Length(max=200)],
+        description=_l("Leave empty to keep the title, marked as a copy."),
+    )
+    submit = SubmitField(_l("Duplicate"))

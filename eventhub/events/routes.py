@@ -348,3 +348,7 @@ def edit_programme(programme_id: int | None = None):
         assert outcome.result is not None
         return redirect(url_for("events.show_programme", programme_id=outcome.result.id))
     return render_template("events/programme_form.html", form=form, programme=programme)
+
+
+# The "Duplicar" form has a module of its own; importing it adds its route to ``bp``.
+from eventhub.events import clone_routes  # noqa: E402, F401

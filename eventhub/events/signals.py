@@ -41,3 +41,13 @@ event_changed = _signals.signal("event-changed")
 # Sent to ask how many people a change notice would reach (the edit and cancel forms say
 # so). No kwargs. Each receiver returns how many of its own people it would tell.
 count_people_to_tell = _signals.signal("count-people-to-tell")
+
+# Sent by ``cloning.clone_event`` once the copy is flushed (it has an id), in the same
+# transaction. The sender is the event copied. kwargs: ``copy`` (the new draft event) and
+# ``shift`` (a ``cloning.Shift``: ``shift(instant, what)`` is the instant moved to the new
+# date on the clocks of the event's zone; ``shift.days`` how many days later, negative for an
+# earlier date). Each domain that keeps something of an event worth reusing copies its own
+# rows; a receiver that raises a ``DomainError`` stops the copy (the agenda: a speaker
+# already booked then). Registrations, invitations, minutes, commitments and what reminders
+# sent belong to the event that took place: nobody copies them.
+cloned = _signals.signal("event-cloned")

@@ -1,6 +1,6 @@
 """Converting the wall-clock times organisers type into instants, per IANA zone."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -56,3 +56,9 @@ def local_to_utc(local: datetime, zone_name: str) -> datetime:
 def utc_to_local(instant: datetime, zone_name: str) -> datetime:
     """The naive wall-clock time shown in edit forms."""
     return instant.astimezone(ZoneInfo(zone_name)).replace(tzinfo=None)
+
+
+def shift_days(instant: datetime, zone_name: str, days: int) -> datetime:
+    """The instant ``days`` days later on the clocks of ``zone_name``: the same wall-clock
+    time, whatever change of offset (DST) lies between. Refuses a time the zone skips."""
+    return local_to_utc(utc_to_local(instant, zone_name) + timedelta(days=days), zone_name)

@@ -930,3 +930,12 @@ def delete_answers(question_ids: Iterable[int], registration_ids: Select) -> int
 
 def mark_sensitive_deleted(form: QuestionForm) -> None:
     form.sensitive_deleted_at = utcnow()
+
+
+def copy_event_form(source: Event, copy: Event) -> int:
+    """The questions of ``source`` (with their choices, limits, conditions and the purpose of
+    the sensitive ones) on the new event ``copy``; how many. Answers stay with ``source``."""
+    form = event_form(source.id)
+    if form is None:
+        return 0
+    return copy_form(form, ensure_event_form(copy))

@@ -23,3 +23,10 @@ def _take_back_unsent(event, **kwargs) -> None:
     from eventhub.reminders.services import withdraw_unsent
 
     withdraw_unsent(event)  # the sending run reminds nobody of a cancelled event
+
+
+@event_signals.cloned.connect
+def _copy_the_schedule(event, copy, **kwargs) -> None:
+    from eventhub.reminders.services import copy_schedule
+
+    copy_schedule(event, copy)  # the timings; what the original's reminders sent stays there

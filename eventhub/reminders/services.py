@@ -258,3 +258,22 @@ def rearm_after_move(event: Event) -> None:
                 )
             )
     db.session.flush()
+
+
+def copy_schedule(source: Event, copy: Event) -> int:
+    """The written schedule of ``source`` on the new event ``copy`` (nothing when ``source``
+    follows the default one, which ``copy`` then follows too); how many reminders."""
+    if not has_schedule(source.id):
+        return 0
+    db.session.add(ReminderSchedule(event_id=copy.id))
+    db.session.flush()
+    rows = db.session.execute(
+        select(Reminder.days_before, Reminder.local_time)
+        .where(*_active(source.id))
+        .order_by(Reminder.id)
+    ).all()
+    db.session.add_all(
+        Reminder(event_id=copy.id, days_before=days, local_time=at) for days, at in rows
+    )
+    db.session.flush()
+    return len(rows)

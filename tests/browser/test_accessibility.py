@@ -40,6 +40,7 @@ PAGES = {
         "events.list_events",
         "events.show_event",
         "events.create_event",
+        "events.clone_event",
         "organisations.list_organisations",
         "organisations.show_organisation",
         "people.list_speakers",
