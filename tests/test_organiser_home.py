@@ -63,6 +63,18 @@ def _invitation(event, mail_status=OutboxStatus.SENT, **fields) -> Invitation:
     return invitation
 
 
+def _commitment(event, organisation, description: str, due_in_days: int, status="open"):
+    db.session.add(
+        Commitment(
+            event=event,
+            organisation=organisation,
+            description=description,
+            due_on=today_in(event.timezone) + timedelta(days=due_in_days),
+            status=status,
+        )
+    )
+
+
 def _busy_event(organisation, days: float = 3, **fields):
     """An event of the organiser's with one of each thing the home counts."""
     event = EventFactory(
@@ -82,15 +94,7 @@ def _busy_event(organisation, days: float = 3, **fields):
     _invitation(event, response=InvitationResponse.ACCEPTED.value)
     _invitation(event, mail_status=OutboxStatus.QUEUED)  # not delivered yet: nothing to chase
     _mail(event.id, OutboxStatus.FAILED, subject="Recordatorio")
-    db.session.add(
-        Commitment(
-            event=event,
-            organisation=organisation,
-            description=f"Enviar el acta de {event.title}",
-            due_on=today_in(event.timezone) - timedelta(days=2),
-            status=CommitmentStatus.OPEN.value,
-        )
-    )
+    _commitment(event, organisation, f"Enviar el acta de {event.title}", -2)
     return event
 
 
@@ -140,33 +144,9 @@ def test_each_section_counts_and_links_to_where_it_is_handled(app, client, organ
         event = _busy_event(organisation, title="Mesa de Valparaíso")
         draft = EventFactory(title="Desayuno en borrador", starts_at=_soon(60))
         later = EventFactory(published=True, title="Firma lejana", starts_at=_soon(45))
-        db.session.add(
-            Commitment(
-                event=event,
-                organisation=organisation,
-                description="Compartir la base de datos",
-                due_on=today_in(event.timezone) + timedelta(days=3),
-                status=CommitmentStatus.IN_PROGRESS.value,
-            )
-        )
-        db.session.add(
-            Commitment(
-                event=event,
-                organisation=organisation,
-                description="Informe anual",
-                due_on=today_in(event.timezone) + timedelta(days=20),
-                status=CommitmentStatus.OPEN.value,
-            )
-        )
-        db.session.add(
-            Commitment(
-                event=event,
-                organisation=organisation,
-                description="Ya cumplido",
-                due_on=today_in(event.timezone) - timedelta(days=20),
-                status=CommitmentStatus.DONE.value,
-            )
-        )
+        _commitment(event, organisation, "Compartir la base de datos", 3, "in_progress")
+        _commitment(event, organisation, "Informe anual", 20)
+        _commitment(event, organisation, "Ya cumplido", -20, CommitmentStatus.DONE.value)
         # Another organiser's event: none of it is on this home.
         other = UserFactory()
         db.session.flush()
@@ -329,4 +309,5 @@ def test_query_count_is_the_same_with_2_and_20_events(app, client, organiser, ad
     page = _page(client)
     assert page.count("2 de 40 plazas ocupadas") == 20
     assert "20 mensajes no se pudieron entregar" in page
+    assert 'Inscripciones por aprobar <span class="badge">20</span>' in page
     assert (_count(app, client), _count(app, admin_client)) == small

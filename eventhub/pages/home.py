@@ -138,7 +138,9 @@ def _section(stmt: Select, make, items=None) -> Section:
     if not found:
         return Section([], 0)
     return Section(
-        [make(row) for row in found], found[0].total, found[0].items if items is not None else 0
+        [make(row) for row in found],
+        found[0].total,
+        int(found[0].items or 0) if items is not None else 0,
     )
 
 
