@@ -147,7 +147,7 @@ def test_the_link_sets_the_password_once_and_ends_every_other_session(app, clien
     with app.app_context():
         assert db.session.scalars(select(AccountLink)).one().used_at is None  # a GET wrote nothing
     response = client.post(path, data=NEW_PASSWORD)
-    assert response.status_code == 302 and response.headers["Location"] == "/events/"
+    assert response.status_code == 302 and response.headers["Location"] == "/"
     assert client.get("/account/").status_code == 200  # this browser is signed in
     assert elsewhere.get("/account/").status_code == 302  # the other one is not
     with app.app_context():

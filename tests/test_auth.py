@@ -33,7 +33,7 @@ def test_language_switch_refuses_offsite_redirect(client):
 def test_sign_in_and_out(client, organiser):
     response = login(client, "organiser@example.org")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/events/"
+    assert response.headers["Location"] == "/"
     assert "Ana Organiser" in client.get("/events/").get_data(as_text=True)
     client.post("/logout")
     assert client.get("/organisations/").status_code == 302
@@ -58,7 +58,7 @@ def test_login_next_only_follows_local_paths(client, organiser):
         "/login?next=https://evil.example/",
         data={"email": "organiser@example.org", "password": "correct horse battery"},
     )
-    assert response.headers["Location"] == "/events/"
+    assert response.headers["Location"] == "/"
 
 
 def test_management_pages_need_sign_in(client):

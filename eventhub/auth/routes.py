@@ -112,7 +112,7 @@ def _sign_in(user: User) -> None:
 @limiter.limit(_account_limit, methods=["POST"], key_func=_account_key)
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("events.list_events"))
+        return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
@@ -123,7 +123,7 @@ def login():
             db.session.commit()
             login_user(user)
             flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(safe_next(request.args.get("next")) or url_for("events.list_events"))
+            return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
     return render_template("auth/login.html", form=form)
 
 
@@ -221,7 +221,7 @@ def _choose_password(token: str, purpose: AccountLinkPurpose):
             else _("Your password has been changed. Other sessions were ended."),
             form=form,
         ).done:
-            return redirect(url_for("events.list_events"))
+            return redirect(url_for("main.index"))  # the organiser's home: what to do first
     return render_template(
         "auth/choose_password.html",
         form=form,

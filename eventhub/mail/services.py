@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from email.utils import make_msgid
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, insert, select
 
 from eventhub.errors import NotFoundError
 from eventhub.extensions import db
@@ -154,6 +154,15 @@ def _same_message_later(message_alias):
     )
 
 
+def failed_not_resent() -> ColumnElement[bool]:
+    """SQL condition: a failed message not queued again yet (what an organiser still has to
+    look at)."""
+    from sqlalchemy import exists
+
+    _, same = _same_message_later(OutboxMessage)
+    return (OutboxMessage.status == OutboxStatus.FAILED.value) & ~exists().where(same)
+
+
 def resent_as(message: OutboxMessage) -> OutboxMessage | None:
     """The message queued again in place of this one, if there is one."""
     return db.session.scalars(
@@ -188,12 +197,11 @@ def resend_failed_message(message_id: int) -> OutboxMessage:
 def resend_all_failed(allowed=None) -> list[OutboxMessage]:
     """Queue again every failed message that was not already queued again; with
     ``allowed`` (a SQL condition), only the messages it admits."""
-    from sqlalchemy import exists, true
+    from sqlalchemy import true
 
-    _, same = _same_message_later(OutboxMessage)
     failed = db.session.scalars(
         select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.FAILED.value, ~exists().where(same))
+        .where(failed_not_resent())
         .where(true() if allowed is None else allowed)
         .order_by(OutboxMessage.id)
         .with_for_update(of=OutboxMessage)

@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, case, func, or_, select, text
 from sqlalchemy.orm import selectinload
 
 from eventhub.addresses import email_key, normalise_email
@@ -111,17 +111,21 @@ def lock_event(event: Event) -> None:
         db.session.execute(text("UPDATE event SET id = id WHERE id = :id"), {"id": event.id})
 
 
+def takes_a_place() -> ColumnElement[bool]:
+    """SQL condition: a registration that takes a place: confirmed, or held and its time not
+    up yet (walk-ins hold none). Pages that count places of many events group by it."""
+    return Registration.walk_in.is_(False) & or_(
+        Registration.status == RegistrationStatus.CONFIRMED.value,
+        (Registration.status == RegistrationStatus.HELD.value)
+        & (Registration.hold_expires_at > utcnow()),
+    )
+
+
 def places_taken(event: Event) -> int:
     """Confirmed places and the holds whose time is not up yet (walk-ins hold none)."""
     return db.session.execute(
         select(func.count(Registration.id)).where(
-            Registration.event_id == event.id,
-            Registration.walk_in.is_(False),
-            or_(
-                Registration.status == RegistrationStatus.CONFIRMED.value,
-                (Registration.status == RegistrationStatus.HELD.value)
-                & (Registration.hold_expires_at > utcnow()),
-            ),
+            Registration.event_id == event.id, takes_a_place()
         )
     ).scalar_one()
 

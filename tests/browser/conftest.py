@@ -73,5 +73,5 @@ def signed_in_page(page, live_server):
     page.get_by_label("Correo electrónico").fill("organiser@example.org")
     page.get_by_label("Contraseña").fill("correct horse battery")
     page.get_by_role("button", name="Iniciar sesión").click()
-    page.wait_for_url(f"{live_server}/events/")
+    page.wait_for_url(f"{live_server}/")  # sign-in lands on the home
     return page

@@ -20,7 +20,7 @@ def test_figures_by_answer_are_accessible(browser, live_app, live_server, viewpo
     page.fill("#email", "organiser@example.org")
     page.fill("#password", "correct horse battery")
     page.click("main form [type=submit]")
-    page.wait_for_url(f"{live_server}/events/")
+    page.wait_for_url(f"{live_server}/")  # sign-in lands on the home
     found = []
     for path in (
         f"/programmes/{world['programme']}",

@@ -15,7 +15,7 @@ def organiser_page(page, live_server):
     login_form.locator("#email").fill("organiser@example.org")
     login_form.locator("#password").fill("correct horse battery")
     login_form.locator("button[type=submit], input[type=submit]").click()
-    page.wait_for_url(f"{live_server}/events/")
+    page.wait_for_url(f"{live_server}/")  # sign-in lands on the home
     return page
 
 

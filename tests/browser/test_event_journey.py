@@ -14,7 +14,7 @@ def sign_in(page, live_server):
     page.fill("#email", "organiser@example.org")
     page.fill("#password", "correct horse battery")
     page.click("main form button[type=submit], main form input[type=submit]")
-    page.wait_for_url(f"{live_server}/events/")
+    page.wait_for_url(f"{live_server}/")  # sign-in lands on the home
 
 
 def test_create_event_in_santiago_time_and_read_it_publicly(page, live_server, live_app, browser):

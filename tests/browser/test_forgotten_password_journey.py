@@ -62,7 +62,7 @@ def test_forgot_the_password_choose_a_new_one_and_sign_in(page, browser, mailing
     page.get_by_label("Nueva contraseña").fill(NEW_PASSWORD)
     page.get_by_label("Repita la contraseña").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Guardar la contraseña").click()
-    expect(page).to_have_url(f"{base}/events/")
+    expect(page).to_have_url(f"{base}/")
     expect(page.locator(".flash")).to_contain_text("Se cerraron las demás sesiones")
 
     other_device.goto(f"{base}/account/")
@@ -72,7 +72,7 @@ def test_forgot_the_password_choose_a_new_one_and_sign_in(page, browser, mailing
     page.get_by_label("Correo electrónico").fill("organiser@example.org")
     page.get_by_label("Contraseña").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Iniciar sesión").click()
-    expect(page).to_have_url(f"{base}/events/")
+    expect(page).to_have_url(f"{base}/")
 
     page.goto(base + path)  # the link worked once
     expect(page.locator("h1")).to_have_text("Este enlace ya no sirve")

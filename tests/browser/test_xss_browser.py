@@ -110,7 +110,7 @@ def test_stored_payloads_never_run_on_any_page(xss_site, browser):
             page.fill("#email", ADMIN_EMAIL)
             page.fill("#password", TEST_PASSWORD)
             page.click("main form [type=submit]")
-            page.wait_for_url(f"{base}/events/")
+            page.wait_for_url(f"{base}/")
         pages = [p for (_, r), p in sorted(site.pages.items()) if r == role and p.html]
         for visited in pages:
             if open_and_check(page, base + local_path(visited.url), dialogs):
