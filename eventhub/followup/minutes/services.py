@@ -15,7 +15,7 @@ from eventhub.errors import DomainError, NotFoundError
 from eventhub.events.models import Event, EventStatus
 from eventhub.extensions import db
 from eventhub.followup.minutes import storage
-from eventhub.followup.minutes.files import FileKind, detect_kind, safe_filename
+from eventhub.files import FileKind, detect_kind, safe_filename
 from eventhub.followup.models import Material, Minutes, Visibility
 from eventhub.loaders import event_child
 from eventhub.text import clean

@@ -1,4 +1,6 @@
-"""Uploaded files: what they really are (by their bytes) and a safe name (storage.py keeps them).
+"""Uploaded files: what they really are (by their bytes) and a safe name.
+
+Materials (followup/minutes/storage.py) and event images (events/images.py) are checked here.
 
 The type comes from the content, never from the name or the browser's Content-Type: an HTML
 page or an executable renamed ``.pdf`` is refused. Office formats are ZIP or OLE containers,
