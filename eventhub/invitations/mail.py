@@ -1,5 +1,6 @@
 """The invitation email, in the invitee's language, with the event attached as .ics."""
 
+import base64
 import re
 import secrets
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from eventhub.calendar import services as calendar_services
 from eventhub.calendar.feeds import FeedKind
 from eventhub.calendar.ics import calendar_bytes
 from eventhub.calendar.links import feed_urls
+from eventhub.events import images
 from eventhub.events.models import Event
 from eventhub.invitations.models import Invitation, InvitationBatch
 from eventhub.mail import topics
@@ -82,6 +84,7 @@ class BatchCache:
         self._agendas_loaded: set[int] = set()
         self._feeds: dict[int, dict | None] = {}
         self._layouts: dict[tuple, tuple[str, str, str]] = {}
+        self._images: dict[int, Attachment | None] = {}
         # Unguessable per batch, so no event text or name can contain a slot.
         self._nonce = secrets.token_hex(8)
 
@@ -99,6 +102,19 @@ class BatchCache:
             calendar = calendar_bytes([event], event.title, f"event/{event.uid}")
             self._calendars[key] = calendar.decode()
         return self._calendars[key]
+
+    def image(self, event) -> Attachment | None:
+        """The event's image as the email's inline part: read and encoded once per sending."""
+        if event.id not in self._images:
+            image = event.image
+            self._images[event.id] = image and Attachment(
+                f"event.{image.content_type.split('/')[1]}",
+                image.content_type,
+                base64.b64encode(images.image_bytes(image)).decode("ascii"),
+                encoding="base64",
+                content_id=image_content_id(image),
+            )
+        return self._images[event.id]
 
     def prefetch_organisation_feeds(self, organisation_ids) -> None:
         wanted = {i for i in organisation_ids if i is not None} - self._feeds.keys()
@@ -158,6 +174,11 @@ class BatchCache:
         )
 
 
+def image_content_id(image) -> str:
+    """The Content-ID that the HTML's <img src="cid:…"> names: one per version of the image."""
+    return f"event-image-{image.digest[:32]}@eventhub"
+
+
 def _opening(inviters: tuple[str, ...], reminder: bool) -> str:
     """The line before the event: who invites, when the sending names anyone."""
     if not inviters:
@@ -197,6 +218,11 @@ def _render(
             "reminder": reminder,
             "organisation_feed": personal["organisation_feed"],
             "event_url": external_url("events.show_event", event_id=event.id),
+            "header_image": event.image
+            and {
+                "src": f"cid:{image_content_id(event.image)}",
+                "alt": event.image.alt,
+            },
         }
         if reminder:
             subject = _("Reminder: %(title)s", title=event.title)
@@ -233,6 +259,9 @@ def build(
         subject, text, html = cache.filled(invitation, reminder, personal, voice)
     calendar = shared.calendar(event, invitation.language)
     opt_out = personal["opt_out"]
+    attachments = [Attachment("invitation.ics", "text/calendar; method=PUBLISH", calendar)]
+    if image := shared.image(event):
+        attachments.insert(0, image)
     return OutgoingMail(
         to_address=invitation.email,
         to_name=invitation.name,
@@ -240,7 +269,7 @@ def build(
         text_body=text,
         html_body=html,
         reply_to=organiser.email if organiser else None,
-        attachments=[Attachment("invitation.ics", "text/calendar; method=PUBLISH", calendar)],
+        attachments=attachments,
         headers={
             "List-Unsubscribe": f"<{opt_out}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

@@ -19,6 +19,9 @@ class Attachment:
     content_type: str
     data: str  # text, or base64 when ``encoding`` says so (images)
     encoding: str | None = None
+    # Shown inside the HTML body as <img src="cid:…"> (mime.py puts it in multipart/related)
+    # rather than offered as a file.
+    content_id: str | None = None
 
 
 @dataclass
