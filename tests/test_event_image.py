@@ -6,8 +6,6 @@ import base64
 import email
 import io
 import re
-import struct
-import zlib
 from email import policy
 
 import pytest
@@ -21,24 +19,7 @@ from eventhub.invitations import services as invitations
 from eventhub.mail.worker import deliver_due
 from tests.conftest import login, recorded_statements
 from tests.factories import EventFactory, UserFactory
-
-
-def png(width: int = 2, height: int = 1, colour: bytes = b"\x0b\x5c\xad") -> bytes:
-    """A real PNG (browsers draw it), made without an imaging library."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    rows = b"".join(b"\x00" + colour * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(rows))
-        + chunk(b"IEND", b"")
-    )
-
+from tests.factories import png_bytes as png
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64
 WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 \x18\x00\x00\x00" + b"\x00" * 24

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 
 from babel.lists import format_list
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -203,8 +203,21 @@ def _opening(inviters: tuple[str, ...], reminder: bool) -> str:
     )
 
 
+def _header_image(event, inline: bool) -> dict | None:
+    """The image at the top of the HTML: the email's own part, or (a preview in the browser)
+    the page's address of it."""
+    image = event.image
+    if image is None:
+        return None
+    if inline:
+        src = f"cid:{image_content_id(image)}"
+    else:
+        src = url_for("events.event_image", event_id=event.id, digest=image.digest)
+    return {"src": src, "alt": image.alt}
+
+
 def _render(
-    event, language: str, reminder: bool, personal: dict, voice: Voice
+    event, language: str, reminder: bool, personal: dict, voice: Voice, inline: bool = True
 ) -> tuple[str, str, str]:
     with force_locale(language):
         context = {
@@ -218,11 +231,7 @@ def _render(
             "reminder": reminder,
             "organisation_feed": personal["organisation_feed"],
             "event_url": external_url("events.show_event", event_id=event.id),
-            "header_image": event.image
-            and {
-                "src": f"cid:{image_content_id(event.image)}",
-                "alt": event.image.alt,
-            },
+            "header_image": _header_image(event, inline),
         }
         if reminder:
             subject = _("Reminder: %(title)s", title=event.title)
@@ -301,4 +310,4 @@ def preview(event: Event, voice: Voice, language: str, name: str | None) -> Prev
         "opt_out": external_url("invitations.opt_out", token=example),
         "organisation_feed": None,
     }
-    return Preview(language, *_render(event, language, False, personal, voice))
+    return Preview(language, *_render(event, language, False, personal, voice, inline=False))
