@@ -16,6 +16,7 @@ from eventhub.auth.models import User
 from eventhub.events.models import Event, EventImage
 from eventhub.extensions import db
 from eventhub.invitations import services as invitations
+from eventhub.mail.models import OutboxBlob, OutboxMessage
 from eventhub.mail.worker import deliver_due
 from tests.conftest import login, recorded_statements
 from tests.factories import EventFactory, UserFactory
@@ -238,12 +239,25 @@ def test_the_invitation_carries_the_image_inline_as_mail_clients_read_it(smtp_ap
     assert upload(client, event_id, picture, alt="Cartel de la mesa").status_code == 302
     with app.app_context(), app.test_request_context():
         event = db.session.get(Event, event_id)
-        plan = invitations.plan_invitations(event, [], False, [], "ana@example.org")
+        plan = invitations.plan_invitations(
+            event, [], False, [], "ana@example.org\nbeto@example.org"
+        )
         invitations.send_invitations(event, plan, db.session.get(User, organiser_id))
         db.session.commit()
+        # Kept once for the whole sending: the messages name it instead of each holding it.
+        [blob] = db.session.scalars(select(OutboxBlob)).all()
+        assert bytes(blob.data) == picture
+        for row in db.session.scalars(select(OutboxMessage)):
+            [inline] = [a for a in row.attachments if a.get("content_id")]
+            assert inline["blob"] == blob.digest and inline["data"] == ""
         deliver_due()
-    [envelope] = smtp_sink.envelopes
-    raw = envelope.original_content
+    envelopes = {e.rcpt_tos[0]: e for e in smtp_sink.envelopes}
+    assert set(envelopes) == {"ana@example.org", "beto@example.org"}
+    other = email.message_from_bytes(
+        envelopes["beto@example.org"].original_content, policy=policy.default
+    )
+    assert [p.get_content() for p in other.walk() if p["Content-ID"]] == [picture]
+    raw = envelopes["ana@example.org"].original_content
     message = email.message_from_bytes(raw, policy=policy.default)
 
     assert message.get_content_type() == "multipart/mixed"
@@ -286,3 +300,21 @@ def test_an_invitation_without_an_image_keeps_its_shape(smtp_app, smtp_sink):
         "text/html",
     ]
     assert "<img" not in alternative.get_payload()[1].get_content()
+
+
+def test_the_invitation_preview_shows_the_image_by_its_address(app, organiser_client, event_id):
+    """A browser cannot resolve cid: in the preview's frame: it gets the image's URL."""
+    assert upload(organiser_client, event_id, png(), alt="Cartel").status_code == 302
+    url = image_url(app, event_id)
+    response = organiser_client.post(
+        f"/events/{event_id}/invitations/new",
+        data={
+            "whom": "primary",
+            "extra": "ana@example.org",
+            "extra_language": "es",
+            "preview": "1",
+        },
+    )
+    preview = response.get_data(as_text=True).split('id="preview-heading"')[1]
+    assert f"src=&#34;{url}&#34;" in preview or f"src=&quot;{url}&quot;" in preview
+    assert "cid:" not in preview

@@ -1,6 +1,5 @@
 """The invitation email, in the invitee's language, with the event attached as .ics."""
 
-import base64
 import re
 import secrets
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from eventhub.events import images
 from eventhub.events.models import Event
 from eventhub.invitations.models import Invitation, InvitationBatch
 from eventhub.mail import topics
-from eventhub.mail.services import Attachment, OutgoingMail
+from eventhub.mail.services import Attachment, OutgoingMail, shared_bytes
 from eventhub.markdown import render_markdown
 from eventhub.urls import external_url
 
@@ -107,12 +106,14 @@ class BatchCache:
         """The event's image as the email's inline part: read and encoded once per sending."""
         if event.id not in self._images:
             image = event.image
+            # Kept once in the outbox (shared_bytes), not copied into every message.
             self._images[event.id] = image and Attachment(
                 f"event.{image.content_type.split('/')[1]}",
                 image.content_type,
-                base64.b64encode(images.image_bytes(image)).decode("ascii"),
+                "",
                 encoding="base64",
                 content_id=image_content_id(image),
+                blob=shared_bytes(images.image_bytes(image)),
             )
         return self._images[event.id]
 

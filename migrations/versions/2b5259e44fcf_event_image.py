@@ -1,4 +1,5 @@
-"""An event's one image (a header on its page, a thumbnail in the list, in the invitation)
+"""An event's one image (a header on its page, a thumbnail in the list, in the invitation);
+bytes shared by many outbox messages (that image, in every invitation) kept once
 
 Revision ID: 2b5259e44fcf
 Revises: 5b1e9a7c3d20
@@ -30,14 +31,22 @@ def upgrade():
     sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_event_image_uploaded_by_id_user'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('event_id', name=op.f('pk_event_image'))
     )
+    with op.batch_alter_table('event_image', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_image_uploaded_by_id'), ['uploaded_by_id'], unique=False)
+    op.create_table('outbox_blob',
+    sa.Column('digest', sa.String(length=64), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('digest', name=op.f('pk_outbox_blob'))
+    )
     if op.get_bind().dialect.name == "postgresql":
         # JPEG, PNG and WebP are compressed already: TOAST need not try again.
         op.execute("ALTER TABLE event_image ALTER COLUMN data SET STORAGE EXTERNAL")
-    with op.batch_alter_table('event_image', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_event_image_uploaded_by_id'), ['uploaded_by_id'], unique=False)
+        op.execute("ALTER TABLE outbox_blob ALTER COLUMN data SET STORAGE EXTERNAL")
 
 
 def downgrade():
+    op.drop_table('outbox_blob')
     with op.batch_alter_table('event_image', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_event_image_uploaded_by_id'))
 
