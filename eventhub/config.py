@@ -31,6 +31,7 @@ INTEGER_SETTINGS = {
     "ORGANISATIONS_PER_PAGE",
     "SPEAKERS_PER_PAGE",
     "UPLOAD_MAX_BYTES",
+    "EVENT_IMAGE_MAX_BYTES",
     "COMMITMENT_REMINDER_DAYS",
     "PROXY_FIX_X_FOR",
     "PROXY_FIX_X_PROTO",
@@ -59,6 +60,9 @@ class Defaults:
     # Materials (slides, agreements, photos) may be larger than any form;
     # see followup/minutes/routes.py.
     UPLOAD_MAX_BYTES = 25 * 1000 * 1000
+    # An event's image goes into every invitation email (events/images.py): a header, not
+    # a photo album. Within MAX_CONTENT_LENGTH, so a larger upload is a form message.
+    EVENT_IMAGE_MAX_BYTES = 1_000_000
     UPLOAD_FOLDER = None  # None: instance/uploads
     # "local": UPLOAD_FOLDER on the machine that received the upload (one machine);
     # "database": chunks in the database, for several machines (followup/minutes/storage.py).

@@ -1,5 +1,7 @@
 """factory_boy factories, bound to the Flask-SQLAlchemy session of the current app."""
 
+import struct
+import zlib
 from datetime import UTC, datetime, timedelta
 
 import factory
@@ -121,4 +123,21 @@ class RegistrationFactory(BaseFactory):
     token_salt = factory.LazyFunction(tokens.new_salt)
     token_hash = factory.LazyAttribute(
         lambda o: tokens.token_hash(tokens.derive_token("registration", o.event.id, o.token_salt))
+    )
+
+
+def png_bytes(width: int = 2, height: int = 1, colour: bytes = b"\x0b\x5c\xad") -> bytes:
+    """A real PNG (browsers draw it), made without an imaging library: for event images."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + colour * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
     )

@@ -30,8 +30,10 @@ from eventhub.auth import links as account_links
 from eventhub.auth.models import AccountLinkPurpose, User, UserSession
 from eventhub.calendar.feeds import FeedKind
 from eventhub.calendar.services import rotate_feed_token
+from eventhub.events import images
 from eventhub.events.models import Event, EventManager, EventOrganisation
 from eventhub.extensions import db
+from eventhub.files import Upload
 from eventhub.followup.commitments import services as commitments
 from eventhub.followup.minutes import services as followup_services
 from eventhub.invitations import services as invitation_services
@@ -136,6 +138,11 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/events/<int:event_id>/co-organisers/<int:user_id>/delete", "POST"): MANAGE_POST,
     ("/events/<int:event_id>/clone", "GET"): MANAGE,  # "Duplicar": the copy's one form
     ("/events/<int:event_id>/clone", "POST"): REFUSED_FOR_MANAGERS,  # empty: no date
+    # the event's image: its managers change it; whoever reads the page reads the image
+    ("/events/<int:event_id>/image", "GET"): MANAGE,
+    ("/events/<int:event_id>/image", "POST"): MANAGE_POST,  # no file: the same image kept
+    ("/events/<int:event_id>/image/delete", "POST"): MANAGE_POST,
+    ("/events/<int:event_id>/image/<string(length=64):digest>", "GET"): PUBLIC,
     # agenda
     ("/events/<int:event_id>/agenda/new", "GET"): MANAGE,
     ("/events/<int:event_id>/agenda/new", "POST"): MANAGE,
@@ -404,6 +411,7 @@ def _build_world(app: Flask) -> dict:
             None,
             creator,
         )
+        images.save_image(event_a, Upload("cartel.png", b"\x89PNG\r\n\x1a\n cartel"), "", creator)
         commitment = commitments.create_commitment(
             event_a,
             commitments.CommitmentData("Mapear oficinas", organisation.id),
@@ -441,6 +449,7 @@ def _build_world(app: Flask) -> dict:
                 "filename": "style.css",
                 "code": registration_services.checkin_code(registration_a),
                 "material_id": material.id,
+                "digest": event_a.image.digest,
                 "commitment_id": commitment.id,
                 "organiser_message_id": organiser_message.id,
                 "question_id": event_question.id,

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from eventhub.extensions import db
+from eventhub.files import detect_kind, safe_filename
 from eventhub.followup.commitments.reminders import send_reminders
-from eventhub.followup.minutes.files import detect_kind, safe_filename
 from eventhub.followup.models import (
     Commitment,
     CommitmentReminder,

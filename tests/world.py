@@ -14,8 +14,10 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from eventhub.auth import links as account_links
+from eventhub.events import images
 from eventhub.events.models import Event, EventStatus, Programme, RegistrationMode
 from eventhub.extensions import db
+from eventhub.files import Upload
 from eventhub.invitations import services as invitations
 from eventhub.invitations.models import Invitation
 from eventhub.mail.models import OutboxMessage, OutboxStatus
@@ -29,7 +31,7 @@ from eventhub.questions.services import ChoiceSpec, QuestionSpec
 from eventhub.registrations import services as registrations
 from tests.conftest import login
 from tests.crawl import outbox_links
-from tests.factories import UserFactory
+from tests.factories import UserFactory, png_bytes
 
 ADMIN_EMAIL = "admin@example.org"
 ORGANISER_EMAIL = "organiser@example.org"
@@ -73,6 +75,8 @@ def build_world(app) -> World:
             .order_by(Event.starts_at.desc())
         ).first()
         _ask_questions(event)
+        # An image: the event page shows it, and its page offers replacing and removing it.
+        images.save_image(event, Upload("cartel.png", png_bytes(8, 4)), "Cartel de la mesa", admin)
         plan = invitations.plan_invitations(
             event,
             [],

@@ -26,6 +26,8 @@ class AuditAction(LabelledEnum):
     )
     EVENT_CO_ORGANISER_ADD = "event.co_organiser_add", _l("Co-organiser added")
     EVENT_CO_ORGANISER_REMOVE = "event.co_organiser_remove", _l("Co-organiser removed")
+    EVENT_IMAGE_SAVE = "event.image", _l("Event image saved")
+    EVENT_IMAGE_REMOVE = "event.image_remove", _l("Event image removed")
     AGENDA_ADD = "agenda.add", _l("Agenda item added")
     AGENDA_EDIT = "agenda.edit", _l("Agenda item edited")
     AGENDA_DELETE = "agenda.delete", _l("Agenda item deleted")

@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -187,6 +188,20 @@ class ProgrammeForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     submit = SubmitField(_l("Save programme"))
+
+
+class EventImageForm(FlaskForm):
+    file = FileField(_l("Image"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
+    alt_text = StringField(
+        _l("Description of the image"),
+        validators=[Optional(), Length(max=300)],
+        description=_l(
+            "For people who cannot see it: what the image shows. Without one, screen readers "
+            "say the event's title."
+        ),
+        render_kw={"maxlength": 300},
+    )
+    submit = SubmitField(_l("Save image"))
 
 
 class CancelEventForm(FlaskForm):

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from eventhub.auth.models import User
@@ -119,6 +119,10 @@ class Event(TimestampMixin, Base):
         cascade="all, delete-orphan",
         order_by="(AgendaItem.starts_at, AgendaItem.ends_at, AgendaItem.id)",
     )
+    # Its one image (events/images.py); lists load it in their own query (its bytes deferred).
+    image: Mapped["EventImage | None"] = relationship(
+        back_populates="event", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     @property
     def kind_label(self):
@@ -179,3 +183,38 @@ class EventManager(Base):
 
     event: Mapped[Event] = relationship(back_populates="managers")
     user: Mapped[User] = relationship()
+
+
+class EventImage(Base):
+    """The event's one image: a header on its page, a thumbnail in the list, a header in the
+    invitation email. The bytes live in the row, so every machine serves them and the outbox
+    worker can read them; ``data`` is deferred, so loading the row for a page reads only the
+    few columns the page needs."""
+
+    __tablename__ = "event_image"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("event.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_type: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int]
+    # SHA-256 of the bytes, in hex: the image's address changes with its content, so it can
+    # be cached for ever.
+    digest: Mapped[str] = mapped_column(String(64))
+    alt_text: Mapped[str | None] = mapped_column(String(300))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+
+    event: Mapped[Event] = relationship(back_populates="image")
+    uploaded_by: Mapped[User | None] = relationship()
+
+    @property
+    def alt(self) -> str:
+        """What a screen reader says: the organiser's description, else the event's title."""
+        return self.alt_text or self.event.title
+
+    def __repr__(self) -> str:
+        return f"<EventImage {self.event_id} {self.content_type} {self.size}>"

@@ -5,7 +5,13 @@ from flask_login import current_user, login_required
 
 from eventhub import activity, cache
 from eventhub.activity import Done
-from eventhub.events import bp, notifications, permissions, services
+from eventhub.events import (
+    bp,
+    image_routes,  # noqa: F401  (its routes join this blueprint)
+    notifications,
+    permissions,
+    services,
+)
 from eventhub.events.forms import (
     CancelEventForm,
     CoOrganiserForm,

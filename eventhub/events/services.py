@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, case, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from eventhub.auth.models import User
 from eventhub.errors import ConflictError, DomainError, NotFoundError
@@ -293,7 +293,9 @@ def list_events_query(filters: EventFilters, for_organiser: bool, zone: str) -> 
         )
     upcoming = Event.ends_at >= utcnow()
     return stmt.options(
-        selectinload(Event.programme), selectinload(Event.host_organisation)
+        selectinload(Event.programme),
+        selectinload(Event.host_organisation),
+        joinedload(Event.image),  # the thumbnail's address, in the list's own query
     ).order_by(
         case((upcoming, 0), else_=1),
         case((upcoming, Event.starts_at), else_=None).asc(),

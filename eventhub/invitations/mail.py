@@ -5,7 +5,7 @@ import secrets
 from dataclasses import dataclass
 
 from babel.lists import format_list
-from flask import current_app, render_template
+from flask import current_app, render_template, url_for
 from flask_babel import force_locale, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,10 +18,11 @@ from eventhub.calendar import services as calendar_services
 from eventhub.calendar.feeds import FeedKind
 from eventhub.calendar.ics import calendar_bytes
 from eventhub.calendar.links import feed_urls
+from eventhub.events import images
 from eventhub.events.models import Event
 from eventhub.invitations.models import Invitation, InvitationBatch
 from eventhub.mail import topics
-from eventhub.mail.services import Attachment, OutgoingMail
+from eventhub.mail.services import Attachment, OutgoingMail, shared_bytes
 from eventhub.markdown import render_markdown
 from eventhub.urls import external_url
 
@@ -82,6 +83,7 @@ class BatchCache:
         self._agendas_loaded: set[int] = set()
         self._feeds: dict[int, dict | None] = {}
         self._layouts: dict[tuple, tuple[str, str, str]] = {}
+        self._images: dict[int, Attachment | None] = {}
         # Unguessable per batch, so no event text or name can contain a slot.
         self._nonce = secrets.token_hex(8)
 
@@ -99,6 +101,21 @@ class BatchCache:
             calendar = calendar_bytes([event], event.title, f"event/{event.uid}")
             self._calendars[key] = calendar.decode()
         return self._calendars[key]
+
+    def image(self, event) -> Attachment | None:
+        """The event's image as the email's inline part: read and encoded once per sending."""
+        if event.id not in self._images:
+            image = event.image
+            # Kept once in the outbox (shared_bytes), not copied into every message.
+            self._images[event.id] = image and Attachment(
+                f"event.{image.content_type.split('/')[1]}",
+                image.content_type,
+                "",
+                encoding="base64",
+                content_id=image_content_id(image),
+                blob=shared_bytes(images.image_bytes(image)),
+            )
+        return self._images[event.id]
 
     def prefetch_organisation_feeds(self, organisation_ids) -> None:
         wanted = {i for i in organisation_ids if i is not None} - self._feeds.keys()
@@ -158,6 +175,11 @@ class BatchCache:
         )
 
 
+def image_content_id(image) -> str:
+    """The Content-ID that the HTML's <img src="cid:…"> names: one per version of the image."""
+    return f"event-image-{image.digest[:32]}@eventhub"
+
+
 def _opening(inviters: tuple[str, ...], reminder: bool) -> str:
     """The line before the event: who invites, when the sending names anyone."""
     if not inviters:
@@ -182,8 +204,21 @@ def _opening(inviters: tuple[str, ...], reminder: bool) -> str:
     )
 
 
+def _header_image(event, inline: bool) -> dict | None:
+    """The image at the top of the HTML: the email's own part, or (a preview in the browser)
+    the page's address of it."""
+    image = event.image
+    if image is None:
+        return None
+    if inline:
+        src = f"cid:{image_content_id(image)}"
+    else:
+        src = url_for("events.event_image", event_id=event.id, digest=image.digest)
+    return {"src": src, "alt": image.alt}
+
+
 def _render(
-    event, language: str, reminder: bool, personal: dict, voice: Voice
+    event, language: str, reminder: bool, personal: dict, voice: Voice, inline: bool = True
 ) -> tuple[str, str, str]:
     with force_locale(language):
         context = {
@@ -197,6 +232,7 @@ def _render(
             "reminder": reminder,
             "organisation_feed": personal["organisation_feed"],
             "event_url": external_url("events.show_event", event_id=event.id),
+            "header_image": _header_image(event, inline),
         }
         if reminder:
             subject = _("Reminder: %(title)s", title=event.title)
@@ -233,6 +269,9 @@ def build(
         subject, text, html = cache.filled(invitation, reminder, personal, voice)
     calendar = shared.calendar(event, invitation.language)
     opt_out = personal["opt_out"]
+    attachments = [Attachment("invitation.ics", "text/calendar; method=PUBLISH", calendar)]
+    if image := shared.image(event):
+        attachments.insert(0, image)
     return OutgoingMail(
         to_address=invitation.email,
         to_name=invitation.name,
@@ -240,7 +279,7 @@ def build(
         text_body=text,
         html_body=html,
         reply_to=organiser.email if organiser else None,
-        attachments=[Attachment("invitation.ics", "text/calendar; method=PUBLISH", calendar)],
+        attachments=attachments,
         headers={
             "List-Unsubscribe": f"<{opt_out}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -272,4 +311,4 @@ def preview(event: Event, voice: Voice, language: str, name: str | None) -> Prev
         "opt_out": external_url("invitations.opt_out", token=example),
         "organisation_feed": None,
     }
-    return Preview(language, *_render(event, language, False, personal, voice))
+    return Preview(language, *_render(event, language, False, personal, voice, inline=False))

@@ -14,6 +14,7 @@ Nothing here talks to SMTP or knows what a retry policy is (``eventhub.mail.work
 
 from __future__ import annotations
 
+import base64
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ from typing import cast
 from sqlalchemy import CursorResult, Table, case, or_, select, update
 
 from eventhub.extensions import db
-from eventhub.mail.models import OutboxMessage, OutboxStatus
+from eventhub.mail.models import OutboxBlob, OutboxMessage, OutboxStatus
 from eventhub.orm import utcnow
 
 log = logging.getLogger(__name__)
@@ -140,8 +141,29 @@ def claim(worker_id: str, batch_size: int) -> list[ClaimedMessage]:
         select(OutboxMessage).where(*_still_claimed(ids, worker_id)).order_by(OutboxMessage.id)
     ).all()
     messages = [ClaimedMessage.from_row(row) for row in rows]
+    _fill_blobs(messages)
     db.session.commit()
     return messages
+
+
+def _fill_blobs(messages: list[ClaimedMessage]) -> None:
+    """Attachments that name a shared blob get its bytes (base64, as stored attachments
+    carry binary data): one query for the whole batch."""
+    wanted = {a["blob"] for m in messages for a in m.attachments if a.get("blob")}
+    if not wanted:
+        return
+    blobs = dict(
+        db.session.execute(
+            select(OutboxBlob.digest, OutboxBlob.data).where(OutboxBlob.digest.in_(wanted))
+        ).all()
+    )
+    for message in messages:
+        message.attachments = [
+            {**a, "data": base64.b64encode(blobs[a["blob"]]).decode("ascii"), "encoding": "base64"}
+            if a.get("blob") in blobs
+            else a
+            for a in message.attachments
+        ]
 
 
 def release_unattempted(ids: list[int], worker_id: str) -> int:

@@ -96,6 +96,7 @@ class _Attachment:
     filename: str | None
     content_type: str
     data: bytes
+    content_id: str | None = None  # an image the HTML shows (multipart/related)
 
     @classmethod
     def from_stored(cls, stored: dict) -> _Attachment:
@@ -108,7 +109,7 @@ class _Attachment:
             data = data.encode("utf-8")
             if content_type.startswith("text/") and "charset" not in content_type.lower():
                 content_type = f"{content_type}; charset=utf-8"
-        return cls(stored.get("filename"), content_type, data)
+        return cls(stored.get("filename"), content_type, data, stored.get("content_id"))
 
     def part(self, ascii_filename: bool) -> MIMEBase:
         part = MIMEBase(*self.content_type.split("/"))
@@ -119,12 +120,13 @@ class _Attachment:
             if ascii_filename:  # MAIL_ASCII_ATTACHMENTS, Flask-Mail's setting
                 filename = unicodedata.normalize("NFKD", filename)
                 filename = _SPACES.sub(" ", filename.encode("ascii", "ignore").decode()).strip()
+            disposition = "inline" if self.content_id else "attachment"
             if filename.isascii():
-                part.add_header("Content-Disposition", "attachment", filename=filename)
+                part.add_header("Content-Disposition", disposition, filename=filename)
             else:
-                part.add_header(
-                    "Content-Disposition", "attachment", filename=("UTF8", "", filename)
-                )
+                part.add_header("Content-Disposition", disposition, filename=("UTF8", "", filename))
+        if self.content_id:
+            part["Content-ID"] = f"<{self.content_id}>"
         return part
 
 
@@ -163,6 +165,10 @@ def build_mime(message: ClaimedMessage, date: float | None = None) -> Message:
     extra = {str(k): "" if v is None else str(v) for k, v in message.headers.items()}
     extra["Auto-Submitted"] = "auto-generated"
     stored = [_Attachment.from_stored(attachment) for attachment in message.attachments]
+    # Images the HTML shows travel with it; without an HTML body they are plain attachments.
+    shown = message.html_body is not None
+    inline = [a for a in stored if shown and a.content_id]
+    stored = [a for a in stored if not (shown and a.content_id)]
     recipient = (message.to_name or "", message.to_address)
     _check_headers(sender, "{} <{}>".format(*recipient), message.reply_to, message.subject)
 
@@ -171,7 +177,15 @@ def build_mime(message: ClaimedMessage, date: float | None = None) -> Message:
         mime = MIMEMultipart()
         alternative = MIMEMultipart("alternative")
         alternative.attach(_text(message.text_body))
-        alternative.attach(_text(message.html_body, "html"))
+        if inline:
+            # RFC 2387: the HTML first, then the images its cid: addresses name.
+            related = MIMEMultipart("related")
+            related.attach(_text(message.html_body, "html"))
+            for image in inline:
+                related.attach(image.part(ascii_filename=True))
+            alternative.attach(related)
+        else:
+            alternative.attach(_text(message.html_body, "html"))
         mime.attach(alternative)
     elif stored:
         mime = MIMEMultipart()

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from eventhub.enums import LabelledEnum
@@ -70,3 +70,15 @@ class OutboxMessage(TimestampMixin, Base):
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.status}>"
+
+
+class OutboxBlob(Base):
+    """Bytes that many messages carry (an event's image, in every invitation of a sending):
+    stored once, named by their SHA-256, which the messages' attachments name instead of
+    holding a copy each (services.shared_bytes; the worker reads them back, claims.py)."""
+
+    __tablename__ = "outbox_blob"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

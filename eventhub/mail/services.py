@@ -1,14 +1,16 @@
 """The outbox: mail is written here inside the business transaction, never sent in a request."""
 
+import hashlib
 from dataclasses import dataclass, field
 from email.utils import make_msgid
 
 from flask import current_app
 from sqlalchemy import ColumnElement, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from eventhub.errors import NotFoundError
 from eventhub.extensions import db
-from eventhub.mail.models import OutboxMessage, OutboxStatus
+from eventhub.mail.models import OutboxBlob, OutboxMessage, OutboxStatus
 from eventhub.orm import utcnow
 from eventhub.text import clean
 
@@ -19,6 +21,11 @@ class Attachment:
     content_type: str
     data: str  # text, or base64 when ``encoding`` says so (images)
     encoding: str | None = None
+    # Shown inside the HTML body as <img src="cid:…"> (mime.py puts it in multipart/related)
+    # rather than offered as a file.
+    content_id: str | None = None
+    # The bytes are the OutboxBlob of this digest (``data`` stays empty): see shared_bytes.
+    blob: str | None = None
 
 
 @dataclass
@@ -34,6 +41,21 @@ class OutgoingMail:
     topic: str | None = None
     # The event it is about: who may read the stored body (see access.py).
     event_id: int | None = None
+
+
+def shared_bytes(data: bytes) -> str:
+    """Keep ``data`` once for every message that carries it; the digest an ``Attachment``
+    names as its ``blob``. In the caller's transaction; concurrent sendings of the same
+    bytes do not collide (the row is the same whoever writes it first)."""
+    digest = hashlib.sha256(data).hexdigest()
+    dialect = db.session.get_bind().dialect.name
+    insert_blob = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OutboxBlob)
+    db.session.execute(
+        insert_blob.values(digest=digest, data=data, created_at=utcnow()).on_conflict_do_nothing(
+            index_elements=["digest"]
+        )
+    )
+    return digest
 
 
 def _one_line(text: str | None) -> str | None:

@@ -42,6 +42,7 @@ PAGES = {
         "events.show_event",
         "events.create_event",
         "events.clone_event",
+        "events.edit_image",
         "organisations.list_organisations",
         "organisations.show_organisation",
         "people.list_speakers",
@@ -96,7 +97,8 @@ def a11y_site(tmp_path_factory):
     # The reminders' "free your place" question, behind a registrant's personal link.
     personal_page = urls[("anonymous", "registrations.manage")]
     urls[("anonymous", "registrations.confirm_cancel")] = f"{personal_page}/cancel"
-    # The registration form (an open event) and the door's check-in page (a QR code's link).
+    # The registration form (an open event, with its image: tests/world.py) and the door's
+    # check-in page (a QR code's link).
     urls[("anonymous", "registrations.register")] = f"/events/{world.open_event_id}"
     with app.app_context():
         registration = db.session.scalars(

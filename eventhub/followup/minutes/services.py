@@ -1,8 +1,6 @@
 """Minutes and materials: who may read them, and the rules for writing them."""
 
-import io
 from dataclasses import dataclass
-from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -14,8 +12,8 @@ from eventhub.auth.models import User
 from eventhub.errors import DomainError, NotFoundError
 from eventhub.events.models import Event, EventStatus
 from eventhub.extensions import db
+from eventhub.files import FileKind, Upload, detect_kind, safe_filename
 from eventhub.followup.minutes import storage
-from eventhub.followup.minutes.files import FileKind, detect_kind, safe_filename
 from eventhub.followup.models import Material, Minutes, Visibility
 from eventhub.loaders import event_child
 from eventhub.text import clean
@@ -76,27 +74,6 @@ def save_minutes(event: Event, body: str, visibility: str, editor: User) -> Minu
 
 
 # --- materials ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Upload:
-    """A file as received, before any check: bytes, or a seekable file (a spooled upload)."""
-
-    filename: str | None
-    data: bytes | BinaryIO
-
-    @property
-    def stream(self) -> BinaryIO:
-        if isinstance(self.data, bytes | bytearray):
-            self.data = io.BytesIO(self.data)
-        return self.data
-
-    @property
-    def size(self) -> int:
-        stream = self.stream
-        size = stream.seek(0, io.SEEK_END)
-        stream.seek(0)
-        return size
 
 
 def max_upload_bytes() -> int:

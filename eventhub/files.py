@@ -1,4 +1,6 @@
-"""Uploaded files: what they really are (by their bytes) and a safe name (storage.py keeps them).
+"""Uploaded files: what they really are (by their bytes) and a safe name.
+
+Materials (followup/minutes/storage.py) and event images (events/images.py) are checked here.
 
 The type comes from the content, never from the name or the browser's Content-Type: an HTML
 page or an executable renamed ``.pdf`` is refused. Office formats are ZIP or OLE containers,
@@ -118,3 +120,24 @@ def safe_filename(original: str | None, kind: FileKind) -> str:
         extension = kind.extension
     stem = stem[:120].strip(" ._") or "file"
     return f"{stem}.{extension.lower()}"
+
+
+@dataclass
+class Upload:
+    """A file as received, before any check: bytes, or a seekable file (a spooled upload)."""
+
+    filename: str | None
+    data: bytes | BinaryIO
+
+    @property
+    def stream(self) -> BinaryIO:
+        if isinstance(self.data, bytes | bytearray):
+            self.data = io.BytesIO(self.data)
+        return self.data
+
+    @property
+    def size(self) -> int:
+        stream = self.stream
+        size = stream.seek(0, io.SEEK_END)
+        stream.seek(0)
+        return size
