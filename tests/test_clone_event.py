@@ -462,3 +462,22 @@ def test_the_domains_above_copy_their_own_rows_through_the_signal(app):
             signals.cloned.disconnect(record)
         assert sent == [(source.id, copy.id, (OCTOBER - AUGUST).days)]
         db.session.rollback()
+
+
+def test_a_long_title_is_cut_to_fit_its_copy_mark(app):
+    with app.app_context(), app.test_request_context():
+        marked = cloning.default_title("M" * 200)
+        assert len(marked) <= 200
+        assert marked.endswith("M… (copia)")
+        assert cloning.default_title("Desayuno") == "Desayuno (copia)"
+
+
+def test_a_cancelled_event_is_run_again_as_a_fresh_draft(app, client):
+    world = _round_table(app)
+    login(client, "ana@example.org")
+    client.post(f"/events/{world['event_id']}/cancel", data={"reason": "Lluvia"})
+    copy_id = _copy_id(_clone(client, world["event_id"], OCTOBER))
+    with app.app_context():
+        copy = db.session.get(Event, copy_id)
+        assert (copy.status, copy.cancelled_at, copy.cancellation_reason) == ("draft", None, None)
+        assert db.session.get(Event, world["event_id"]).status == "cancelled"
