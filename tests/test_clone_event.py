@@ -5,6 +5,7 @@ chosen relative to today (a copy goes to today or later), in next year's Chilean
 spring so that the change of offset in September lies between the original and the copy.
 """
 
+import io
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,6 +35,7 @@ from tests.factories import (
     ProgrammeFactory,
     SpeakerFactory,
     UserFactory,
+    png_bytes,
 )
 from tests.world import snapshot
 
@@ -179,6 +181,7 @@ COPIED_TABLES = {
     "reminder_schedule",
     "reminder",
     "audit_entry",
+    "event_image",
 }
 
 
@@ -481,3 +484,25 @@ def test_a_cancelled_event_is_run_again_as_a_fresh_draft(app, client):
         copy = db.session.get(Event, copy_id)
         assert (copy.status, copy.cancelled_at, copy.cancellation_reason) == ("draft", None, None)
         assert db.session.get(Event, world["event_id"]).status == "cancelled"
+
+
+def test_the_image_comes_along_and_stays_the_originals_too(app, client):
+    world = _round_table(app)
+    login(client, "ana@example.org")
+    poster = png_bytes(3, 2)
+    posted = client.post(
+        f"/events/{world['event_id']}/image",
+        data={"alt_text": "Cartel de la mesa", "file": (io.BytesIO(poster), "cartel.png")},
+        content_type="multipart/form-data",
+    )
+    assert posted.status_code == 302
+    copy_id = _copy_id(_clone(client, world["event_id"], OCTOBER))
+    with app.app_context():
+        copy = db.session.get(Event, copy_id)
+        assert copy.image.alt_text == "Cartel de la mesa"
+        digest = copy.image.digest
+    served = client.get(f"/events/{copy_id}/image/{digest}")
+    assert served.status_code == 200 and served.data == poster
+    # Removing the copy's image leaves the original's.
+    assert client.post(f"/events/{copy_id}/image/delete").status_code == 302
+    assert client.get(f"/events/{world['event_id']}/image/{digest}").data == poster

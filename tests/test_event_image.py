@@ -4,8 +4,10 @@ may read the event; shown on the event page, in the list and at the top of the i
 
 import base64
 import email
+import hashlib
 import io
 import re
+import threading
 from email import policy
 
 import pytest
@@ -13,8 +15,10 @@ from sqlalchemy import select
 
 from eventhub.audit.models import AuditEntry
 from eventhub.auth.models import User
+from eventhub.events import images
 from eventhub.events.models import Event, EventImage
 from eventhub.extensions import db
+from eventhub.files import Upload
 from eventhub.invitations import services as invitations
 from eventhub.mail.models import OutboxBlob, OutboxMessage
 from eventhub.mail.worker import deliver_due
@@ -318,3 +322,39 @@ def test_the_invitation_preview_shows_the_image_by_its_address(app, organiser_cl
     preview = response.get_data(as_text=True).split('id="preview-heading"')[1]
     assert f"src=&#34;{url}&#34;" in preview or f"src=&quot;{url}&quot;" in preview
     assert "cid:" not in preview
+
+
+def test_two_first_uploads_at_once_leave_one_image_the_later_one(app, event_id, organiser):
+    # Both organisers open the page while the event has no image; the second to save waits
+    # for the first and replaces its image, rather than failing on a second row.
+    both_read = threading.Barrier(2, timeout=30)
+    failures: list[BaseException] = []
+
+    def save(colour: bytes) -> None:
+        try:
+            with app.app_context():
+                event = db.session.get(Event, event_id)
+                assert event.image is None
+                both_read.wait()
+                images.save_image(
+                    event,
+                    Upload("a.png", png(colour=colour)),
+                    None,
+                    db.session.get(User, organiser),
+                )
+                db.session.commit()
+        except BaseException as error:  # reported below, with the thread's traceback
+            failures.append(error)
+
+    threads = [threading.Thread(target=save, args=(c,)) for c in (b"\x00\x00\x00", b"\xff\xff\xff")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+    with app.app_context():
+        rows = db.session.scalars(select(EventImage).where(EventImage.event_id == event_id)).all()
+        assert len(rows) == 1
+        assert rows[0].digest in {
+            hashlib.sha256(png(colour=c)).hexdigest() for c in (b"\x00\x00\x00", b"\xff\xff\xff")
+        }

@@ -1,10 +1,11 @@
 """Duplicating an event on another date: the monthly round table in one form.
 
 The events domain copies what it owns: the event's details and zone, its registration
-settings, its programme, the participating organisations with their roles and the people who
-manage it. The copy is a draft with a new calendar identity, created by the organiser who
-duplicates. Every time moves by the whole number of days between the two dates on the clocks
-of the event's zone (``Shift``), so 09:00 stays 09:00 across a change of offset (DST).
+settings, its programme, the participating organisations with their roles, the people who
+manage it and its image. The copy is a draft with a new calendar identity, created by the
+organiser who duplicates. Every time moves by the whole number of days between the two dates
+on the clocks of the event's zone (``Shift``), so 09:00 stays 09:00 across a change of offset
+(DST).
 
 The domains above copy their own rows when they hear ``signals.cloned`` (the agenda and its
 speakers, the registration questions, the reminder schedule), in the same transaction: when one
@@ -17,12 +18,18 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, literal, select
 
 from eventhub.auth.models import User
 from eventhub.errors import DomainError
 from eventhub.events import signals
-from eventhub.events.models import Event, EventManager, EventOrganisation, EventStatus
+from eventhub.events.models import (
+    Event,
+    EventImage,
+    EventManager,
+    EventOrganisation,
+    EventStatus,
+)
 from eventhub.events.timezones import NonexistentLocalTimeError, shift_days, utc_to_local
 from eventhub.extensions import db
 from eventhub.orm import utcnow
@@ -126,6 +133,20 @@ def _team(source: Event, by: User) -> list[int]:
     )
 
 
+def _copy_image(source: Event, copy: Event, by: User) -> None:
+    """The copy keeps the original's image (a monthly round table keeps its header), copied
+    inside the database so its bytes are never loaded here."""
+    kept = (EventImage.content_type, EventImage.size, EventImage.digest, EventImage.alt_text)
+    db.session.execute(
+        insert(EventImage).from_select(
+            ["event_id", *(column.key for column in kept), "data", "uploaded_at", "uploaded_by_id"],
+            select(
+                literal(copy.id), *kept, EventImage.data, literal(utcnow()), literal(by.id)
+            ).where(EventImage.event_id == source.id),
+        )
+    )
+
+
 def clone_event(source: Event, request: CloneRequest, by: User) -> Event:
     """A draft copy of ``source`` on ``request.starts_on``, created by ``by``."""
     _checked_date(source, request.starts_on)
@@ -157,6 +178,7 @@ def clone_event(source: Event, request: CloneRequest, by: User) -> Event:
     )
     db.session.add(copy)
     db.session.flush()
+    _copy_image(source, copy, by)
     signals.cloned.send(source, copy=copy, shift=shift)
     db.session.flush()
     return copy

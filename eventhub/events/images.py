@@ -18,6 +18,7 @@ from eventhub import files
 from eventhub.auth.models import User
 from eventhub.errors import DomainError, NotFoundError
 from eventhub.events.models import Event, EventImage
+from eventhub.events.services import lock_event
 from eventhub.extensions import db
 from eventhub.files import FileKind, Upload
 from eventhub.orm import utcnow
@@ -77,14 +78,17 @@ def save_image(
     Everything is checked before anything changes: a refused file leaves the image as it was.
     """
     alt = _alt(alt_text)
-    image = event.image
-    if upload is None:
+    kind = None if upload is None else check_image(upload)
+    # Two organisers uploading the first image at once: the second waits here, then
+    # replaces the first one's image instead of adding a second.
+    lock_event(event)
+    image = db.session.scalar(select(EventImage).where(EventImage.event_id == event.id))
+    if upload is None or kind is None:
         if image is None:
             raise DomainError(_("Choose an image."), field="file")
         image.alt_text = alt
         db.session.flush()
         return image
-    kind = check_image(upload)
     stream = upload.stream
     stream.seek(0)
     data = stream.read()

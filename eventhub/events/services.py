@@ -7,7 +7,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, select
+from sqlalchemy import Select, case, select, text
 from sqlalchemy.orm import joinedload, selectinload
 
 from eventhub.auth.models import User
@@ -372,3 +372,13 @@ def get_programme(programme_id: int) -> Programme:
 
 def all_programmes() -> list[Programme]:
     return list(db.session.scalars(select(Programme).order_by(Programme.name)))
+
+
+def lock_event(event: Event) -> None:
+    """Serialise changes to one event's rows that are checked before they are written (its
+    places, its one image): the second writer waits for the first to commit, then reads what
+    it wrote."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
+    else:
+        db.session.execute(text("UPDATE event SET id = id WHERE id = :id"), {"id": event.id})

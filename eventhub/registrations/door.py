@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from eventhub.addresses import normalise_email
 from eventhub.errors import ConflictError, DomainError
 from eventhub.events.models import Event
+from eventhub.events.services import lock_event
 from eventhub.extensions import db
 from eventhub.organisations.models import Organisation
 from eventhub.orm import utcnow
@@ -160,7 +161,7 @@ def add_walk_in(event: Event, data: WalkInData) -> WalkIn:
         except ValueError as error:
             raise DomainError(_("Give a valid email address."), field="email") from error
     # Two organisers adding the same address at once: the second finds the first's row.
-    services.lock_event(event)
+    lock_event(event)
     existing = services.find_registration(event, email) if email else None
     if existing is not None:
         was = existing.status

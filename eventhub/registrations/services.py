@@ -18,12 +18,13 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, case, func, or_, select, text
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from eventhub.addresses import email_key, normalise_email
 from eventhub.errors import ConflictError, DomainError, NotFoundError
 from eventhub.events.models import Event, EventStatus, RegistrationMode
+from eventhub.events.services import lock_event
 from eventhub.extensions import db
 from eventhub.loaders import event_child
 from eventhub.mail import services as outbox
@@ -101,14 +102,6 @@ def closed_reason(event: Event) -> str | None:
     if now >= event.starts_at:
         return _("The event has started.")
     return None
-
-
-def lock_event(event: Event) -> None:
-    """Serialise changes to this event's places (see the module docstring)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(Event.id).where(Event.id == event.id).with_for_update())
-    else:
-        db.session.execute(text("UPDATE event SET id = id WHERE id = :id"), {"id": event.id})
 
 
 def takes_a_place() -> ColumnElement[bool]:
