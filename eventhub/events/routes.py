@@ -14,11 +14,11 @@ from eventhub.events.forms import (
     ParticipationForm,
     ProgrammeForm,
 )
-from eventhub.events.models import Event, Programme
+from eventhub.events.models import Event, EventKind, EventStatus, Programme
 from eventhub.events.timezones import COMMON_ZONES, utc_to_local
 from eventhub.extensions import db
 from eventhub.forms import confirm_page, options
-from eventhub.listing import filter_args, paginate
+from eventhub.listing import filter_args, paginate_counted
 from eventhub.organisations.services import organisation_choices
 from eventhub.routing import commit_change
 
@@ -81,10 +81,7 @@ def list_events():
 
 def _events_list_page() -> str:
     form = EventFilterForm(request.args)
-    programmes = services.all_programmes()
-    form.programme.choices = options(
-        [(None, _l("All programmes"))] + [(p.id, p.name) for p in programmes]
-    )
+    form.programme.choices = options([(None, _l("All programmes")), *services.programme_names()])
     form.validate()
     valid = lambda field: field.data if not field.errors else None  # noqa: E731
     filters = services.EventFilters(
@@ -95,13 +92,22 @@ def _events_list_page() -> str:
         date_from=valid(form.date_from),
         date_to=valid(form.date_to),
     )
-    stmt = services.list_events_query(
-        filters,
-        for_organiser=current_user.is_authenticated,
-        zone=current_app.config["DEFAULT_EVENT_TIMEZONE"],
+    for_organiser = current_user.is_authenticated
+    zone = current_app.config["DEFAULT_EVENT_TIMEZONE"]
+    page = paginate_counted(
+        services.list_event_rows_query(filters, for_organiser, zone),
+        services.count_events_query(filters, for_organiser, zone),
+        "EVENTS_PER_PAGE",
     )
-    page = paginate(stmt, "EVENTS_PER_PAGE")
-    return render_template("events/list.html", page=page, form=form, args=filter_args())
+    # Each label translated once per page, not once per row.
+    return render_template(
+        "events/list.html",
+        page=page,
+        form=form,
+        args=filter_args(),
+        kind_labels={kind.value: str(kind.label) for kind in EventKind},
+        status_labels={status.value: str(status.label) for status in EventStatus},
+    )
 
 
 def _zone_defaults(form: EventForm) -> None:
