@@ -2,6 +2,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from eventhub import activity, cache
 from eventhub.activity import Done
@@ -80,6 +81,14 @@ def list_events():
 
 
 def _events_list_page() -> str:
+    # Signed in, the list is the same for every organiser: it is kept (cache.py) and only
+    # the page around it (the organiser's name, their token) is rendered each time.
+    listing = cache.organiser_fragment("events_list", _events_listing)
+    return render_template("events/list.html", listing=Markup(listing))  # noqa: S704
+
+
+def _events_listing() -> str:
+    """The list under the heading: filters, the events of the page, the pages."""
     form = EventFilterForm(request.args)
     form.programme.choices = options([(None, _l("All programmes")), *services.programme_names()])
     form.validate()
@@ -101,7 +110,7 @@ def _events_list_page() -> str:
     )
     # Each label translated once per page, not once per row.
     return render_template(
-        "events/list.html",
+        "events/_list.html",
         page=page,
         form=form,
         args=filter_args(),
