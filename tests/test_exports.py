@@ -248,7 +248,7 @@ def test_xlsx_text_is_escaped_kept_as_written_and_never_a_formula():
     hold are dropped rather than breaking the file, and a formula stays text."""
     from eventhub.xlsx_export import xlsx_bytes
 
-    written = ' <b>Ana</b> & "Bea" \'n\' \x01\nsegunda línea '
+    written = " <b>Ana</b> & \"Bea\" 'n' \x01\nsegunda línea "
     data = xlsx_bytes(
         "Hoja: [1]/2", ["Nombre", "=Cuenta"], [[written, "=1+1"], ["", 7]], widths=(20, 10)
     )
