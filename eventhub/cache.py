@@ -1,4 +1,5 @@
-"""Answering the hottest reads from memory: calendar polls, calendars, anonymous pages.
+"""Answering the hottest reads from memory: calendar polls, calendars, anonymous pages, and
+the part of the events list every organiser sees alike.
 
 Calendar clients poll every feed all day long and almost always have the current version;
 visitors read the same public event pages over and over. Each worker process remembers what
@@ -105,6 +106,10 @@ def _ttl() -> float:
 
 def remembered(key: tuple, compute: Callable[[], Any]) -> Any:
     """``compute()``'s value, reused while nothing was committed here and the TTL runs."""
+    return _remembered(key, compute, lambda _value: True)
+
+
+def _remembered(key: tuple, compute: Callable[[], Any], keep: Callable[[Any], bool]) -> Any:
     ttl = _ttl()
     if ttl <= 0:
         return compute()
@@ -116,11 +121,26 @@ def remembered(key: tuple, compute: Callable[[], Any]) -> Any:
     # Read before computing: a commit during the computation leaves the entry stale at once.
     seen = _generation
     value = compute()
+    if not keep(value):
+        return value
     with caches.lock:
         if len(caches.values) >= MAX_ENTRIES:
             caches.values.clear()
         caches.values[key] = (value, seen, now + ttl)
     return value
+
+
+def organiser_fragment(name: str, render: Callable[[], str]) -> str:
+    """A part of a signed-in page that is the same for every organiser, whoever reads it
+    (the events list shows every event to every organiser, with the same filters and
+    words), remembered by address and language as ``remembered`` keeps values. The rest of
+    the page (the reader's name, their CSRF token, their messages) is rendered around it
+    for each request, so no organiser is shown another's; a fragment that came out holding
+    the reader's CSRF token is never kept, should a form that posts ever be put in one."""
+    if request.method != "GET" or not current_user.is_authenticated:
+        return render()
+    key = ("organiser_fragment", name, request.host, request.full_path, str(get_locale()))
+    return _remembered(key, render, lambda fragment: generate_csrf() not in fragment)
 
 
 def body(key: tuple, build: Callable[[], bytes]) -> bytes:

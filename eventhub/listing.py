@@ -55,6 +55,33 @@ def paginate_rows(stmt: Select, per_page_setting: str, total: int) -> Pagination
     )
 
 
+class _CountedPagination(Pagination):
+    """A page of plain rows, and their total from a count statement of the caller's (which
+    can leave out the joins and the order the page needs)."""
+
+    def _query_items(self) -> list[Any]:
+        stmt = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return list(db.session.execute(stmt))
+
+    def _query_count(self) -> int:
+        return int(db.session.execute(self._query_args["count_select"]).scalar_one())
+
+
+def paginate_counted(stmt: Select, count: Select, per_page_setting: str) -> Pagination:
+    """Page ``?page=`` of the plain rows of ``stmt``, ``count`` counting them all; junk,
+    negative or absurd page numbers show the first page and a page past the end is empty,
+    as ``paginate`` has them."""
+    number = request.args.get("page", 1, type=int)
+    return _CountedPagination(
+        page=number if 1 <= number <= MAX_PAGE else 1,
+        per_page=int(current_app.config[per_page_setting]),
+        max_per_page=100,
+        error_out=False,
+        select=stmt,
+        count_select=count,
+    )
+
+
 def filter_args() -> dict[str, str]:
     """The query string without the page, for the pagination links."""
     return {key: value for key, value in request.args.items() if key != "page" and value}

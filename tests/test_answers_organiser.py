@@ -444,3 +444,34 @@ def test_two_runs_at_once_delete_once_and_log_once(app, survey):
     with app.app_context():
         assert db.session.scalar(select(func.count(AuditEntry.id))) == 1
         assert _answers(app, survey["gender"]) == 0
+
+
+def test_the_plain_question_rows_read_what_the_questions_hold(app, survey):
+    """The participants page, the door and the exports read the questions as plain rows
+    (questions/reading.py): in form order, each with its choices in order, and the same
+    answers as text as the ORM questions give."""
+    from eventhub.questions.reading import event_question_rows
+
+    with app.test_request_context("/"):
+        loaded = questions.event_questions(survey["event"])
+        rows = event_question_rows(survey["event"])
+        assert [row.id for row in rows] == [question.id for question in loaded]
+        for row, question in zip(rows, loaded, strict=True):
+            assert (row.kind, row.key, row.sensitive, row.show_at_checkin) == (
+                question.kind,
+                question.key,
+                question.sensitive,
+                question.show_at_checkin,
+            )
+            assert row.label("en") == question.label("en") and row.label("es") == question.label(
+                "es"
+            )
+            assert [(c.id, c.value, c.label("es")) for c in row.choices] == [
+                (c.id, c.value, c.label("es")) for c in question.choices
+            ]
+        people = [survey["ana"], survey["bea"]]
+        assert questions.answer_texts(rows, people, "es") == questions.answer_texts(
+            loaded, people, "es"
+        )
+        assert "haitian_creole" in {c.value for c in rows[0].choices}
+        assert rows[0].choice_by_value("sign_language") is not None

@@ -8,7 +8,7 @@ import pytest
 from eventhub.events.models import Event
 from eventhub.extensions import db
 from tests.conftest import login
-from tests.factories import EventFactory, UserFactory
+from tests.factories import TEST_PASSWORD, EventFactory, UserFactory
 
 
 @pytest.fixture
@@ -112,3 +112,44 @@ def test_languages_are_remembered_apart(app, client, create_event):
     client.post("/language", data={"lang": "en", "next": f"/events/{event_id}"})
     english = client.get(f"/events/{event_id}").get_data(as_text=True)
     assert 'lang="es"' in spanish and 'lang="en"' in english
+
+
+def test_the_events_list_is_kept_for_organisers_yet_each_gets_their_own_page(
+    csrf_app, count_queries, create_event
+):
+    """The list under the heading is the same for every organiser, so it is kept; the page
+    around it (name, token) is each organiser's own, and a commit shows at once."""
+    app = csrf_app
+    create_event(app=app, title="Mesa pública")
+    with app.app_context():
+        EventFactory(title="Mesa en borrador")
+        UserFactory(email="ana@example.org", name="Ana Ahumada")
+        UserFactory(email="beto@example.org", name="Beto Bustos")
+        db.session.commit()
+    ana, beto, visitor = app.test_client(), app.test_client(), app.test_client()
+    for client, email in ((ana, "ana@example.org"), (beto, "beto@example.org")):
+        login_page = client.get("/login").get_data(as_text=True)
+        [token] = tokens(login_page)
+        response = client.post(
+            "/login", data={"email": email, "password": TEST_PASSWORD, "csrf_token": token}
+        )
+        assert response.status_code == 302
+    first = []
+    computed = statements_during(
+        count_queries, app, lambda: first.append(ana.get("/events/").get_data(as_text=True))
+    )
+    second = []
+    kept = statements_during(
+        count_queries, app, lambda: second.append(beto.get("/events/").get_data(as_text=True))
+    )
+    assert kept < computed, "the list was computed again for the second organiser"
+    page_ana, page_beto = first[0], second[0]
+    assert "Mesa en borrador" in page_ana and "Mesa en borrador" in page_beto
+    assert "Ana Ahumada" in page_ana and "Ana Ahumada" not in page_beto
+    assert "Beto Bustos" in page_beto and "Beto Bustos" not in page_ana
+    assert not tokens(page_ana) & tokens(page_beto)
+    assert "Mesa en borrador" not in visitor.get("/events/").get_data(as_text=True)
+    with app.app_context():
+        EventFactory(title="Desayuno recién creado")
+        db.session.commit()
+    assert "Desayuno recién creado" in beto.get("/events/").get_data(as_text=True)

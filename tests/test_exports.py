@@ -240,3 +240,22 @@ def test_participants_downloads_stream_in_memory_that_does_not_grow_with_the_eve
     )
     assert large_size > 5 * small_size  # ten times the rows went out (the XLSX zipped)...
     assert large_peak < 2 * small_peak, (small_peak, large_peak)  # ...in about the same memory
+
+
+def test_xlsx_text_is_escaped_kept_as_written_and_never_a_formula():
+    """The workbook's XML is written by hand (eventhub/xlsx_export.py): markup characters,
+    spaces at either end, line breaks and quotes come back as written, characters XML cannot
+    hold are dropped rather than breaking the file, and a formula stays text."""
+    from eventhub.xlsx_export import xlsx_bytes
+
+    written = " <b>Ana</b> & \"Bea\" 'n' \x01\nsegunda línea "
+    data = xlsx_bytes(
+        "Hoja: [1]/2", ["Nombre", "=Cuenta"], [[written, "=1+1"], ["", 7]], widths=(20, 10)
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert sheet.title == "Hoja   1  2"
+    assert [cell.value for cell in sheet[1]] == ["Nombre", "'=Cuenta"]
+    assert sheet["A2"].value == written.replace("\x01", "") and sheet["A2"].data_type == "s"
+    assert sheet["B2"].value == "'=1+1" and sheet["B2"].data_type == "s"
+    assert sheet["A3"].value is None and sheet["B3"].value == 7
+    assert sheet.auto_filter.ref == "A1:B3" and sheet.column_dimensions["A"].width == 20

@@ -148,18 +148,22 @@ class EventFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
+    # The selects write their options without WTForms' per-option machinery (same HTML):
+    # the list is the page organisers open most.
     q = StringField(_l("Search title"), validators=[Optional(), Length(max=200)])
     kind = SelectField(
         _l("Kind"),
         default="",
         choices=[*options([(None, _l("All kinds"))]), *EventKind.choices()],
+        widget=DirectorySelect(),
     )
     status = SelectField(
         _l("Status"),
         default="",
         choices=[*options([(None, _l("All statuses"))]), *EventStatus.choices()],
+        widget=DirectorySelect(),
     )
-    programme = SelectField(_l("Programme"), coerce=optional_int)
+    programme = SelectField(_l("Programme"), coerce=optional_int, widget=DirectorySelect())
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
     submit = SubmitField(_l("Filter"))

@@ -2,6 +2,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from eventhub import activity, cache
 from eventhub.activity import Done
@@ -20,11 +21,11 @@ from eventhub.events.forms import (
     ParticipationForm,
     ProgrammeForm,
 )
-from eventhub.events.models import Event, Programme
+from eventhub.events.models import Event, EventKind, EventStatus, Programme
 from eventhub.events.timezones import COMMON_ZONES, utc_to_local
 from eventhub.extensions import db
 from eventhub.forms import confirm_page, options
-from eventhub.listing import filter_args, paginate
+from eventhub.listing import filter_args, paginate_counted
 from eventhub.organisations.services import organisation_choices
 from eventhub.routing import commit_change
 
@@ -86,11 +87,16 @@ def list_events():
 
 
 def _events_list_page() -> str:
+    # Signed in, the list is the same for every organiser: it is kept (cache.py) and only
+    # the page around it (the organiser's name, their token) is rendered each time.
+    listing = cache.organiser_fragment("events_list", _events_listing)
+    return render_template("events/list.html", listing=Markup(listing))  # noqa: S704
+
+
+def _events_listing() -> str:
+    """The list under the heading: filters, the events of the page, the pages."""
     form = EventFilterForm(request.args)
-    programmes = services.all_programmes()
-    form.programme.choices = options(
-        [(None, _l("All programmes"))] + [(p.id, p.name) for p in programmes]
-    )
+    form.programme.choices = options([(None, _l("All programmes")), *services.programme_names()])
     form.validate()
     valid = lambda field: field.data if not field.errors else None  # noqa: E731
     filters = services.EventFilters(
@@ -101,13 +107,22 @@ def _events_list_page() -> str:
         date_from=valid(form.date_from),
         date_to=valid(form.date_to),
     )
-    stmt = services.list_events_query(
-        filters,
-        for_organiser=current_user.is_authenticated,
-        zone=current_app.config["DEFAULT_EVENT_TIMEZONE"],
+    for_organiser = current_user.is_authenticated
+    zone = current_app.config["DEFAULT_EVENT_TIMEZONE"]
+    page = paginate_counted(
+        services.list_event_rows_query(filters, for_organiser, zone),
+        services.count_events_query(filters, for_organiser, zone),
+        "EVENTS_PER_PAGE",
     )
-    page = paginate(stmt, "EVENTS_PER_PAGE")
-    return render_template("events/list.html", page=page, form=form, args=filter_args())
+    # Each label translated once per page, not once per row.
+    return render_template(
+        "events/_list.html",
+        page=page,
+        form=form,
+        args=filter_args(),
+        kind_labels={kind.value: str(kind.label) for kind in EventKind},
+        status_labels={status.value: str(status.label) for status in EventStatus},
+    )
 
 
 def _zone_defaults(form: EventForm) -> None:

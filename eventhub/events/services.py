@@ -7,8 +7,8 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, case, select, text
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Select, case, func, select, text
+from sqlalchemy.orm import selectinload
 
 from eventhub.auth.models import User
 from eventhub.errors import ConflictError, DomainError, NotFoundError
@@ -16,6 +16,7 @@ from eventhub.events import notifications, signals
 from eventhub.events.models import (
     CANCELLATION_REASON_MAX,
     Event,
+    EventImage,
     EventKind,
     EventOrganisation,
     EventStatus,
@@ -259,24 +260,25 @@ def cancel_event(event: Event, notify_registrants: bool = True, reason: str | No
         notifications.notify_cancellation(event)
 
 
-def publicly_listed() -> Select:
-    return select(Event).where(
+def _publicly_listed_where() -> tuple:
+    return (
         Event.is_public.is_(True),
         Event.published_at.is_not(None),
         Event.status != EventStatus.DRAFT.value,
     )
 
 
+def publicly_listed() -> Select:
+    return select(Event).where(*_publicly_listed_where())
+
+
 def _start_of_day(day: date, zone: str) -> datetime:
     return datetime.combine(day, time.min, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
-def list_events_query(filters: EventFilters, for_organiser: bool, zone: str) -> Select:
-    """Events matching the filters, upcoming first (soonest first), then past (latest first).
-
-    ``zone`` is the zone in which the date filters are read.
-    """
-    stmt = select(Event) if for_organiser else publicly_listed()
+def _narrowed(stmt: Select, filters: EventFilters, zone: str) -> Select:
+    """``stmt`` narrowed by the filters; ``zone`` is the zone in which the date filters are
+    read."""
     if q := search_term(filters.q):
         stmt = stmt.where(Event.title.icontains(q, autoescape=True))
     if filters.kind:
@@ -291,17 +293,64 @@ def list_events_query(filters: EventFilters, for_organiser: bool, zone: str) -> 
         stmt = stmt.where(
             Event.starts_at < _start_of_day(filters.date_to + timedelta(days=1), zone)
         )
+    return stmt
+
+
+def _listed(stmt: Select, filters: EventFilters, zone: str) -> Select:
+    """``stmt`` narrowed by the filters, in the list's order: upcoming first (soonest
+    first), then past (latest first)."""
     upcoming = Event.ends_at >= utcnow()
-    return stmt.options(
-        selectinload(Event.programme),
-        selectinload(Event.host_organisation),
-        joinedload(Event.image),  # the thumbnail's address, in the list's own query
-    ).order_by(
+    return _narrowed(stmt, filters, zone).order_by(
         case((upcoming, 0), else_=1),
         case((upcoming, Event.starts_at), else_=None).asc(),
         Event.starts_at.desc(),
         Event.id,
     )
+
+
+def list_events_query(filters: EventFilters, for_organiser: bool, zone: str) -> Select:
+    """Events matching the filters, in the events list's order, with their programme and
+    host loaded."""
+    stmt = select(Event) if for_organiser else publicly_listed()
+    return _listed(stmt, filters, zone).options(
+        selectinload(Event.programme), selectinload(Event.host_organisation)
+    )
+
+
+def _visible(stmt: Select, for_organiser: bool) -> Select:
+    return stmt if for_organiser else stmt.where(*_publicly_listed_where())
+
+
+def list_event_rows_query(filters: EventFilters, for_organiser: bool, zone: str) -> Select:
+    """The same events as plain rows of what the events list shows (the host's and the
+    programme's names joined in): no Event objects, and no query per relationship."""
+    stmt = (
+        select(
+            Event.id,
+            Event.title,
+            Event.kind,
+            Event.status,
+            Event.starts_at,
+            Event.ends_at,
+            Event.timezone,
+            Event.venue_name,
+            Event.summary,
+            Organisation.name.label("host"),
+            Programme.name.label("programme"),
+            EventImage.digest.label("image_digest"),  # the thumbnail's address
+        )
+        .outerjoin(Organisation, Organisation.id == Event.host_organisation_id)
+        .outerjoin(Programme, Programme.id == Event.programme_id)
+        .outerjoin(EventImage, EventImage.event_id == Event.id)
+    )
+    return _listed(_visible(stmt, for_organiser), filters, zone)
+
+
+def count_events_query(filters: EventFilters, for_organiser: bool, zone: str) -> Select:
+    """How many events the list holds: a count over the events alone (no joins, no order),
+    cheaper than counting the page's query."""
+    stmt = select(func.count()).select_from(Event)
+    return _narrowed(_visible(stmt, for_organiser), filters, zone)
 
 
 def set_participation(event: Event, organisation_id: int, role: str) -> EventOrganisation:
@@ -372,6 +421,14 @@ def get_programme(programme_id: int) -> Programme:
 
 def all_programmes() -> list[Programme]:
     return list(db.session.scalars(select(Programme).order_by(Programme.name)))
+
+
+def programme_names() -> list[tuple[int, str]]:
+    """(id, name) of every programme, by name: a filter's choices."""
+    return [
+        (row.id, row.name)
+        for row in db.session.execute(select(Programme.id, Programme.name).order_by(Programme.name))
+    ]
 
 
 def lock_event(event: Event) -> None:

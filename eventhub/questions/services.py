@@ -11,7 +11,7 @@ only then counts who holds each choice.
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -46,6 +46,7 @@ from eventhub.questions.models import (
     QuestionForm,
     QuestionKind,
 )
+from eventhub.questions.reading import AnyQuestion
 from eventhub.text import clean
 
 CONSENT_FIELD = "sensitive_consent"
@@ -841,7 +842,7 @@ def _choice(question: Question, choice_id: int) -> QuestionChoice:
 
 
 def answer_text(
-    question: Question, sheet_value: str | None, choice_ids: list[int], language: str
+    question: AnyQuestion, sheet_value: str | None, choice_ids: list[int], language: str
 ) -> str:
     """An answer as a person reads it (lists, exports, the door)."""
     if question.kind in CHOICE_KINDS:
@@ -860,8 +861,18 @@ def answer_text(
     return sheet_value
 
 
+# Kinds whose stored value is the text shown (answer_text returns it as it is).
+_VERBATIM_KINDS = frozenset(
+    kind.value
+    for kind in QuestionKind
+    if kind.value not in CHOICE_KINDS
+    and kind
+    not in (QuestionKind.YES_NO, QuestionKind.COUNTRY, QuestionKind.COMUNA, QuestionKind.RUT)
+)
+
+
 def answer_texts(
-    questions: list[Question], registration_ids: Select | Iterable[int], language: str
+    questions: Sequence[AnyQuestion], registration_ids: Select | Iterable[int], language: str
 ) -> dict[int, dict[int, str]]:
     """registration id → question id → the answer as text, for many registrations in one
     query of plain rows (an answer with its chosen choices; no ORM objects, no batches that
@@ -874,35 +885,25 @@ def answer_texts(
         .outerjoin(AnswerChoice, AnswerChoice.answer_id == Answer.id)
         .where(Answer.question_id.in_(by_id), Answer.registration_id.in_(registration_ids))
     )
-    values: dict[tuple[int, int], str | None] = {}
-    chosen: dict[tuple[int, int], list[int]] = {}
-    for registration_id, question_id, value, choice_id in rows:
-        key = (registration_id, question_id)
-        values[key] = value
-        if choice_id is not None:
-            chosen.setdefault(key, []).append(choice_id)
-    # Each question's words once, not once per person, and each typed value's text once.
+    # Each question's words once, not once per person, and each typed value's text once:
+    # per answer a dict lookup (bench/PARTICIPANTS.md).
     kinds = {question.id: question.kind for question in questions}
     yes_no = {YES: _("Yes"), NO: _("No")}
-    orders = {
-        question.id: {choice.id: position for position, choice in enumerate(question.choices)}
-        for question in questions
-    }
-    labels = {
-        question.id: {choice.id: choice.label(language) for choice in question.choices}
-        for question in questions
-    }
-    typed: dict[tuple[int, str | None], str] = {}
+    typed: dict[tuple[int, str], str] = {}
+    chosen: dict[tuple[int, int], list[int]] = {}
     texts: dict[int, dict[int, str]] = {}
-    for key, value in values.items():
-        registration_id, question_id = key
+    for registration_id, question_id, value, choice_id in rows:
         kind = kinds[question_id]
         if kind in CHOICE_KINDS:
-            order = orders[question_id]
-            ids = sorted(chosen.get(key, ()), key=order.__getitem__)
-            text = ", ".join([labels[question_id][choice_id] for choice_id in ids])
+            if choice_id is not None:
+                chosen.setdefault((registration_id, question_id), []).append(choice_id)
+            continue
+        if not value:
+            continue
+        if kind in _VERBATIM_KINDS:
+            text = value
         elif kind == QuestionKind.YES_NO:
-            text = yes_no.get(value or "", "")
+            text = yes_no.get(value, "")
         else:
             known = typed.get((question_id, value))
             if known is None:
@@ -912,6 +913,19 @@ def answer_texts(
             text = known
         if text:
             texts.setdefault(registration_id, {})[question_id] = text
+    if chosen:
+        orders = {}
+        labels = {}
+        for question in questions:
+            if question.kind in CHOICE_KINDS:
+                orders[question.id] = {c.id: at for at, c in enumerate(question.choices)}
+                labels[question.id] = {c.id: c.label(language) for c in question.choices}
+        for (registration_id, question_id), ids in chosen.items():
+            if len(ids) > 1:
+                ids.sort(key=orders[question_id].__getitem__)
+            text = ", ".join([labels[question_id][choice_id] for choice_id in ids])
+            if text:
+                texts.setdefault(registration_id, {})[question_id] = text
     return texts
 
 

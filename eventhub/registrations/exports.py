@@ -13,8 +13,7 @@ from eventhub.csv_export import csv_stream_response
 from eventhub.events.models import Event
 from eventhub.extensions import db
 from eventhub.organisations.models import Organisation
-from eventhub.questions.models import Question
-from eventhub.questions.services import event_questions
+from eventhub.questions.reading import QuestionRow, event_question_rows
 from eventhub.registrations import answers, services
 from eventhub.registrations.models import WALK_IN_LABEL, Registration, RegistrationStatus
 from eventhub.xlsx_export import xlsx_stream_response
@@ -23,7 +22,7 @@ FIXED_WIDTHS = (28, 30, 30, 24, 14, 30, 8, 17, 17)
 ANSWER_WIDTH = 24
 
 
-def participants_header(questions: list[Question]) -> list[str]:
+def participants_header(questions: list[QuestionRow]) -> list[str]:
     language = str(get_locale())
     return [
         _("Name"),
@@ -39,8 +38,8 @@ def participants_header(questions: list[Question]) -> list[str]:
     ]
 
 
-def exported_questions(event: Event, sensitive: bool) -> list[Question]:
-    return [q for q in event_questions(event.id) if sensitive or not q.sensitive]
+def exported_questions(event: Event, sensitive: bool) -> list[QuestionRow]:
+    return [q for q in event_question_rows(event.id) if sensitive or not q.sensitive]
 
 
 BATCH = 200
@@ -68,7 +67,7 @@ def _row_columns():
     )
 
 
-def participants_rows(event: Event, questions: list[Question]):
+def participants_rows(event: Event, questions: list[QuestionRow]):
     """The rows in the participants page's order, read ``BATCH`` registrations at a time
     with their answers: a download of a 3,000-person event holds no more in memory than one
     of 200."""

@@ -19,6 +19,7 @@ from eventhub.forms import confirm_page, options
 from eventhub.listing import filter_args
 from eventhub.loaders import token_link_or_404
 from eventhub.organisations.services import organisation_choices
+from eventhub.questions import reading as question_reading
 from eventhub.questions import retention
 from eventhub.questions import services as question_services
 from eventhub.questions.services import AnswersRefusedError
@@ -313,8 +314,8 @@ def cancel(token: str):
 def participants(event_id: int):
     event = managed_event(event_id)
     language = str(get_locale())
-    questions = question_services.event_questions(event.id)
-    options = answers.filter_options(event, questions, language)
+    questions = question_reading.event_question_rows(event.id)
+    options = answers.filter_options(questions, language)
     status = request.args.get("status")
     search = roster.Search(
         status=status if status in {s.value for s in RegistrationStatus} else None,
@@ -341,7 +342,7 @@ def participants(event_id: int):
         table=answers.answer_table(questions, [row.id for row in listed.page.items], language),
         filter_options=options,
         answer_filter=search.answer,
-        answer_param=answers.param,
+        answer_sent=search.answer.param if search.answer else None,
         has_sensitive=has_sensitive,
         retention=retention.retention(event, question_services.event_form(event.id), has_sensitive),
     )
@@ -519,7 +520,7 @@ def checkin(code: str):
 
 def _door_answers(event, registration_ids: list[int]) -> answers.AnswerTable:
     """The answers marked "show at check-in" (interpretation, accessibility)."""
-    questions = [q for q in question_services.event_questions(event.id) if q.show_at_checkin]
+    questions = [q for q in question_reading.event_question_rows(event.id) if q.show_at_checkin]
     return answers.answer_table(questions, registration_ids, str(get_locale()))
 
 
