@@ -82,6 +82,7 @@
   // Lines of text that run out of the block that holds them.
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   const range = document.createRange();
+  const ruler = document.createElement('canvas').getContext('2d');
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (!node.textContent.trim()) continue;
     let block = node.parentElement;
@@ -93,6 +94,22 @@
     for (const r of range.getClientRects()) {
       if (r.width && r.right > box.right + 1) {
         say(block, `text runs ${Math.round(r.right - box.right)}px out of its box`);
+        break;
+      }
+    }
+    // A word split across lines ("Awaitin|g approv|al"): the box is narrower than one of
+    // its words. Letters only: an address or a link may break anywhere, a word should not.
+    const b = css(block);
+    const room = block.clientWidth - parseFloat(b.paddingLeft) - parseFloat(b.paddingRight);
+    if (!(room > 0)) continue;
+    const words = node.textContent.split(/[\s\u2010-\u2015-]+/)
+      .map(token => token.replace(/^[(«“"¿¡]+|[)»”".,;:!?]+$/gu, ''))
+      .filter(token => /^\p{L}{2,}$/u.test(token));
+    ruler.font = css(node.parentElement).font;
+    for (const word of words) {
+      const w = ruler.measureText(word).width;
+      if (w > room + 1) {
+        say(block, `breaks the word "${word}" (${Math.round(w)}px in ${Math.round(room)}px)`);
         break;
       }
     }

@@ -38,6 +38,7 @@ from tests.factories import TEST_PASSWORD
 from tests.world import ADMIN_EMAIL, build_world
 
 WIDTHS = (375, 768, 1280)
+FAVICON = Path(__file__).parents[2] / "static" / "favicon.svg"
 LANGUAGES = ("es", "en")
 
 # Long as they come: a municipality's full name, a coordinator's four names, and the kind of
@@ -159,6 +160,9 @@ def screenshot_dir(tmp_path_factory) -> Path:
 def test_the_main_pages_fit_the_screen(shots_site, screenshot_dir, browser, width, language):
     base, pages = shots_site
     context = browser.new_context(viewport={"width": width, "height": 900})
+    # The icon is fetched after the page has loaded, so moving on at once aborts it mid-file
+    # (werkzeug then leaves the file open: a ResourceWarning). The browser reads it from disk.
+    context.route("**/favicon.svg", lambda route: route.fulfill(path=FAVICON))
     page = context.new_page()
     found: list[str] = []
     shot = 0
