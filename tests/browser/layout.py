@@ -53,7 +53,10 @@ INTENDED_SCROLLERS = (".table-wrap", ".chart-body")
 #   - a control (button, link, input, select, summary) cut off: partly outside the box of the
 #     ancestor that clips it (overflow hidden/clip) or the viewport, or its own text wider
 #     than its box;
-#   - a line of text that runs out of the box that holds it (a long email in a cell).
+#   - a line of text that runs out of the box that holds it (a long email in a cell);
+#   - a word split across lines, its box narrower than the word (letters only: an address or
+#     a link may break anywhere);
+#   - a select of short labels (a filter's "All statuses") too narrow for its choice.
 # Text fields are left out of "its own text wider": a typed value scrolls inside its field.
 # Elements pushed wholly off to the left (the skip link until it has focus) are hidden on
 # purpose and left out.

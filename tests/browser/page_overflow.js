@@ -42,6 +42,7 @@
   const ownTextScrolls = el => !(el.matches('textarea') ||
     (el.matches('input') && TEXT_INPUTS.includes(el.type)));
 
+  const ruler = document.createElement('canvas').getContext('2d');
   const doc = document.documentElement;
   if (doc.scrollWidth > vw)
     problems.push(`the page is ${doc.scrollWidth}px wide in a ${vw}px viewport`);
@@ -74,6 +75,20 @@
       }
       if (b.width > 1 && (b.left < left - 0.5 || b.right > right + 0.5))
         say(el, `control cut off: ${Math.round(b.left)}–${Math.round(b.right)}px outside ${Math.round(left)}–${Math.round(right)}px`);
+      if (el.matches('select') && el.selectedOptions.length) {
+        // A select does not report its text's width: measure the chosen option (the arrow
+        // takes about 1.25em). Only selects of short labels (every option within 20em, a
+        // filter's "All statuses"): an option longer than a phone is cut by any layout.
+        const s = css(el);
+        ruler.font = s.font;
+        const em = parseFloat(s.fontSize);
+        const text = el.selectedOptions[0].text.trim();
+        const room = el.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight)
+          - 1.25 * em;
+        const short = [...el.options].every(o => ruler.measureText(o.text.trim()).width <= 20 * em);
+        if (short && ruler.measureText(text).width > room + 1)
+          say(el, `its choice "${text}" is cut (${Math.round(ruler.measureText(text).width)}px in ${Math.round(room)}px)`);
+      }
       if (!inline && ownTextScrolls(el) && el.scrollWidth > el.clientWidth + 1)
         say(el, `its text (${el.scrollWidth}px) is wider than the control (${el.clientWidth}px)`);
     }
@@ -82,7 +97,6 @@
   // Lines of text that run out of the block that holds them.
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   const range = document.createRange();
-  const ruler = document.createElement('canvas').getContext('2d');
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (!node.textContent.trim()) continue;
     let block = node.parentElement;
@@ -102,8 +116,10 @@
     const b = css(block);
     const room = block.clientWidth - parseFloat(b.paddingLeft) - parseFloat(b.paddingRight);
     if (!(room > 0)) continue;
-    const words = node.textContent.split(/[\s\u2010-\u2015-]+/)
+    const words = node.textContent.split(/\s+/)
       .map(token => token.replace(/^[(«“"¿¡]+|[)»”".,;:!?]+$/gu, ''))
+      .filter(token => !/[@/.]/.test(token))  // an address or a link
+      .flatMap(token => token.split(/[\u2010-\u2015-]/))  // a hyphen may end a line
       .filter(token => /^\p{L}{2,}$/u.test(token));
     ruler.font = css(node.parentElement).font;
     for (const word of words) {

@@ -229,6 +229,9 @@ def test_the_measure_sees_what_is_too_wide_and_nothing_else(browser):
           <div style="width: 120px"><span id="runs">{email}</span></div>
           <button id="narrow" style="width: 60px; white-space: nowrap">Rechazar todo</button>
           <div id="scrolls" style="overflow-x: auto"><div style="width: 800px">x</div></div>
+          <p id="squeezed" style="width: 50px; overflow-wrap: anywhere">Municipalidad</p>
+          <p id="address" style="width: 50px; overflow-wrap: anywhere">{LONG_EMAIL}</p>
+          <select id="short" style="width: 70px"><option>Todos los estados</option></select>
         </body></html>"""
     )
     problems = "\n".join(overflow_problems(page))
@@ -242,7 +245,9 @@ def test_the_measure_sees_what_is_too_wide_and_nothing_else(browser):
         "px out of its box",
         'button#narrow "Rechazar todo": its text',
         "div#scrolls",
+        'p#squeezed "Municipalidad": breaks the word "Municipalidad"',
+        'select#short "Todos los estados": its choice "Todos los estados" is cut',
     ):
         assert found in problems, f"{found!r} not in:\n{problems}"
-    for fine in ("Saltar", "cerrado", "td"):
+    for fine in ("Saltar", "cerrado", "td", "p#address"):
         assert fine not in problems, f"{fine!r} reported:\n{problems}"
