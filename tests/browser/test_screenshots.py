@@ -180,8 +180,8 @@ def test_the_main_pages_fit_the_screen(shots_site, screenshot_dir, browser, widt
 
     page.goto(f"{base}/login")
     if language != "es":
-        page.click(f"button[name=lang][value={language}]")
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.click(f"button[name=lang][value={language}]")
     for name, path in pages["anonymous"].items():
         capture("anonymous", name, path)
     page.goto(f"{base}/login")
