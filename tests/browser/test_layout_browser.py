@@ -10,40 +10,13 @@ import pytest
 from playwright.sync_api import expect
 
 from eventhub.extensions import db
+from tests.browser.layout import assert_nothing_clipped
 from tests.browser.test_event_journey import sign_in
 from tests.factories import EventFactory, OrganisationFactory, RegistrationFactory
 
 WIDTHS = {"phone": 375, "laptop": 1280}
 LONG_NAME = "Maximiliano" * 8  # no spaces: the browser cannot break it by itself
 LONG_EMAIL = "coordinacion.oficina.migrantes.y.refugiados@municipalidad-de-pedro-aguirre-cerda.cl"
-
-# For each control under ``root``: its box, the root's box, and whether its text overflows it.
-MEASURE = """root => {
-  const r = root.getBoundingClientRect();
-  return [...root.querySelectorAll('button, a, input, select')]
-    .filter(el => el.getClientRects().length)
-    .map(el => {
-      const b = el.getBoundingClientRect();
-      return {text: (el.innerText || el.value || el.name || '').trim(),
-              left: b.left, right: b.right, rootLeft: r.left, rootRight: r.right,
-              overflows: el.scrollWidth > el.clientWidth + 1};
-    });
-}"""
-
-
-def assert_nothing_clipped(page, selector: str, width: int):
-    root = page.locator(selector)
-    expect(root).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
-    scroll, client = root.evaluate("el => [el.scrollWidth, el.clientWidth]")
-    assert scroll <= client, f"{selector} scrolls sideways: {scroll} > {client}"
-    controls = root.evaluate(MEASURE)
-    assert controls
-    for c in controls:
-        where = f"{c['text']!r} in {selector} at {width}px"
-        assert c["left"] >= max(c["rootLeft"], 0) - 0.5, where
-        assert c["right"] <= min(c["rootRight"], width) + 0.5, where
-        assert not c["overflows"], f"{where}: its text overflows it"
 
 
 @pytest.fixture
