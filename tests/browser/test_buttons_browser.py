@@ -17,9 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import test_accessibility
-from tests.browser.test_accessibility import PAGES
-from tests.factories import TEST_PASSWORD
-from tests.world import ADMIN_EMAIL
+from tests.browser.test_accessibility import PAGES, sign_in_admin
 
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -69,17 +67,6 @@ KINDS = {
     "primary": {"fontSize": "16px", "background": "rgb(11, 92, 173)"},
     "danger": {"fontSize": "16px", "background": "rgb(255, 255, 255)"},
 }
-
-
-def sign_in_admin(page, base: str, language: str = "es") -> None:
-    page.goto(f"{base}/login")
-    page.fill("#email", ADMIN_EMAIL)
-    page.fill("#password", TEST_PASSWORD)
-    page.click("main form [type=submit]")
-    page.wait_for_url(f"{base}/events/")
-    if language == "en":
-        page.click("button[name=lang][value=en]")
-        page.wait_for_load_state()
 
 
 def paths_of(urls: dict, role: str) -> list[tuple[str, str]]:
