@@ -116,6 +116,17 @@ def a11y_site(tmp_path_factory):
         db.engine.dispose()
 
 
+def sign_in_admin(page, base: str, language: str = "es") -> None:
+    page.goto(f"{base}/login")
+    page.fill("#email", ADMIN_EMAIL)
+    page.fill("#password", TEST_PASSWORD)
+    page.click("main form [type=submit]")
+    page.wait_for_url(f"{base}/")  # sign-in lands on the home
+    if language == "en":
+        page.click("button[name=lang][value=en]")
+        page.wait_for_load_state()
+
+
 def axe_violations(page) -> list[dict]:
     page.add_script_tag(path=str(AXE))
     return page.evaluate(
@@ -167,14 +178,7 @@ def test_the_invitation_preview_has_no_serious_accessibility_violations(
     base, urls = a11y_site
     context = browser.new_context(bypass_csp=True, viewport=VIEWPORTS["desktop"])
     page = context.new_page()
-    page.goto(f"{base}/login")
-    page.fill("#email", ADMIN_EMAIL)
-    page.fill("#password", TEST_PASSWORD)
-    page.click("main form [type=submit]")
-    page.wait_for_url(f"{base}/")
-    if language == "en":
-        page.click("button[name=lang][value=en]")
-        page.wait_for_load_state()
+    sign_in_admin(page, base, language)
     page.goto(base + urls[("admin", "invitations.invite")])
     page.locator("input[name=organisation_ids]").first.check()
     page.fill("#note", "Traigan **dos propuestas**.")

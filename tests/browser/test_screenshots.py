@@ -125,7 +125,7 @@ def shots_site(tmp_path_factory):
             "calendar": "/calendar?month=2026-12",
         },
         "organiser": {
-            "my-events": "/events/",
+            "home": "/",
             "manage-event": f"/events/{event}",
             "participants": f"/events/{event}/participants",
             "invitations": f"/events/{event}/invitations",
@@ -188,7 +188,7 @@ def test_the_main_pages_fit_the_screen(shots_site, screenshot_dir, browser, widt
     page.fill("#email", ADMIN_EMAIL)
     page.fill("#password", TEST_PASSWORD)
     page.click("main form [type=submit]")
-    page.wait_for_url(f"{base}/events/")
+    page.wait_for_url(f"{base}/")  # sign-in lands on the home
     for name, path in pages["organiser"].items():
         capture("organiser", name, path)
     # The folded menu, opened on a phone or a tablet: every link of an organiser whole.
