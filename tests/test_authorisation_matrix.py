@@ -135,6 +135,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/events/<int:event_id>/co-organisers", "POST"): MANAGE_POST,
     ("/events/<int:event_id>/co-organisers/<int:user_id>/delete", "POST"): MANAGE_POST,
     # agenda
+    ("/events/<int:event_id>/agenda/manage", "GET"): MANAGE,
     ("/events/<int:event_id>/agenda/new", "GET"): MANAGE,
     ("/events/<int:event_id>/agenda/new", "POST"): MANAGE,
     ("/events/<int:event_id>/agenda/<int:item_id>/edit", "GET"): MANAGE,
