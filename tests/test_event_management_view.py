@@ -99,7 +99,7 @@ def test_the_manager_sees_the_sections_with_their_counts(organiser_client, busy)
     assert _tab(html, "followup") == "Seguimiento 2 compromisos"
     assert 'id="tab-summary" aria-current="page"' in html
     # The summary: the places taken, the registrations and the invitations answered.
-    assert "2 de 10 lugares ocupados" in html
+    assert "2 de 10 cupos ocupados" in html
     assert "2 confirmados · 1 en lista de espera · 1 espera aprobación" in html
     assert "1 respondida · 2 sin respuesta" in html
     assert "Centro Cultural" in html and "America/Santiago" in html

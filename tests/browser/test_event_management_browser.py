@@ -97,5 +97,5 @@ def test_the_tabs_work_without_javascript(browser, live_server, live_app):
         page.locator(".section-tabs").get_by_role("link", name=name).click()
         expect(page.locator("h1")).to_contain_text(heading)
     page.locator(".section-tabs").get_by_role("link", name="Resumen").click()
-    expect(page.locator("#summary")).to_contain_text("30 de 300 lugares ocupados")
+    expect(page.locator("#summary")).to_contain_text("30 de 300 cupos ocupados")
     context.close()
