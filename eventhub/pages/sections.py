@@ -55,8 +55,16 @@ def section_counts(event_id: int) -> SectionCounts:
         select(
             _count(AgendaItem, AgendaItem.event_id == event_id),
             _count(Invitation, *invitation_live),
-            _count(Invitation, *invitation_live, Invitation.response != InvitationResponse.PENDING),
-            _count(Invitation, *invitation_live, Invitation.response == InvitationResponse.PENDING),
+            _count(
+                Invitation,
+                *invitation_live,
+                Invitation.response != InvitationResponse.PENDING.value,
+            ),
+            _count(
+                Invitation,
+                *invitation_live,
+                Invitation.response == InvitationResponse.PENDING.value,
+            ),
             _count(reg, reg.event_id == event_id, status == RegistrationStatus.CONFIRMED.value),
             _count(reg, reg.event_id == event_id, status == RegistrationStatus.WAITING.value),
             _count(reg, reg.event_id == event_id, status == RegistrationStatus.PENDING.value),
