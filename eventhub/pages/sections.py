@@ -8,15 +8,16 @@ size of the event, remembered for the rest of the request.
 """
 
 from dataclasses import dataclass
+from functools import cache
 
 from flask import g
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 
 from eventhub.agenda.models import AgendaItem
 from eventhub.extensions import db
 from eventhub.followup.models import Commitment
 from eventhub.invitations.models import Invitation, InvitationResponse
-from eventhub.orm import utcnow
+from eventhub.orm import UTCDateTime, utcnow
 from eventhub.registrations.models import Registration, RegistrationStatus
 
 
@@ -44,47 +45,44 @@ def _count(model, *conditions):
     return select(func.count()).select_from(model).where(*conditions).scalar_subquery()
 
 
+@cache
+def _counts_statement() -> Select:
+    """Built once: the event and the present instant are bound per request."""
+    event_id = bindparam("event_id", type_=Integer())
+    now = bindparam("now", type_=UTCDateTime())
+    reg, status = Registration, Registration.status
+    invitation_live = (Invitation.event_id == event_id, Invitation.revoked_at.is_(None))
+    pending = InvitationResponse.PENDING.value
+    return select(
+        _count(AgendaItem, AgendaItem.event_id == event_id),
+        _count(Invitation, *invitation_live),
+        _count(Invitation, *invitation_live, Invitation.response != pending),
+        _count(Invitation, *invitation_live, Invitation.response == pending),
+        _count(reg, reg.event_id == event_id, status == RegistrationStatus.CONFIRMED.value),
+        _count(reg, reg.event_id == event_id, status == RegistrationStatus.WAITING.value),
+        _count(reg, reg.event_id == event_id, status == RegistrationStatus.PENDING.value),
+        # As registrations.services.places_taken counts them: walk-ins hold no place.
+        _count(
+            reg,
+            reg.event_id == event_id,
+            reg.walk_in.is_(False),
+            (status == RegistrationStatus.CONFIRMED.value)
+            | ((status == RegistrationStatus.HELD.value) & (reg.hold_expires_at > now)),
+        ),
+        _count(
+            reg,
+            reg.event_id == event_id,
+            status == RegistrationStatus.CONFIRMED.value,
+            reg.checked_in_at.is_not(None),
+        ),
+        _count(Commitment, Commitment.event_id == event_id),
+    )
+
+
 def section_counts(event_id: int) -> SectionCounts:
     """The counts for this event, one statement per request."""
     cached = g.setdefault("section_counts", {})
-    if event_id in cached:
-        return cached[event_id]
-    reg, status = Registration, Registration.status
-    invitation_live = (Invitation.event_id == event_id, Invitation.revoked_at.is_(None))
-    row = db.session.execute(
-        select(
-            _count(AgendaItem, AgendaItem.event_id == event_id),
-            _count(Invitation, *invitation_live),
-            _count(
-                Invitation,
-                *invitation_live,
-                Invitation.response != InvitationResponse.PENDING.value,
-            ),
-            _count(
-                Invitation,
-                *invitation_live,
-                Invitation.response == InvitationResponse.PENDING.value,
-            ),
-            _count(reg, reg.event_id == event_id, status == RegistrationStatus.CONFIRMED.value),
-            _count(reg, reg.event_id == event_id, status == RegistrationStatus.WAITING.value),
-            _count(reg, reg.event_id == event_id, status == RegistrationStatus.PENDING.value),
-            # As registrations.services.places_taken counts them: walk-ins hold no place.
-            _count(
-                reg,
-                reg.event_id == event_id,
-                reg.walk_in.is_(False),
-                (status == RegistrationStatus.CONFIRMED.value)
-                | ((status == RegistrationStatus.HELD.value) & (reg.hold_expires_at > utcnow())),
-            ),
-            _count(
-                reg,
-                reg.event_id == event_id,
-                status == RegistrationStatus.CONFIRMED.value,
-                reg.checked_in_at.is_not(None),
-            ),
-            _count(Commitment, Commitment.event_id == event_id),
-        )
-    ).one()
-    counts = SectionCounts(*(int(value) for value in row))
-    cached[event_id] = counts
-    return counts
+    if event_id not in cached:
+        row = db.session.execute(_counts_statement(), {"event_id": event_id, "now": utcnow()}).one()
+        cached[event_id] = SectionCounts(*(int(value) for value in row))
+    return cached[event_id]
