@@ -727,6 +727,7 @@ def organiser_paths(ds: seeding.Dataset) -> dict[str, str]:
     event = f"/events/{ds.busiest_id}"
     return {
         "event_page": event,
+        "event_agenda": f"{event}/agenda/manage",
         "participants": f"{event}/participants",
         "invitation_form": f"{event}/invitations/new",
         "door": f"{event}/checkin",
@@ -747,7 +748,9 @@ def organiser_markers(ds: seeding.Dataset) -> dict[str, list[bytes]]:
     registrant = b"Participante "
     signed_in = b'action="/logout"'
     return {
-        "event_page": [signed_in, f'href="{event}/participants"'.encode(), b"Ponencia 1:"],
+        # The manager's summary: its tabs and their counts (the agenda has its own tab).
+        "event_page": [signed_in, f'href="{event}/participants"'.encode(), b'id="tab-agenda"'],
+        "event_agenda": [signed_in, b"Ponencia 1:", f'action="{event}/agenda/'.encode()],
         "participants": [signed_in, registrant, f'action="{event}/participants/'.encode()],
         "invitation_form": [signed_in, b"Municipalidad Bench ", b'name="organisation_ids"'],
         "door": [signed_in, registrant, f'action="{event}/checkin/'.encode()],
@@ -1071,6 +1074,7 @@ def outbox(kind: str) -> dict:
 
 ORGANISER_ROWS = [
     ("event_page", "event page (manager's view)", "organiser_page"),
+    ("event_agenda", "agenda tab (`/agenda/manage`)", "organiser_page"),
     ("participants", "participants", "organiser_page"),
     ("invitation_form", "invitation form", "organiser_page"),
     ("door", "door page (`/checkin`)", "organiser_page"),

@@ -285,7 +285,9 @@ def test_add_item_in_the_browser_form(app, organiser_client, event_id, speakers)
         data=item_form(speaker_rows=[(speakers[0], "moderator"), ("", "speaker")]),
     )
     assert response.status_code == 302
-    page = organiser_client.get(f"/events/{event_id}").get_data(as_text=True)
+    # Back on the agenda tab, where the manager edits the agenda.
+    assert response.headers["Location"] == f"/events/{event_id}/agenda/manage#agenda"
+    page = organiser_client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Bienvenida" in page and "Fernando Cejudo" in page and "09:00" in page
 
 

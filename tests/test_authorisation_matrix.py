@@ -144,6 +144,7 @@ EXPECTED: dict[tuple[str, str], tuple] = {
     ("/events/<int:event_id>/image/delete", "POST"): MANAGE_POST,
     ("/events/<int:event_id>/image/<string(length=64):digest>", "GET"): PUBLIC,
     # agenda
+    ("/events/<int:event_id>/agenda/manage", "GET"): MANAGE,
     ("/events/<int:event_id>/agenda/new", "GET"): MANAGE,
     ("/events/<int:event_id>/agenda/new", "POST"): MANAGE,
     ("/events/<int:event_id>/agenda/<int:item_id>/edit", "GET"): MANAGE,

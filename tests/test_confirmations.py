@@ -109,7 +109,7 @@ def test_removing_a_participating_organisation_asks_first(app, organiser_client,
 def test_deleting_an_agenda_item_asks_first(app, organiser_client, table):
     base = f"/events/{table['event']}"
     url = f"{base}/agenda/{table['item']}/delete"
-    asks_first(organiser_client, base, url, "Bienvenida")
+    asks_first(organiser_client, f"{base}/agenda/manage", url, "Bienvenida")
     with app.app_context():
         assert db.session.get(AgendaItem, table["item"]) is not None
     organiser_client.post(url)

@@ -90,7 +90,7 @@ def _add_speaker_in_place(form: AgendaItemForm) -> None:
 
 
 def _back_to_agenda(event_id: int):
-    return redirect(url_for("events.show_event", event_id=event_id, _anchor="agenda"))
+    return redirect(url_for("events.manage_agenda", event_id=event_id, _anchor="agenda"))
 
 
 @bp.route("/events/<int:event_id>/agenda/new", methods=["GET", "POST"])
@@ -159,7 +159,7 @@ def delete_item(event_id: int, item_id: int):
         return confirm_page(
             _("Delete the agenda item “%(title)s”?", title=title),
             _("Yes, delete it"),
-            url_for("events.show_event", event_id=event.id, _anchor="agenda"),
+            url_for("events.manage_agenda", event_id=event.id, _anchor="agenda"),
             [_("Its speakers stay in the directory. This cannot be undone.")],
         )
     commit_change(

@@ -60,6 +60,7 @@ PAGES = {
         "reminders.schedule",
         "invitations.invite",
         "agenda.edit_item",
+        "events.manage_agenda",
         "followup.event_followup",
         "followup.followup_mail_page",
         "messages.event_messages",
