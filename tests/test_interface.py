@@ -101,7 +101,7 @@ def test_an_events_empty_pages_link_the_next_step(app, organiser_client, event_i
         urls(app, "events.show_event", event_id=event_id),
     ]
 
-    page = organiser_client.get(f"/events/{event_id}").get_data(as_text=True)
+    page = organiser_client.get(f"/events/{event_id}/agenda/manage").get_data(as_text=True)
     words, links = empty_state(page, "empty-agenda")
     assert "Aún no hay agenda." in words
     assert links == [urls(app, "agenda.edit_item", event_id=event_id)]
@@ -148,7 +148,8 @@ def test_pages_show_icons_beside_their_facts(app, organiser_client, event_id):
         db.session.commit()
     pages = {
         "/events/": ("calendar", "place"),
-        f"/events/{event_id}": ("calendar", "place", "download"),
+        f"/events/{event_id}": ("calendar", "place", "mail"),  # the manager's summary
+        f"/events/{event_id}?view=public": ("calendar", "place", "download"),
         f"/events/{event_id}/participants": ("people", "download"),
         f"/events/{event_id}/invitations": ("mail",),
     }

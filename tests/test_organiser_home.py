@@ -159,7 +159,7 @@ def test_each_section_counts_and_links_to_where_it_is_handled(app, client, organ
 
     upcoming = _section(page, "upcoming")
     assert f'href="/events/{event_id}">Mesa de Valparaíso</a>' in upcoming
-    assert "2 de 40 plazas ocupadas" in upcoming  # the walk-in, pending and waiting hold none
+    assert "2 de 40 cupos ocupados" in upcoming  # the walk-in, pending and waiting hold none
     assert "Firma lejana" not in upcoming and f"/events/{later_id}" not in upcoming
 
     pending = _section(page, "pending")
@@ -304,10 +304,10 @@ def test_query_count_is_the_same_with_2_and_20_events(app, client, organiser, ad
     login(admin_client, "admin@example.org")
     _grow(app, 2)
     small = (_count(app, client), _count(app, admin_client))
-    assert "2 de 40 plazas ocupadas" in _page(client)
+    assert "2 de 40 cupos ocupados" in _page(client)
     _grow(app, 18)
     page = _page(client)
-    assert page.count("2 de 40 plazas ocupadas") == 20
+    assert page.count("2 de 40 cupos ocupados") == 20
     assert "20 mensajes no se pudieron entregar" in page
     assert 'Inscripciones por aprobar <span class="badge">20</span>' in page
     assert (_count(app, client), _count(app, admin_client)) == small

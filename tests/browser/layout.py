@@ -43,7 +43,9 @@ def assert_nothing_clipped(page, selector: str, width: int):
 # screen, since it is reached by scrolling the container, not the page.
 #   .table-wrap   a wide table (participants, invitations, outbox…) scrolls in its own box
 #   .chart-body   the follow-up's bar charts
-INTENDED_SCROLLERS = (".table-wrap", ".chart-body")
+#   .section-tabs ul  an event's section tabs stay one line on a phone (the door's search
+#                 stays first on the screen) and scroll sideways
+INTENDED_SCROLLERS = (".table-wrap", ".chart-body", ".section-tabs ul")
 
 # The whole page, in one pass. Problems found (each a short sentence naming the element):
 #   - the document is wider than the viewport;

@@ -89,7 +89,9 @@
         if (short && ruler.measureText(text).width > room + 1)
           say(el, `its choice "${text}" is cut (${Math.round(ruler.measureText(text).width)}px in ${Math.round(room)}px)`);
       }
-      if (!inline && ownTextScrolls(el) && el.scrollWidth > el.clientWidth + 1)
+      // Cut on purpose with "…", the whole text in its title (a long account name).
+      const ellipsis = css(el).textOverflow === 'ellipsis' && el.title.trim() === (el.innerText || '').trim();
+      if (!inline && !ellipsis && ownTextScrolls(el) && el.scrollWidth > el.clientWidth + 1)
         say(el, `its text (${el.scrollWidth}px) is wider than the control (${el.clientWidth}px)`);
     }
   }

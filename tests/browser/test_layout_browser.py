@@ -82,7 +82,7 @@ def test_the_menu_folds_on_a_phone_and_stays_open_on_a_laptop(browser, live_serv
     page = phone.new_page()
     sign_in(page, live_server)
     header = page.locator(".site-header")
-    outbox = page.get_by_role("link", name="Bandeja de salida")
+    outbox = page.get_by_role("link", name="Bandeja de salida", exact=True)
     expect(outbox).to_be_hidden()
     assert header.bounding_box()["height"] < 100  # the links no longer fill half the screen
     toggle = page.locator("summary", has_text="Menú")
@@ -97,7 +97,7 @@ def test_the_menu_folds_on_a_phone_and_stays_open_on_a_laptop(browser, live_serv
     laptop = browser.new_context(viewport={"width": 1280, "height": 800})
     page = laptop.new_page()
     sign_in(page, live_server)
-    expect(page.get_by_role("link", name="Bandeja de salida")).to_be_visible()
+    expect(page.get_by_role("link", name="Bandeja de salida", exact=True)).to_be_visible()
     expect(page.locator("summary")).to_be_hidden()
     assert page.locator(".site-header").bounding_box()["height"] < 120
     laptop.close()
