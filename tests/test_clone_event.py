@@ -381,8 +381,13 @@ def test_only_the_event_managers_duplicate_it(app, client):
         ("", None, "Indique la fecha de la copia."),
         ("no es una fecha", None, "fecha"),
         ("2026-02-30", None, "fecha"),
-        (date.today() - timedelta(days=1), None, "Elija una fecha de hoy en adelante."),
-        (date.today().replace(year=date.today().year + 11), None, "próximos 10 años"),
+        # Yesterday on the event's clocks: "today" is the event zone's day, not the machine's.
+        (
+            datetime.now(SANTIAGO).date() - timedelta(days=1),
+            None,
+            "Elija una fecha de hoy en adelante.",
+        ),
+        (date.today() + timedelta(days=366 * 11), None, "próximos 10 años"),
         (OCTOBER, "x" * 201, "200"),
     ],
 )
