@@ -814,6 +814,19 @@ def organiser_load(server: Server, wrk: str, ds: seeding.Dataset, seconds: float
     return {"healthz": healthz, "pages": pages, "seconds": seconds}
 
 
+def organiser_uncached_load(
+    database_url: str, label: str, wrk: str, ds: seeding.Dataset, seconds: float
+) -> dict:
+    """The same pages with nothing kept (``EVENTHUB_CACHE_TTL=0``): what each read costs
+    right after a change, when every copy kept for an organiser has been dropped."""
+    server = Server(database_url, OUT / f"gunicorn-{label}-uncached.log", EVENTHUB_CACHE_TTL="0")
+    try:
+        print(f"[{label}] the same pages, nothing kept", flush=True)
+        return organiser_load(server, wrk, ds, seconds)
+    finally:
+        server.stop()
+
+
 def bench_organiser(kind: str, size: seeding.Size, args, wrk: str) -> dict:
     """The organiser pages alone, on a fresh database of the size (``--only organiser`` and
     the 10× size)."""
@@ -830,8 +843,12 @@ def bench_organiser(kind: str, size: seeding.Size, args, wrk: str) -> dict:
         in_process = organiser_in_process(app, ds)
         with app.app_context():
             db.engine.dispose()
+        seconds = organiser_seconds(size, args)
         server = Server(database.url, OUT / f"gunicorn-{label}.log")
-        load = organiser_load(server, wrk, ds, organiser_seconds(size, args))
+        load = organiser_load(server, wrk, ds, seconds)
+        server.stop()
+        server = None
+        load["uncached"] = organiser_uncached_load(database.url, label, wrk, ds, seconds)
         return organiser_result(kind, size, ds, seed_s, in_process, load)
     finally:
         if server is not None:
@@ -861,6 +878,7 @@ def organiser_result(kind, size, ds, seed_s, in_process, load) -> dict:
         "data": ds.public(),
         "healthz": load["healthz"],
         "pages": pages,
+        "uncached": load.get("uncached"),
     }
 
 

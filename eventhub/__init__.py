@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.routing import IntegerConverter
 
 from eventhub import config as config_module
-from eventhub import log_redaction, personal
+from eventhub import files, log_redaction, personal
 from eventhub.errors import register_error_handlers
 from eventhub.locale import select_locale
 
@@ -27,6 +27,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         instance_path=str(ROOT / "instance"),
         instance_relative_config=True,
     )
+    app.request_class = files.UploadsClosingRequest
     app.config.from_object(config_module.Defaults)
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -13,7 +13,9 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
+
+from flask import Request
 
 
 @dataclass(frozen=True)
@@ -141,3 +143,21 @@ class Upload:
         size = stream.seek(0, io.SEEK_END)
         stream.seek(0)
         return size
+
+
+class UploadsClosingRequest(Request):
+    """A request that closes every file its form parser opened when it ends. Werkzeug closes
+    the files it parsed whole; the part it was reading when the body was refused as too
+    large (413) is left to the garbage collector."""
+
+    def _get_file_stream(self, *args, **kwargs) -> IO[bytes]:
+        stream = super()._get_file_stream(*args, **kwargs)
+        self.__dict__.setdefault("_upload_streams", []).append(stream)
+        return stream
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            for stream in self.__dict__.pop("_upload_streams", ()):
+                stream.close()

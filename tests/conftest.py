@@ -209,6 +209,13 @@ def app(make_app):
 
 
 @pytest.fixture
+def nothing_kept(app):
+    """No page kept for its reader (cache.py): the statements counted are the page's own work,
+    not those of the kept copy."""
+    app.config["CACHE_TTL"] = 0
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

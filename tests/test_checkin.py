@@ -124,6 +124,7 @@ def test_sign_in_sheet_lists_confirmed_people(app, organiser_client, event_id):
     assert "Carla Soto" not in page
 
 
+@pytest.mark.usefixtures("nothing_kept")
 def test_door_query_count_is_constant(app, organiser_client, event_id, count_queries):
     def queries():
         with count_queries(app) as statements:

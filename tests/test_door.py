@@ -129,6 +129,7 @@ def test_check_in_from_a_later_page_comes_back_to_it(app, organiser_client, crea
     assert "page=2" in response.location and "q=persona" in response.location
 
 
+@pytest.mark.usefixtures("nothing_kept")
 def test_door_page_at_3000_registrants_is_small_and_its_queries_flat(
     app, organiser_client, create_event, count_queries
 ):

@@ -186,6 +186,7 @@ def test_the_agenda_tab_lists_every_item_with_its_controls(organiser_client, bus
     assert moved.headers["Location"] == f"/events/{busy}/agenda/manage#agenda"
 
 
+@pytest.mark.usefixtures("nothing_kept")
 def test_the_manager_pages_cost_the_same_statements_whatever_the_event_holds(
     app, organiser_client, busy
 ):

@@ -295,6 +295,7 @@ def _populate(app, n):
         return event.id
 
 
+@pytest.mark.usefixtures("nothing_kept")
 def test_list_and_page_query_counts_do_not_grow(app, organiser_client, count_queries):
     def _count_queries(app, client, path) -> int:
         with count_queries(app) as statements:

@@ -748,6 +748,7 @@ def test_a_note_too_long_or_an_unknown_sender_is_refused_with_a_message(
     assert count(app, Invitation) == 0 and count(app, OutboxMessage) == 0
 
 
+@pytest.mark.usefixtures("nothing_kept")
 def test_the_form_costs_the_same_queries_for_35_and_350_organisations(
     app, organiser_client, world, count_queries
 ):

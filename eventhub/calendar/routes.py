@@ -174,6 +174,7 @@ def _month_from_args(zone: ZoneInfo) -> date:
 
 
 @bp.get("/calendar")
+@cache.for_each_reader
 def month_view():
     zone_name = current_app.config["DEFAULT_EVENT_TIMEZONE"]
     zone = ZoneInfo(zone_name)

@@ -82,6 +82,7 @@ def _event_data(form: EventForm) -> services.EventData:
 
 
 @bp.get("/events/")
+@cache.for_each_reader
 def list_events():
     return cache.anonymous_page(_events_list_page)
 

@@ -6,7 +6,7 @@ from flask import render_template
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from eventhub import activity
+from eventhub import activity, cache
 from eventhub.activity import Done
 from eventhub.events.permissions import managed_event
 from eventhub.followup import bp
@@ -23,6 +23,7 @@ __all__ = ["bp", "commitment_routes", "minutes_routes", "programme_routes"]
 
 @bp.get("/events/<int:event_id>/followup")
 @login_required
+@cache.for_each_reader
 def event_followup(event_id: int):
     return followup_page(managed_event(event_id))
 

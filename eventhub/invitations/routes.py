@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from eventhub import activity, personal
+from eventhub import activity, cache, personal
 from eventhub.activity import Done
 from eventhub.events.permissions import managed_event
 from eventhub.extensions import csrf, db
@@ -41,6 +41,7 @@ def _ids(name: str) -> list[int]:
 
 @bp.route("/events/<int:event_id>/invitations/new", methods=["GET", "POST"])
 @login_required
+@cache.for_each_reader
 def invite(event_id: int):
     event = managed_event(event_id)
     form = InviteForm()

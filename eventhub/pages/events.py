@@ -35,6 +35,7 @@ bp.add_app_template_global(section_counts, "section_counts")
 
 
 @bp.get("/events/<int:event_id>")
+@cache.for_each_reader
 def show_event(event_id: int):
     """A manager's view of the event (its summary and its sections' tabs) or, for everyone
     else and for a manager asking ``?view=public``, the page a visitor reads."""
@@ -88,6 +89,7 @@ def _manager_page(event: Event) -> str:
 
 @bp.get("/events/<int:event_id>/agenda/manage")
 @login_required
+@cache.for_each_reader
 def manage_agenda(event_id: int):
     """The agenda tab: every item with its controls, read as plain rows."""
     event = permissions.managed_event(event_id)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
-from eventhub import activity, personal
+from eventhub import activity, cache, personal
 from eventhub.activity import Done
 from eventhub.calendar import services as calendar_services
 from eventhub.calendar.feeds import FeedKind
@@ -311,6 +311,7 @@ def cancel(token: str):
 
 @bp.get("/events/<int:event_id>/participants")
 @login_required
+@cache.for_each_reader
 def participants(event_id: int):
     event = managed_event(event_id)
     language = str(get_locale())
@@ -368,12 +369,14 @@ def _export(event_id: int, respond: Callable):
 
 @bp.route("/events/<int:event_id>/participants.csv", methods=["GET", "POST"])
 @login_required
+@cache.for_each_reader
 def participants_csv(event_id: int):
     return _export(event_id, exports.participants_csv_response)
 
 
 @bp.route("/events/<int:event_id>/participants.xlsx", methods=["GET", "POST"])
 @login_required
+@cache.for_each_reader
 def participants_xlsx(event_id: int):
     return _export(event_id, exports.participants_xlsx_response)
 
@@ -583,6 +586,7 @@ def _walk_in_form() -> WalkInForm:
 
 @bp.get("/events/<int:event_id>/checkin")
 @login_required
+@cache.for_each_reader
 def door(event_id: int):
     event = managed_event(event_id)
     page = request.args.get("page", 1, type=int)
