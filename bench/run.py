@@ -41,7 +41,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urljoin
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -637,6 +637,10 @@ def signed_in_headers(base: str) -> dict[str, str]:
     status, headers, _body = _open(opener, f"{base}/login", data)
     if status != 302 or "/login" in headers.get("Location", "/login"):
         raise RuntimeError(f"the bench organiser could not sign in ({status})")
+    # The page signing in lands on shows "signed in" once, as a browser would read it; wrk
+    # sends one cookie over and over, and a cookie still holding that message would make
+    # every page a page with a message to show (never kept, cache.py).
+    _open(opener, urljoin(f"{base}/login", headers["Location"]))
     return {"Cookie": _cookie_header(jar), "User-Agent": BENCH_USER_AGENT}
 
 
