@@ -138,14 +138,26 @@ def test_the_events_list_is_kept_for_organisers_yet_each_gets_their_own_page(
             "/login", data={"email": email, "password": TEST_PASSWORD, "csrf_token": token}
         )
         assert response.status_code == 302
-    first = []
-    computed = statements_during(
-        count_queries, app, lambda: first.append(ana.get("/events/").get_data(as_text=True))
-    )
-    second = []
-    kept = statements_during(
-        count_queries, app, lambda: second.append(beto.get("/events/").get_data(as_text=True))
-    )
+    # On PostgreSQL a commit by anyone on the server (another test worker) between the two
+    # reads drops the kept list, so the pair is tried a few times, each after a commit here
+    # that makes Ana's read compute the list afresh.
+    tries = 1 if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") else 10
+    first: list[str] = []
+    second: list[str] = []
+    for _ in range(tries):
+        with app.app_context():
+            db.session.execute(db.text("UPDATE event SET title = title"))
+            db.session.commit()
+        first.clear()
+        second.clear()
+        computed = statements_during(
+            count_queries, app, lambda: first.append(ana.get("/events/").get_data(as_text=True))
+        )
+        kept = statements_during(
+            count_queries, app, lambda: second.append(beto.get("/events/").get_data(as_text=True))
+        )
+        if kept < computed:
+            break
     assert kept < computed, "the list was computed again for the second organiser"
     page_ana, page_beto = first[0], second[0]
     assert "Mesa en borrador" in page_ana and "Mesa en borrador" in page_beto
